@@ -1,0 +1,67 @@
+//! Ed25519 signing of metadata: what cairn's tests, the python-tuf interop
+//! check and (later) the repository tool use to produce signed metadata.
+
+use crate::canonical;
+use crate::keys::Key;
+use crate::metadata::Role;
+use serde_json::{json, Value};
+
+/// An ed25519 private key with its TUF public key and key id.
+pub struct Ed25519Signer {
+    key: ed25519_dalek::SigningKey,
+    public: Key,
+    keyid: String,
+}
+
+impl Ed25519Signer {
+    /// A signer from a 32-byte seed (deterministic; for tests and fixtures).
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        let key = ed25519_dalek::SigningKey::from_bytes(seed);
+        let public = Key::ed25519(&key.verifying_key().to_bytes());
+        let keyid = public.key_id();
+        Ed25519Signer { key, public, keyid }
+    }
+
+    /// A new random key from the operating system's generator.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        let mut seed = [0u8; 32];
+        getrandom::getrandom(&mut seed)?;
+        Ok(Self::from_seed(&seed))
+    }
+
+    pub fn public_key(&self) -> &Key {
+        &self.public
+    }
+
+    pub fn keyid(&self) -> &str {
+        &self.keyid
+    }
+
+    /// Hex signature over `msg`.
+    pub fn sign_bytes(&self, msg: &[u8]) -> String {
+        use ed25519_dalek::Signer;
+        hex::encode(self.key.sign(msg).to_bytes())
+    }
+}
+
+/// Serializes `signed` into a metadata file signed by every signer in
+/// `signers`. The output is pretty-printed JSON; signatures cover the
+/// canonical form of `signed`.
+pub fn sign_metadata<T: Role>(signed: &T, signers: &[&Ed25519Signer]) -> Vec<u8> {
+    let signed_value = serde_json::to_value(signed).expect("metadata serializes");
+    sign_value(signed_value, signers)
+}
+
+/// Like [`sign_metadata`] for an untyped `signed` object (used to craft
+/// hostile metadata in tests).
+pub fn sign_value(signed: Value, signers: &[&Ed25519Signer]) -> Vec<u8> {
+    let bytes = canonical::to_canonical(&signed).expect("metadata has a canonical form");
+    let signatures: Vec<Value> = signers
+        .iter()
+        .map(|s| json!({"keyid": s.keyid(), "sig": s.sign_bytes(&bytes)}))
+        .collect();
+    let mut out = serde_json::to_vec_pretty(&json!({"signatures": signatures, "signed": signed}))
+        .expect("JSON serializes");
+    out.push(b'\n');
+    out
+}
