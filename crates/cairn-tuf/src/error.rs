@@ -100,10 +100,6 @@ pub enum Error {
     #[error("{delegator} does not delegate to {role}")]
     NotDelegated { role: String, delegator: String },
 
-    /// Too many root versions in one update.
-    #[error("more than {limit} root rotations in one update: refusing to continue")]
-    TooManyRootRotations { limit: u64 },
-
     /// The metadata server answered with an error or could not be reached.
     #[error("fetching {url}: {reason}")]
     Fetch { url: String, reason: String },

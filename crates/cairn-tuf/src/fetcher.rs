@@ -173,6 +173,10 @@ impl MemoryFetcher {
     pub fn requests(&self) -> Vec<String> {
         self.inner.lock().expect("not poisoned").requests.clone()
     }
+    /// Every served file: URL → bytes.
+    pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        self.inner.lock().expect("not poisoned").files.clone()
+    }
     pub fn clear_requests(&self) {
         self.inner.lock().expect("not poisoned").requests.clear();
     }

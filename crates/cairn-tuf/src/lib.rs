@@ -27,6 +27,6 @@ pub mod trusted;
 pub mod updater;
 
 pub use config::Config;
-pub use error::Error;
+pub use error::{Error, Result};
 pub use trusted::TrustedSet;
 pub use updater::Updater;
