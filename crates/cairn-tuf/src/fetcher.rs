@@ -142,6 +142,89 @@ impl Fetcher for HttpFetcher {
     }
 }
 
+/// A repository on the local file system, addressed by `file://` URLs
+/// (percent-encoded bytes in the URL are decoded to find the file).
+#[derive(Clone, Copy, Default)]
+pub struct FileFetcher;
+
+impl FileFetcher {
+    fn path(url: &str) -> Result<std::path::PathBuf, FetchError> {
+        let rest = url
+            .strip_prefix("file://")
+            .ok_or_else(|| FetchError::Other(format!("not a file:// URL: {url}")))?;
+        let mut bytes = Vec::with_capacity(rest.len());
+        let raw = rest.as_bytes();
+        let mut i = 0;
+        while i < raw.len() {
+            if raw[i] == b'%' && i + 2 < raw.len() {
+                let hex = [raw[i + 1], raw[i + 2]];
+                if hex.iter().all(u8::is_ascii_hexdigit) {
+                    let s = std::str::from_utf8(&hex).expect("ASCII");
+                    bytes.push(u8::from_str_radix(s, 16).expect("hex digits"));
+                    i += 3;
+                    continue;
+                }
+            }
+            bytes.push(raw[i]);
+            i += 1;
+        }
+        use std::os::unix::ffi::OsStringExt;
+        Ok(std::ffi::OsString::from_vec(bytes).into())
+    }
+}
+
+impl Fetcher for FileFetcher {
+    fn fetch(&self, url: &str, max_length: u64) -> Result<Vec<u8>, FetchError> {
+        let mut out = Vec::new();
+        self.fetch_to(url, max_length, &mut out)?;
+        Ok(out)
+    }
+
+    fn fetch_to(&self, url: &str, max_length: u64, out: &mut dyn Write) -> Result<u64, FetchError> {
+        let path = Self::path(url)?;
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(FetchError::NotFound(404))
+            }
+            Err(e) => return Err(FetchError::Other(format!("{}: {e}", path.display()))),
+        };
+        copy_limited(file, max_length, out)
+    }
+}
+
+/// `http://`, `https://` and `file://` URLs, each to its fetcher.
+#[derive(Default)]
+pub struct DefaultFetcher {
+    http: std::sync::OnceLock<HttpFetcher>,
+}
+
+impl DefaultFetcher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Fetcher for DefaultFetcher {
+    fn fetch(&self, url: &str, max_length: u64) -> Result<Vec<u8>, FetchError> {
+        let mut out = Vec::new();
+        self.fetch_to(url, max_length, &mut out)?;
+        Ok(out)
+    }
+
+    fn fetch_to(&self, url: &str, max_length: u64, out: &mut dyn Write) -> Result<u64, FetchError> {
+        if url.starts_with("file://") {
+            FileFetcher.fetch_to(url, max_length, out)
+        } else if url.starts_with("http://") || url.starts_with("https://") {
+            self.http
+                .get_or_init(HttpFetcher::new)
+                .fetch_to(url, max_length, out)
+        } else {
+            Err(FetchError::Other(format!("unsupported URL scheme: {url}")))
+        }
+    }
+}
+
 /// An in-memory repository: URL → bytes. Records every URL requested, so
 /// tests can assert what the client fetched.
 #[derive(Clone, Default)]
