@@ -3,6 +3,9 @@
 //! TUF signatures cover the canonical form of `signed` as securesystemslib
 //! writes it (the OLPC form: sorted keys, no whitespace, only `"` and `\`
 //! escaped, integers only). RFC 8785 is a different form and must not be used.
+//! The `olpc-cjson` crate is not used either: it applies Unicode NFC
+//! normalization to strings, which securesystemslib does not, so a
+//! non-normalized target path signed by python-tuf would not verify.
 //!
 //! Parsing refuses what a lenient parser would silently resolve: an object
 //! with the same key twice (which value did the signer mean?) and nesting
@@ -26,14 +29,76 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     Ok(value)
 }
 
-/// The OLPC canonical JSON encoding of `value`. Fails on floating point
-/// numbers, which canonical JSON does not have.
+/// The canonical JSON encoding of `value`, as securesystemslib's
+/// `encode_canonical` writes it: object keys sorted by code point, no
+/// whitespace, strings with only `"` and `\\` escaped and otherwise written
+/// as they are (no Unicode normalization: the signer did not normalize
+/// either), integers only.
 pub fn to_canonical<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    value_to_canonical(&serde_json::to_value(value)?)
+}
+
+/// [`to_canonical`] for a parsed value, without copying it first.
+pub fn value_to_canonical(value: &Value) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::new();
-    let mut ser =
-        serde_json::Serializer::with_formatter(&mut out, olpc_cjson::CanonicalFormatter::new());
-    value.serialize(&mut ser)?;
+    encode(value, &mut out)?;
     Ok(out)
+}
+
+fn encode(value: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                out.extend_from_slice(u.to_string().as_bytes());
+            } else if let Some(i) = n.as_i64() {
+                out.extend_from_slice(i.to_string().as_bytes());
+            } else {
+                return Err(<serde_json::Error as serde::ser::Error>::custom(
+                    "floating point numbers have no canonical JSON form",
+                ));
+            }
+        }
+        Value::String(s) => encode_str(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                encode(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            // serde_json's map is a BTreeMap<String, _>: byte order of UTF-8
+            // is code point order, which is how Python sorts the keys.
+            out.push(b'{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                encode_str(k, out);
+                out.push(b':');
+                encode(v, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn encode_str(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        if b == b'"' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
 }
 
 #[derive(Clone, Copy)]
@@ -147,6 +212,20 @@ mod tests {
         assert!(parse_strict(ok.as_bytes()).is_ok());
         let too_deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
         assert!(parse_strict(too_deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn strings_are_not_unicode_normalized() {
+        // "é" decomposed (e + U+0301) stays decomposed, like securesystemslib.
+        let v = serde_json::json!({"caf\u{65}\u{301}": "\u{65}\u{301}"});
+        let c = to_canonical(&v).unwrap();
+        assert_eq!(c, "{\"caf\u{65}\u{301}\":\"\u{65}\u{301}\"}".as_bytes());
+    }
+
+    #[test]
+    fn negative_and_large_integers() {
+        let v = parse_strict(br#"[-5, 0, 18446744073709551615]"#).unwrap();
+        assert_eq!(to_canonical(&v).unwrap(), b"[-5,0,18446744073709551615]");
     }
 
     #[test]

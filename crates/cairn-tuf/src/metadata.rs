@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::num::NonZeroU64;
 
 /// Fields that a metadata object did not declare, kept verbatim.
@@ -478,6 +478,81 @@ impl Delegations {
     }
 }
 
+/// Lookup tables over a [`Delegations`] with explicit `roles`, for
+/// repositories with thousands of delegated roles (hashed bins): role by
+/// name, and candidate roles by path hash prefix. Results are identical to
+/// [`Delegations::rule`] and [`Delegations::roles_for_target`], only faster.
+#[derive(Debug, Clone, Default)]
+pub struct DelegationIndex {
+    by_name: HashMap<String, usize>,
+    /// Roles with `paths`: checked one by one.
+    path_roles: Vec<usize>,
+    /// `path_hash_prefixes` entry → roles listing it.
+    by_prefix: HashMap<String, Vec<usize>>,
+    prefix_lengths: BTreeSet<usize>,
+}
+
+impl DelegationIndex {
+    pub fn new(d: &Delegations) -> Self {
+        let mut index = DelegationIndex::default();
+        for (i, r) in d.roles.iter().flatten().enumerate() {
+            index.by_name.entry(r.name.clone()).or_insert(i);
+            if r.paths.is_some() {
+                index.path_roles.push(i);
+            }
+            for p in r.path_hash_prefixes.iter().flatten() {
+                index.prefix_lengths.insert(p.len());
+                index.by_prefix.entry(p.clone()).or_default().push(i);
+            }
+        }
+        index
+    }
+
+    /// Same as [`Delegations::rule`].
+    pub fn rule<'a>(&self, d: &'a Delegations, name: &str) -> Option<Rule<'a>> {
+        match &d.roles {
+            Some(roles) => self.by_name.get(name).map(|&i| Rule {
+                keyids: &roles[i].keyids,
+                threshold: roles[i].threshold.get(),
+                keys: &d.keys,
+            }),
+            None => d.rule(name),
+        }
+    }
+
+    /// Same as [`Delegations::roles_for_target`].
+    pub fn roles_for_target(&self, d: &Delegations, target_path: &str) -> Vec<(String, bool)> {
+        let Some(roles) = &d.roles else {
+            return d.roles_for_target(target_path);
+        };
+        let mut hits: Vec<usize> = self
+            .path_roles
+            .iter()
+            .copied()
+            .filter(|&i| {
+                roles[i]
+                    .paths
+                    .iter()
+                    .flatten()
+                    .any(|p| path_matches(p, target_path))
+            })
+            .collect();
+        if !self.by_prefix.is_empty() {
+            let hash = hex::encode(Sha256::digest(target_path.as_bytes()));
+            for &len in &self.prefix_lengths {
+                if let Some(found) = hash.get(..len).and_then(|p| self.by_prefix.get(p)) {
+                    hits.extend(found);
+                }
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        hits.into_iter()
+            .map(|i| (roles[i].name.clone(), roles[i].terminating))
+            .collect()
+    }
+}
+
 impl DelegatedRole {
     /// Whether this role is trusted for `target_path`: a `paths` pattern
     /// matches it, or its sha256 starts with one of `path_hash_prefixes`.
@@ -794,7 +869,7 @@ impl<T: Role> Envelope<T> {
                 });
             }
         }
-        let signed_bytes = canonical::to_canonical(&signed_value)
+        let signed_bytes = canonical::value_to_canonical(&signed_value)
             .map_err(|e| Error::schema(what, format_args!("no canonical form: {e}")))?;
         let signed: T = serde_json::from_value(signed_value).map_err(|e| Error::schema(what, e))?;
         signed.validate().map_err(|e| Error::schema(what, e))?;
@@ -827,6 +902,70 @@ mod tests {
         assert!(path_matches("*a*b*c", "xxaxxbxxc"));
         assert!(!path_matches("*a*b*c", "xxaxxbxxcx"));
         assert!(path_matches("[", "["));
+    }
+
+    #[test]
+    fn the_index_agrees_with_the_linear_search() {
+        let role = |name: &str, paths: Option<Vec<&str>>, prefixes: Option<Vec<&str>>, t: bool| {
+            DelegatedRole {
+                name: name.into(),
+                keyids: vec![],
+                threshold: NonZeroU64::new(1).unwrap(),
+                terminating: t,
+                paths: paths.map(|v| v.into_iter().map(String::from).collect()),
+                path_hash_prefixes: prefixes.map(|v| v.into_iter().map(String::from).collect()),
+                unknown: Unknown::new(),
+            }
+        };
+        let mut roles = vec![
+            role("all", Some(vec!["*"]), None, false),
+            role("empty-prefix", None, Some(vec![""]), false),
+            role("a-docs", Some(vec!["docs/*", "*.md"]), None, true),
+            role(
+                "long",
+                None,
+                Some(vec![
+                    "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+                ]),
+                false,
+            ),
+            role("too-long", None, Some(vec![&"0".repeat(70)]), false),
+            role("upper", None, Some(vec!["2C"]), false),
+        ];
+        for i in 0..256 {
+            let p = format!("{i:02x}");
+            let q = format!("{:01x}", i % 16);
+            roles.push(role(
+                &format!("bin-{p}"),
+                None,
+                Some(vec![&p, &q]),
+                i % 7 == 0,
+            ));
+        }
+        let d = Delegations {
+            keys: BTreeMap::new(),
+            roles: Some(roles),
+            succinct_roles: None,
+            unknown: Unknown::new(),
+        };
+        let index = DelegationIndex::new(&d);
+        for path in ["foo", "docs/x", "README.md", "a/b/c", "", "x.md"]
+            .into_iter()
+            .map(String::from)
+            .chain((0..500).map(|i| format!("files/{i}")))
+        {
+            assert_eq!(
+                index.roles_for_target(&d, &path),
+                d.roles_for_target(&path),
+                "{path}"
+            );
+        }
+        for name in ["all", "bin-ff", "upper", "missing"] {
+            assert_eq!(
+                index.rule(&d, name).map(|r| r.keyids.len()),
+                d.rule(name).map(|r| r.keyids.len())
+            );
+        }
     }
 
     #[test]

@@ -16,7 +16,9 @@
 
 use crate::error::{Error, Result};
 use crate::keys::verify_threshold;
-use crate::metadata::{Envelope, Role, Root, Rule, Signature, Snapshot, Targets, Timestamp};
+use crate::metadata::{
+    DelegationIndex, Envelope, Role, Root, Rule, Signature, Snapshot, Targets, Timestamp,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Verified metadata, in the order of the client workflow.
@@ -34,6 +36,8 @@ struct LoadedTargets {
     signatures: Vec<Signature>,
     /// Delegators whose keys and threshold these signatures were checked against.
     verified_by: BTreeSet<String>,
+    /// Lookup tables over `md.delegations` (hashed bins can be thousands of roles).
+    index: DelegationIndex,
 }
 
 impl TrustedSet {
@@ -295,7 +299,14 @@ impl TrustedSet {
                 expires: env.signed.expires.as_str().into(),
             });
         }
+        let index = env
+            .signed
+            .delegations
+            .as_ref()
+            .map(DelegationIndex::new)
+            .unwrap_or_default();
         let loaded = LoadedTargets {
+            index,
             md: env.signed,
             signed_bytes: env.signed_bytes,
             signatures: env.signatures,
@@ -341,13 +352,33 @@ impl TrustedSet {
             }
             return Ok(self.root.rule("targets").expect("validated"));
         }
-        self.targets
+        let loaded = self
+            .targets
             .get(delegator)
-            .ok_or(Error::Order("delegated targets need their delegator"))?
+            .ok_or(Error::Order("delegated targets need their delegator"))?;
+        loaded
             .md
             .delegations
             .as_ref()
-            .and_then(|d| d.rule(role))
+            .and_then(|d| loaded.index.rule(d, role))
             .ok_or_else(not_delegated)
+    }
+
+    /// §5.6.7.2: the roles loaded `role` delegates `target_path` to, in
+    /// order, with their `terminating` flag. Empty when `role` is not loaded
+    /// or delegates nothing.
+    pub fn roles_for_target(&self, role: &str, target_path: &str) -> Vec<(String, bool)> {
+        match self.targets.get(role) {
+            Some(LoadedTargets {
+                md:
+                    Targets {
+                        delegations: Some(d),
+                        ..
+                    },
+                index,
+                ..
+            }) => index.roles_for_target(d, target_path),
+            _ => Vec::new(),
+        }
     }
 }

@@ -243,18 +243,16 @@ impl<F: Fetcher> Updater<F> {
                 return Ok(Some(t.clone()));
             }
             visited.insert(role.clone());
-            if let Some(delegations) = &targets.delegations {
-                let mut children = Vec::new();
-                for (child, terminating) in delegations.roles_for_target(target_path) {
-                    children.push((child, role.clone()));
-                    if terminating {
-                        // 5.6.7.2.1: a terminating delegation ends backtracking.
-                        stack.clear();
-                        break;
-                    }
+            let mut children = Vec::new();
+            for (child, terminating) in self.trusted.roles_for_target(&role, target_path) {
+                children.push((child, role.clone()));
+                if terminating {
+                    // 5.6.7.2.1: a terminating delegation ends backtracking.
+                    stack.clear();
+                    break;
                 }
-                stack.extend(children.into_iter().rev());
             }
+            stack.extend(children.into_iter().rev());
         }
         Ok(None)
     }

@@ -37,7 +37,10 @@ fn load_dir(fetcher: &MemoryFetcher, base: &str, dir: &Path, rel: &str) {
         if entry.file_type().unwrap().is_dir() {
             load_dir(fetcher, base, &entry.path(), &rel);
         } else {
-            fetcher.insert(format!("{base}{rel}"), std::fs::read(entry.path()).unwrap());
+            fetcher.insert(
+                format!("{base}{}", cairn_tuf::updater::quote_path(&rel)),
+                std::fs::read(entry.path()).unwrap(),
+            );
         }
     }
 }
@@ -259,4 +262,26 @@ fn cairn_repository_verifies_in_python_tuf() {
         );
         assert!(stdout.lines().any(|l| l == line), "{line} in {stdout}");
     }
+}
+
+/// Regression: olpc-cjson NFC-normalizes strings, securesystemslib does not;
+/// python-tuf signs the decomposed bytes of this target path as they are.
+#[test]
+fn non_nfc_target_path_signed_by_python_tuf_verifies() {
+    let bytes = std::fs::read(data_dir().join("metadata/1.targets.json")).unwrap();
+    let env = Envelope::<Targets>::from_bytes("targets", &bytes).unwrap();
+    let path = "unicode/cafe\u{301}.txt";
+    assert!(env.signed.targets.contains_key(path));
+    let needle = "cafe\u{301}".as_bytes();
+    assert!(env.signed_bytes.windows(needle.len()).any(|w| w == needle));
+    let root = std::fs::read(data_dir().join("metadata/2.root.json")).unwrap();
+    let root = Envelope::<Root>::from_bytes("root", &root).unwrap();
+    cairn_tuf::keys::verify_threshold(
+        "targets",
+        "root",
+        root.signed.rule("targets").unwrap(),
+        &env.signed_bytes,
+        &env.signatures,
+    )
+    .unwrap();
 }

@@ -21,7 +21,7 @@ key type the TUF specification names:
               bit_length 4 and name_prefix "sbin" (sbin-0..sbin-f)
 
 Unknown fields are added to root, a key, a target and a delegated role: they
-are signed bytes and must survive.
+are signed bytes and must survive. One target path is not in Unicode NFC.
 The files are the output of this script; the keys are thrown away.
 """
 
@@ -119,6 +119,9 @@ def main() -> None:
     targets = Targets(expires=EXPIRES)
     add_target(targets, "hello.txt", b"hello from python-tuf\n")
     add_target(targets, "dir/nested.txt", b"nested\n", custom={"mode": "0644", "tags": ["a"]})
+    # Not in Unicode NFC ("e" + combining acute accent): canonical JSON must
+    # keep the bytes as they are, as securesystemslib does.
+    add_target(targets, "unicode/cafe\u0301.txt", b"decomposed\n", custom={"note": "e\u0301"})
     roles = {
         "docs": DelegatedRole("docs", [], 1, False, paths=["docs/*", "*.md"],
                               unrecognized_fields={"x-role-note": 7}),
