@@ -81,16 +81,20 @@ run_client() {
   local c="$WORK/client-$label"
   rm -rf "$c"; mkdir -p "$c/md" "$c/dl"
   "$@" --metadata-dir "$c/md" init "$REPO/metadata/1.root.json" >/dev/null
+  local t0 t1
+  t0=$(date +%s%N)
   /usr/bin/time -v -o "$c/time.txt" "$@" --metadata-url "$URL/metadata" --metadata-dir "$c/md" \
     "${TARGET_ARGS[@]}" --target-dir "$c/dl" --target-base-url "$URL/targets" download \
     >"$c/out.txt" 2>&1 || { echo "bench: $label failed:" >&2; tail -5 "$c/out.txt" >&2; return 1; }
+  t1=$(date +%s%N)
   local n; n=$(find "$c/dl" -type f | wc -l)
   [ "$n" -eq "${#NAMES[@]}" ] || { echo "bench: $label downloaded $n of ${#NAMES[@]}" >&2; return 1; }
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$c/time.txt")
+  # Wall time from the monotonic-enough system clock around the process
+  # (GNU time's own "Elapsed" was seen jumping by hours on this VM);
+  # peak RSS from GNU time.
+  local secs rss
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", (b - a) / 1e9}')
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$c/time.txt")
-  # wall is [h:]m:ss.ss: convert to seconds.
-  local secs; secs=$(echo "$wall" | awk -F: '{s=0; for(i=1;i<=NF;i++) s=s*60+$i; print s}')
   printf '%s %s %s\n' "$label" "$secs" "$rss"
 }
 

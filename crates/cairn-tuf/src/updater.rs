@@ -8,9 +8,10 @@
 //! Local files: accepted metadata only, under unversioned names
 //! (`root.json`, `timestamp.json`, `snapshot.json`, `targets.json`, and
 //! delegated roles as `quote(name).json`), each written atomically (temporary
-//! file in the same directory, then rename). A failed update therefore leaves
-//! the previously trusted files as they were. Targets are written the same way,
-//! and only after their length and hashes check.
+//! file in the same directory, then rename; root is also flushed to disk
+//! first). A failed update therefore leaves the previously trusted files as
+//! they were. Targets are written the same way, and only after their length
+//! and hashes check.
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -108,13 +109,20 @@ impl<F: Fetcher> Updater<F> {
             // 5.3.4–5.3.8: verify and trust; 5.3.8 persist.
             self.trusted.update_root(&data)?;
             self.persist("root", &data)?;
+            // 5.3.11, applied as soon as each root is persisted so that a
+            // later failure in the chain cannot skip it.
+            self.forget_if_rotated(&start_root)?;
             rotations += 1;
             // 5.3.9: repeat.
         }
         // 5.3.10 (final root not expired) is checked by update_timestamp.
-        // 5.3.11: if timestamp or snapshot keys rotated, the trusted timestamp
-        // and snapshot are deleted, so a fast-forwarded version does not block
-        // the recovered repository.
+        Ok(())
+    }
+
+    /// §5.3.11: if the timestamp or snapshot keys changed since `start_root`,
+    /// delete the trusted timestamp and snapshot, so that versions an attacker
+    /// fast-forwarded with the old keys do not block the recovered repository.
+    fn forget_if_rotated(&self, start_root: &crate::metadata::Root) -> Result<()> {
         let new_root = self.trusted.root();
         let rotated = |role: &str| {
             let a: BTreeSet<&String> = start_root.roles[role].keyids.iter().collect();
@@ -332,7 +340,6 @@ impl<F: Fetcher> Updater<F> {
             });
         }
         hasher.finish()?;
-        tmp.as_file().sync_all().map_err(|e| Error::io(dest, e))?;
         tmp.persist(dest).map_err(|e| Error::io(dest, e.error))?;
         Ok(())
     }
@@ -354,19 +361,34 @@ impl<F: Fetcher> Updater<F> {
         }
     }
 
-    /// Writes accepted metadata atomically.
+    /// Writes accepted metadata atomically. Only root is also flushed to
+    /// disk before the rename: it is the trust anchor, and losing it would
+    /// need a new out-of-band root. Any other file lost or torn by a power
+    /// cut fails verification next time and is fetched again.
     fn persist(&self, role: &str, data: &[u8]) -> Result<()> {
-        write_atomic(&self.local_path(role), data)
+        let path = self.local_path(role);
+        if role == "root" {
+            write_atomic(&path, data)
+        } else {
+            write_replace(&path, data, false)
+        }
     }
 }
 
-/// Writes `data` to `path` through a temporary file in the same directory
-/// and a rename, so readers see either the old or the new file, never a mix.
+/// Writes `data` to `path` through a temporary file in the same directory,
+/// flushed to disk, then a rename: readers see either the old or the new
+/// file, never a mix, even after a power cut.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    write_replace(path, data, true)
+}
+
+fn write_replace(path: &Path, data: &[u8], sync: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
     tmp.write_all(data).map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    if sync {
+        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }

@@ -499,3 +499,29 @@ fn delegated_role_not_in_snapshot_is_never_fetched() {
         .iter()
         .any(|u| u.contains(".d.json")));
 }
+
+/// Regression: the 5.3.11 deletion must happen even when a later root in the
+/// chain fails, or a fast-forwarded timestamp still signed by a key that
+/// stayed in the new root would keep blocking the recovered repository.
+#[test]
+fn fast_forward_recovery_survives_a_broken_root_later_in_the_chain() {
+    let (mut repo, client) = fresh();
+    repo.timestamp.version = nz(100);
+    repo.publish(&["timestamp"]);
+    client.refresh(&repo).unwrap();
+    // Root v2 adds a timestamp key (the old one stays); root v3 is garbage.
+    let extra = repo.new_signer();
+    repo.add_root_key("timestamp", extra);
+    repo.publish(&["root"]);
+    repo.fetcher
+        .insert(format!("{METADATA_URL}3.root.json"), b"garbage".to_vec());
+    assert!(client.refresh(&repo).is_err());
+    assert_eq!(client.version("root"), Some(2));
+    assert_eq!(client.version("timestamp"), None, "deleted by 5.3.11");
+    // The repository recovers with timestamp version 2.
+    repo.fetcher.remove(&format!("{METADATA_URL}3.root.json"));
+    repo.timestamp.version = nz(1);
+    repo.publish(&["timestamp"]);
+    client.refresh(&repo).unwrap();
+    assert_eq!(client.version("timestamp"), Some(2));
+}
