@@ -307,9 +307,9 @@ impl<F: Fetcher> Updater<F> {
         let base = with_slash(target_base_url);
         let url_path =
             if self.trusted.root().consistent_snapshot() && self.config.prefix_targets_with_hash {
-                let hash = info
+                let (_, hash) = info
                     .hashes
-                    .values()
+                    .iter()
                     .next()
                     .ok_or_else(|| Error::schema(target_path, "target has no hashes"))?;
                 match target_path.rsplit_once('/') {
