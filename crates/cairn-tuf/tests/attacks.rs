@@ -28,6 +28,32 @@ fn a_clean_repository_refreshes_and_downloads() {
     }
 }
 
+#[test]
+fn repositories_without_consistent_snapshots_use_plain_names() {
+    let mut repo = TestRepo::new();
+    repo.root.consistent_snapshot = Some(false);
+    repo.publish(&["root"]);
+    repo.add_target("targets", "a/file.txt", b"contents");
+    repo.publish_with_snapshot(&["targets"]);
+    let client = Client::new(&repo.root_v1());
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        client.download(&repo, "a/file.txt", dir.path()).unwrap(),
+        b"contents"
+    );
+    let requests = repo.fetcher.requests();
+    for url in [
+        "metadata/snapshot.json",
+        "metadata/targets.json",
+        "targets/a/file.txt",
+    ] {
+        assert!(
+            requests.iter().any(|u| u.ends_with(url)),
+            "{url} in {requests:?}"
+        );
+    }
+}
+
 // Arbitrary software installation: a target the metadata does not vouch for.
 #[test]
 fn arbitrary_software_installation_wrong_target_content_is_refused() {
@@ -524,4 +550,31 @@ fn fast_forward_recovery_survives_a_broken_root_later_in_the_chain() {
     repo.publish(&["timestamp"]);
     client.refresh(&repo).unwrap();
     assert_eq!(client.version("timestamp"), Some(2));
+}
+
+/// The state machine refuses out-of-order loading (a caller bug, never data).
+#[test]
+fn trusted_set_enforces_the_workflow_order() {
+    let repo = TestRepo::new();
+    let mut set = cairn_tuf::TrustedSet::new(&repo.root_v1(), NOW).unwrap();
+    let snap = repo.published["snapshot"].clone();
+    let targets = repo.published["targets"].clone();
+    assert!(matches!(
+        set.update_snapshot(&snap, false),
+        Err(Error::Order(_))
+    ));
+    assert!(matches!(set.update_targets(&targets), Err(Error::Order(_))));
+    set.update_timestamp(&repo.published["timestamp"]).unwrap();
+    let root2 = repo.root_v1();
+    assert!(matches!(set.update_root(&root2), Err(Error::Order(_))));
+    set.update_snapshot(&snap, false).unwrap();
+    set.update_targets(&targets).unwrap();
+    assert!(matches!(
+        set.update_snapshot(&snap, false),
+        Err(Error::Order(_))
+    ));
+    assert!(matches!(
+        set.update_delegated_targets(&targets, "x", "nobody"),
+        Err(Error::NotInSnapshot { .. })
+    ));
 }

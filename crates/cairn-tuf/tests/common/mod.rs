@@ -167,6 +167,7 @@ impl TestRepo {
     pub fn serve_target(&self, path: &str, tf: &TargetFile, data: &[u8]) {
         let hash = &tf.hashes["sha256"];
         let url = match path.rsplit_once('/') {
+            _ if !self.root.consistent_snapshot() => format!("{TARGETS_URL}{path}"),
             Some((d, n)) => format!("{TARGETS_URL}{d}/{hash}.{n}"),
             None => format!("{TARGETS_URL}{hash}.{path}"),
         };
@@ -227,10 +228,7 @@ impl TestRepo {
                     self.snapshot.version = nz(self.snapshot.version.get() + 1);
                 }
                 let b = sign_metadata(&self.snapshot, &self.signers_of("snapshot"));
-                self.fetcher.insert(
-                    format!("{METADATA_URL}{}.snapshot.json", self.snapshot.version),
-                    b.clone(),
-                );
+                self.fetcher.insert(self.url_of("snapshot"), b.clone());
                 self.timestamp
                     .meta
                     .insert("snapshot.json".into(), MetaFile::new(self.snapshot.version));
@@ -243,13 +241,7 @@ impl TestRepo {
                 }
                 let version = md.version;
                 let b = sign_metadata(&self.targets[name], &self.signers_of(name));
-                self.fetcher.insert(
-                    format!(
-                        "{METADATA_URL}{version}.{}.json",
-                        cairn_tuf::updater::quote(name)
-                    ),
-                    b.clone(),
-                );
+                self.fetcher.insert(self.url_of(name), b.clone());
                 self.snapshot
                     .meta
                     .insert(format!("{name}.json"), MetaFile::new(version));
@@ -271,7 +263,13 @@ impl TestRepo {
         match role {
             "root" => format!("{METADATA_URL}{}.root.json", self.root.version),
             "timestamp" => format!("{METADATA_URL}timestamp.json"),
+            "snapshot" if !self.root.consistent_snapshot() => {
+                format!("{METADATA_URL}snapshot.json")
+            }
             "snapshot" => format!("{METADATA_URL}{}.snapshot.json", self.snapshot.version),
+            name if !self.root.consistent_snapshot() => {
+                format!("{METADATA_URL}{}.json", cairn_tuf::updater::quote(name))
+            }
             name => format!(
                 "{METADATA_URL}{}.{}.json",
                 self.targets[name].version,
