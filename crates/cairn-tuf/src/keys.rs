@@ -51,9 +51,10 @@ impl Key {
     }
 
     /// The specification's key id: hex sha256 of the key's canonical JSON.
-    pub fn key_id(&self) -> String {
-        let bytes = crate::canonical::to_canonical(self).expect("keys have no floats");
-        hex::encode(Sha256::digest(bytes))
+    /// Fails only for a key with a floating point number in an unknown field.
+    pub fn key_id(&self) -> std::result::Result<String, serde_json::Error> {
+        let bytes = crate::canonical::to_canonical(self)?;
+        Ok(hex::encode(Sha256::digest(bytes)))
     }
 
     /// Verifies `sig_hex` over `msg`. Returns a reason when the signature is

@@ -18,7 +18,9 @@ impl Ed25519Signer {
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         let key = ed25519_dalek::SigningKey::from_bytes(seed);
         let public = Key::ed25519(&key.verifying_key().to_bytes());
-        let keyid = public.key_id();
+        let keyid = public
+            .key_id()
+            .expect("an ed25519 key has a canonical form");
         Ed25519Signer { key, public, keyid }
     }
 
@@ -46,14 +48,16 @@ impl Ed25519Signer {
 
 /// Serializes `signed` into a metadata file signed by every signer in
 /// `signers`. The output is pretty-printed JSON; signatures cover the
-/// canonical form of `signed`.
+/// canonical form of `signed`. Panics if an unknown field holds a floating
+/// point number (parsed metadata never does: it has no canonical form).
 pub fn sign_metadata<T: Role>(signed: &T, signers: &[&Ed25519Signer]) -> Vec<u8> {
     let signed_value = serde_json::to_value(signed).expect("metadata serializes");
     sign_value(signed_value, signers)
 }
 
 /// Like [`sign_metadata`] for an untyped `signed` object (used to craft
-/// hostile metadata in tests).
+/// hostile metadata in tests). Panics if `signed` holds a floating point
+/// number, which has no canonical form.
 pub fn sign_value(signed: Value, signers: &[&Ed25519Signer]) -> Vec<u8> {
     let bytes = canonical::to_canonical(&signed).expect("metadata has a canonical form");
     let signatures: Vec<Value> = signers
