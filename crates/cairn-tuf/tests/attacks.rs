@@ -578,3 +578,35 @@ fn trusted_set_enforces_the_workflow_order() {
         Err(Error::NotInSnapshot { .. })
     ));
 }
+
+/// Extraneous dependencies / wrong software installation: a role can only
+/// vouch for the paths it was delegated. A target it lists outside them is
+/// invisible, whatever its signatures.
+#[test]
+fn a_role_cannot_vouch_for_paths_outside_its_delegation() {
+    let (mut repo, client) = fresh();
+    repo.delegate(
+        "targets",
+        DelegatedRole {
+            name: "team-a".into(),
+            keyids: vec![],
+            threshold: nz(1),
+            terminating: false,
+            paths: Some(vec!["a/*".into()]),
+            path_hash_prefixes: None,
+            unknown: Unknown::new(),
+        },
+    );
+    repo.add_target("team-a", "a/tool", b"fine");
+    repo.add_target("team-a", "b/dependency", b"extraneous");
+    repo.publish_with_snapshot(&["team-a", "targets"]);
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        client.download(&repo, "a/tool", dir.path()).unwrap(),
+        b"fine"
+    );
+    let e = client
+        .download(&repo, "b/dependency", dir.path())
+        .unwrap_err();
+    assert!(matches!(e, Error::TargetNotFound(_)), "{e}");
+}
