@@ -265,34 +265,6 @@ impl<F: Fetcher> Updater<F> {
         Ok(None)
     }
 
-    /// The local file name of a target: the target path percent-encoded into
-    /// one file name inside `target_dir`.
-    pub fn target_file_path(target_dir: &Path, target_path: &str) -> PathBuf {
-        target_dir.join(quote(target_path))
-    }
-
-    /// Whether `path` already holds exactly `info`'s content.
-    pub fn is_cached(info: &TargetFile, path: &Path) -> bool {
-        let Ok(meta) = std::fs::metadata(path) else {
-            return false;
-        };
-        if !meta.is_file() || meta.len() != info.length {
-            return false;
-        }
-        let Ok(mut file) = std::fs::File::open(path) else {
-            return false;
-        };
-        let Ok(mut hasher) = MultiHasher::new("cached target", &info.hashes) else {
-            return false;
-        };
-        let mut w = HashWriter {
-            hasher: &mut hasher,
-            inner: std::io::sink(),
-            written: 0,
-        };
-        std::io::copy(&mut file, &mut w).is_ok() && hasher.finish().is_ok()
-    }
-
     /// §5.7: downloads `target_path` described by `info` from
     /// `target_base_url` to `dest`. The file is streamed into a temporary file
     /// beside `dest`, at most `info.length` bytes, and renamed into place only
@@ -373,6 +345,34 @@ impl<F: Fetcher> Updater<F> {
             write_replace(&path, data, false)
         }
     }
+}
+
+/// The local file name of a target: the target path percent-encoded into
+/// one file name inside `target_dir`.
+pub fn target_file_path(target_dir: &Path, target_path: &str) -> PathBuf {
+    target_dir.join(quote(target_path))
+}
+
+/// Whether `path` already holds exactly `info`'s content.
+pub fn is_cached(info: &TargetFile, path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() != info.length {
+        return false;
+    }
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok(mut hasher) = MultiHasher::new("cached target", &info.hashes) else {
+        return false;
+    };
+    let mut w = HashWriter {
+        hasher: &mut hasher,
+        inner: std::io::sink(),
+        written: 0,
+    };
+    std::io::copy(&mut file, &mut w).is_ok() && hasher.finish().is_ok()
 }
 
 /// Writes `data` to `path` through a temporary file in the same directory,

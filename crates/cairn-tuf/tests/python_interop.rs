@@ -74,7 +74,7 @@ fn python_tuf_repository_verifies_in_cairn() {
             .target_info(t)
             .unwrap()
             .unwrap_or_else(|| panic!("{t} found"));
-        let dest = Updater::<MemoryFetcher>::target_file_path(dl.path(), t);
+        let dest = cairn_tuf::updater::target_file_path(dl.path(), t);
         up.download_target(t, &info, &format!("{PY_BASE}targets"), &dest)
             .unwrap();
         assert_eq!(std::fs::metadata(&dest).unwrap().len(), info.length);

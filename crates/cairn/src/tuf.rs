@@ -110,7 +110,7 @@ pub fn run(args: TufArgs) -> Result<()> {
                 .target_info(&target)
                 .with_context(|| format!("looking up {target}"))?
                 .ok_or_else(|| cairn_tuf::Error::TargetNotFound(target.clone()))?;
-            if !Updater::<DefaultFetcher>::is_cached(&info, &output) {
+            if !cairn_tuf::updater::is_cached(&info, &output) {
                 up.download_target(&target, &info, &targets_url, &output)
                     .with_context(|| format!("fetching {target}"))?;
             }

@@ -97,8 +97,8 @@ fn run(cli: Cli) -> Result<()> {
                 let info = updater
                     .target_info(name)?
                     .ok_or_else(|| cairn_tuf::Error::TargetNotFound(name.clone()))?;
-                let dest = Updater::<HttpFetcher>::target_file_path(&target_dir, name);
-                if Updater::<HttpFetcher>::is_cached(&info, &dest) {
+                let dest = cairn_tuf::updater::target_file_path(&target_dir, name);
+                if cairn_tuf::updater::is_cached(&info, &dest) {
                     continue;
                 }
                 updater

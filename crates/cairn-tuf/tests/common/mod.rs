@@ -377,7 +377,7 @@ impl Client {
         let info = up
             .target_info(target)?
             .ok_or_else(|| cairn_tuf::Error::TargetNotFound(target.into()))?;
-        let dest = Updater::<MemoryFetcher>::target_file_path(dir, target);
+        let dest = cairn_tuf::updater::target_file_path(dir, target);
         up.download_target(target, &info, TARGETS_URL, &dest)?;
         Ok(std::fs::read(dest).unwrap())
     }
