@@ -238,19 +238,22 @@ impl<F: Fetcher> Updater<F> {
         let mut stack: Vec<(String, String)> = vec![("targets".into(), "root".into())];
         let mut visited: BTreeSet<String> = BTreeSet::new();
         while let Some((role, delegator)) = stack.pop() {
+            // 5.6.7.1: at most max_delegations roles (bandwidth and time)...
             if visited.len() >= self.config.max_delegations {
                 break;
             }
-            // Cycles: a role already searched is skipped.
+            // ...and a role already visited is skipped (cycles).
             if visited.contains(&role) {
                 continue;
             }
+            // Metadata that cannot be fetched or verified ends the search.
             self.load_targets(&role, &delegator)?;
             let targets = self.trusted.targets(&role).expect("load_targets loaded it");
             if let Some(t) = targets.targets.get(target_path) {
                 return Ok(Some(t.clone()));
             }
             visited.insert(role.clone());
+            // 5.6.7.2: the delegations that cover this path, in order.
             let mut children = Vec::new();
             for (child, terminating) in self.trusted.roles_for_target(&role, target_path) {
                 children.push((child, role.clone()));
