@@ -1,0 +1,483 @@
+//! Delegations (§4.5): explicit roles with `paths` or `path_hash_prefixes`,
+//! TAP 15 succinct hash bins, the shell-style path patterns, and the lookup
+//! index that keeps thousands of hashed bins cheap.
+
+use super::{unique_keyids, Unknown, TOP_LEVEL_ROLES};
+use crate::keys::Key;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::num::NonZeroU64;
+
+/// Delegations from a targets role (§4.5), with either explicit `roles` or
+/// TAP 15 `succinct_roles` (hash bins described by one entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delegations {
+    pub keys: BTreeMap<String, Key>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<DelegatedRole>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succinct_roles: Option<SuccinctRoles>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// One delegated role, with the target paths it may sign for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DelegatedRole {
+    pub name: String,
+    pub keyids: Vec<String>,
+    pub threshold: NonZeroU64,
+    pub terminating: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_hash_prefixes: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// TAP 15 succinct hash bin delegation: `2^bit_length` bins named
+/// `{name_prefix}-{bin in hex}`, all signed by the same keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuccinctRoles {
+    pub keyids: Vec<String>,
+    pub threshold: NonZeroU64,
+    pub bit_length: u32,
+    pub name_prefix: String,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// Keys and threshold that a role's signatures must meet.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule<'a> {
+    pub keyids: &'a [String],
+    pub threshold: u64,
+    pub keys: &'a BTreeMap<String, Key>,
+}
+
+impl Delegations {
+    pub(super) fn validate(&self) -> std::result::Result<(), String> {
+        match (&self.roles, &self.succinct_roles) {
+            (Some(_), Some(_)) => {
+                return Err("delegations has both \"roles\" and \"succinct_roles\"".into())
+            }
+            (None, None) => {
+                return Err("delegations has neither \"roles\" nor \"succinct_roles\"".into())
+            }
+            _ => {}
+        }
+        if let Some(roles) = &self.roles {
+            let mut names = BTreeSet::new();
+            for r in roles {
+                if !names.insert(r.name.as_str()) {
+                    return Err(format!("delegated role {:?} appears twice", r.name));
+                }
+                if TOP_LEVEL_ROLES.contains(&r.name.as_str()) {
+                    return Err(format!(
+                        "delegated role {:?} has the name of a top-level role",
+                        r.name
+                    ));
+                }
+                if r.paths.is_some() == r.path_hash_prefixes.is_some() {
+                    return Err(format!(
+                        "delegated role {:?} must have exactly one of \"paths\" and \"path_hash_prefixes\"",
+                        r.name
+                    ));
+                }
+                unique_keyids(&r.keyids).map_err(|e| format!("role {}: {e}", r.name))?;
+            }
+        }
+        if let Some(s) = &self.succinct_roles {
+            if !(1..=32).contains(&s.bit_length) {
+                return Err(format!(
+                    "succinct_roles bit_length {} is not within 1..=32",
+                    s.bit_length
+                ));
+            }
+            unique_keyids(&s.keyids).map_err(|e| format!("succinct_roles: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The keys and threshold for delegated role `name`, if this delegates to it.
+    pub fn rule(&self, name: &str) -> Option<Rule<'_>> {
+        if let Some(roles) = &self.roles {
+            return roles.iter().find(|r| r.name == name).map(|r| Rule {
+                keyids: &r.keyids,
+                threshold: r.threshold.get(),
+                keys: &self.keys,
+            });
+        }
+        let s = self.succinct_roles.as_ref()?;
+        s.is_bin(name).then_some(Rule {
+            keyids: &s.keyids,
+            threshold: s.threshold.get(),
+            keys: &self.keys,
+        })
+    }
+
+    /// Roles that may sign for `target_path`, in order of trust, with their
+    /// `terminating` flag (§5.6.7.2). Succinct bins are never terminating.
+    pub fn roles_for_target(&self, target_path: &str) -> Vec<(String, bool)> {
+        if let Some(roles) = &self.roles {
+            let mut path_hash = None;
+            roles
+                .iter()
+                .filter(|r| r.is_delegated_path(target_path, &mut path_hash))
+                .map(|r| (r.name.clone(), r.terminating))
+                .collect()
+        } else if let Some(s) = &self.succinct_roles {
+            vec![(s.role_for_target(target_path), false)]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// Lookup tables over a [`Delegations`] with explicit `roles`, for
+/// repositories with thousands of delegated roles (hashed bins): role by
+/// name, and candidate roles by path hash prefix. Results are identical to
+/// [`Delegations::rule`] and [`Delegations::roles_for_target`], only faster.
+#[derive(Debug, Clone, Default)]
+pub struct DelegationIndex {
+    by_name: HashMap<String, usize>,
+    /// Roles with `paths`: checked one by one.
+    path_roles: Vec<usize>,
+    /// `path_hash_prefixes` entry → roles listing it.
+    by_prefix: HashMap<String, Vec<usize>>,
+    prefix_lengths: BTreeSet<usize>,
+}
+
+impl DelegationIndex {
+    pub fn new(d: &Delegations) -> Self {
+        let mut index = DelegationIndex::default();
+        for (i, r) in d.roles.iter().flatten().enumerate() {
+            index.by_name.entry(r.name.clone()).or_insert(i);
+            if r.paths.is_some() {
+                index.path_roles.push(i);
+            }
+            for p in r.path_hash_prefixes.iter().flatten() {
+                index.prefix_lengths.insert(p.len());
+                index.by_prefix.entry(p.clone()).or_default().push(i);
+            }
+        }
+        index
+    }
+
+    /// Same as [`Delegations::rule`].
+    pub fn rule<'a>(&self, d: &'a Delegations, name: &str) -> Option<Rule<'a>> {
+        match &d.roles {
+            Some(roles) => self.by_name.get(name).map(|&i| Rule {
+                keyids: &roles[i].keyids,
+                threshold: roles[i].threshold.get(),
+                keys: &d.keys,
+            }),
+            None => d.rule(name),
+        }
+    }
+
+    /// Same as [`Delegations::roles_for_target`].
+    pub fn roles_for_target(&self, d: &Delegations, target_path: &str) -> Vec<(String, bool)> {
+        let Some(roles) = &d.roles else {
+            return d.roles_for_target(target_path);
+        };
+        let mut hits: Vec<usize> = self
+            .path_roles
+            .iter()
+            .copied()
+            .filter(|&i| {
+                roles[i]
+                    .paths
+                    .iter()
+                    .flatten()
+                    .any(|p| path_matches(p, target_path))
+            })
+            .collect();
+        if !self.by_prefix.is_empty() {
+            let hash = hex::encode(Sha256::digest(target_path.as_bytes()));
+            for &len in &self.prefix_lengths {
+                if let Some(found) = hash.get(..len).and_then(|p| self.by_prefix.get(p)) {
+                    hits.extend(found);
+                }
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        hits.into_iter()
+            .map(|i| (roles[i].name.clone(), roles[i].terminating))
+            .collect()
+    }
+}
+
+impl DelegatedRole {
+    /// Whether this role is trusted for `target_path`: a `paths` pattern
+    /// matches it, or its sha256 starts with one of `path_hash_prefixes`.
+    /// `path_hash` caches the hex digest across roles.
+    pub fn is_delegated_path(&self, target_path: &str, path_hash: &mut Option<String>) -> bool {
+        if let Some(paths) = &self.paths {
+            return paths.iter().any(|p| path_matches(p, target_path));
+        }
+        if let Some(prefixes) = &self.path_hash_prefixes {
+            let h = path_hash
+                .get_or_insert_with(|| hex::encode(Sha256::digest(target_path.as_bytes())));
+            return prefixes.iter().any(|p| h.starts_with(p.as_str()));
+        }
+        false
+    }
+}
+
+impl SuccinctRoles {
+    fn suffix_len(&self) -> usize {
+        self.bit_length.div_ceil(4) as usize
+    }
+
+    /// Number of bins, `2^bit_length`.
+    pub fn bin_count(&self) -> u64 {
+        1u64 << self.bit_length
+    }
+
+    /// Name of bin number `bin`.
+    pub fn bin_name(&self, bin: u64) -> String {
+        format!(
+            "{}-{:0width$x}",
+            self.name_prefix,
+            bin,
+            width = self.suffix_len()
+        )
+    }
+
+    /// The bin whose role signs for `target_path`: the first `bit_length`
+    /// bits of sha256(target_path).
+    pub fn role_for_target(&self, target_path: &str) -> String {
+        let h = Sha256::digest(target_path.as_bytes());
+        let first = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+        let bin = u64::from(first) >> (32 - self.bit_length);
+        self.bin_name(bin)
+    }
+
+    /// Whether `name` is one of the bins.
+    pub fn is_bin(&self, name: &str) -> bool {
+        let Some(suffix) = name
+            .strip_prefix(self.name_prefix.as_str())
+            .and_then(|s| s.strip_prefix('-'))
+        else {
+            return false;
+        };
+        if suffix.len() != self.suffix_len()
+            || !suffix
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return false;
+        }
+        u64::from_str_radix(suffix, 16).is_ok_and(|n| n < self.bin_count())
+    }
+}
+
+/// Shell-style match of a target path against a delegation pattern, where
+/// `*` and `?` do not match `/`: pattern and path must have the same number
+/// of `/`-separated parts and each part must match (`*`, `?`, `[seq]`, `[!seq]`),
+/// the way python-tuf applies `fnmatch` per part. Case-sensitive.
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    let pat_parts: Vec<&str> = pattern.split('/').collect();
+    let path_parts: Vec<&str> = path.split('/').collect();
+    pat_parts.len() == path_parts.len()
+        && pat_parts
+            .iter()
+            .zip(&path_parts)
+            .all(|(p, s)| glob_part(p.as_bytes(), s.as_bytes()))
+}
+
+// Iterative wildcard matching with single-star backtracking: linear memory,
+// no recursion, at most O(len(p) * len(s)) steps.
+fn glob_part(p: &[u8], s: &[u8]) -> bool {
+    let (mut pi, mut si) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() {
+            match p[pi] {
+                b'*' => {
+                    star = Some((pi, si));
+                    pi += 1;
+                    continue;
+                }
+                b'?' => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                b'[' => {
+                    if let Some((matched, next)) = class_match(&p[pi..], s[si]) {
+                        if matched {
+                            pi += next;
+                            si += 1;
+                            continue;
+                        }
+                    } else if s[si] == b'[' {
+                        // An unclosed '[' is a literal, as in fnmatch.
+                        pi += 1;
+                        si += 1;
+                        continue;
+                    }
+                }
+                c if c == s[si] => {
+                    pi += 1;
+                    si += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, ss)) => {
+                pi = sp + 1;
+                si = ss + 1;
+                star = Some((sp, ss + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+// Matches `c` against a bracket expression at the start of `p`. Returns
+// (matched, length of the expression), or None when the bracket is unclosed.
+fn class_match(p: &[u8], c: u8) -> Option<(bool, usize)> {
+    let mut i = 1;
+    let negate = matches!(p.get(i), Some(b'!'));
+    if negate {
+        i += 1;
+    }
+    let start = i;
+    let mut matched = false;
+    loop {
+        let cur = *p.get(i)?;
+        if cur == b']' && i > start {
+            break;
+        }
+        if p.get(i + 1) == Some(&b'-') && p.get(i + 2).is_some_and(|&e| e != b']') {
+            let end = p[i + 2];
+            if cur <= c && c <= end {
+                matched = true;
+            }
+            i += 3;
+        } else {
+            if cur == c {
+                matched = true;
+            }
+            i += 1;
+        }
+    }
+    Some((matched != negate, i + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn star_does_not_match_slash() {
+        assert!(path_matches("*.md", "README.md"));
+        assert!(!path_matches("*.md", "releases/README.md"));
+        assert!(path_matches("releases/*/*", "releases/x/y"));
+        assert!(!path_matches("releases/*/*", "releases/x"));
+        assert!(path_matches("foo-?.tgz", "foo-1.tgz"));
+        assert!(!path_matches("foo-?.tgz", "foo-alpha.tgz"));
+        assert!(!path_matches("*.md", "README.MD"));
+        assert!(path_matches("*", "anything"));
+        assert!(!path_matches("*", "a/b"));
+        assert!(path_matches("a[0-9]", "a5"));
+        assert!(!path_matches("a[!0-9]", "a5"));
+        assert!(path_matches("a[!0-9]", "ab"));
+        assert!(path_matches("*a*b*c", "xxaxxbxxc"));
+        assert!(!path_matches("*a*b*c", "xxaxxbxxcx"));
+        assert!(path_matches("[", "["));
+    }
+
+    #[test]
+    fn the_index_agrees_with_the_linear_search() {
+        let role = |name: &str, paths: Option<Vec<&str>>, prefixes: Option<Vec<&str>>, t: bool| {
+            DelegatedRole {
+                name: name.into(),
+                keyids: vec![],
+                threshold: NonZeroU64::new(1).unwrap(),
+                terminating: t,
+                paths: paths.map(|v| v.into_iter().map(String::from).collect()),
+                path_hash_prefixes: prefixes.map(|v| v.into_iter().map(String::from).collect()),
+                unknown: Unknown::new(),
+            }
+        };
+        let mut roles = vec![
+            role("all", Some(vec!["*"]), None, false),
+            role("empty-prefix", None, Some(vec![""]), false),
+            role("a-docs", Some(vec!["docs/*", "*.md"]), None, true),
+            role(
+                "long",
+                None,
+                Some(vec![
+                    "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+                ]),
+                false,
+            ),
+            role("too-long", None, Some(vec![&"0".repeat(70)]), false),
+            role("upper", None, Some(vec!["2C"]), false),
+        ];
+        for i in 0..256 {
+            let p = format!("{i:02x}");
+            let q = format!("{:01x}", i % 16);
+            roles.push(role(
+                &format!("bin-{p}"),
+                None,
+                Some(vec![&p, &q]),
+                i % 7 == 0,
+            ));
+        }
+        let d = Delegations {
+            keys: BTreeMap::new(),
+            roles: Some(roles),
+            succinct_roles: None,
+            unknown: Unknown::new(),
+        };
+        let index = DelegationIndex::new(&d);
+        for path in ["foo", "docs/x", "README.md", "a/b/c", "", "x.md"]
+            .into_iter()
+            .map(String::from)
+            .chain((0..500).map(|i| format!("files/{i}")))
+        {
+            assert_eq!(
+                index.roles_for_target(&d, &path),
+                d.roles_for_target(&path),
+                "{path}"
+            );
+        }
+        for name in ["all", "bin-ff", "upper", "missing"] {
+            assert_eq!(
+                index.rule(&d, name).map(|r| r.keyids.len()),
+                d.rule(name).map(|r| r.keyids.len())
+            );
+        }
+    }
+
+    #[test]
+    fn succinct_bins_are_named_by_hash_prefix() {
+        let s = SuccinctRoles {
+            keyids: vec![],
+            threshold: NonZeroU64::new(1).unwrap(),
+            bit_length: 8,
+            name_prefix: "bin".into(),
+            unknown: Unknown::new(),
+        };
+        // sha256("foo") starts with 2c.
+        assert_eq!(s.role_for_target("foo"), "bin-2c");
+        assert!(s.is_bin("bin-00") && s.is_bin("bin-ff"));
+        assert!(!s.is_bin("bin-100") && !s.is_bin("bin-0") && !s.is_bin("bin-FF"));
+        let s12 = SuccinctRoles {
+            bit_length: 12,
+            ..s
+        };
+        assert_eq!(s12.role_for_target("foo"), "bin-2c2");
+        assert!(!s12.is_bin("bin-1000"));
+    }
+}
