@@ -47,13 +47,41 @@ pub trait Fetcher {
     }
 }
 
+/// Time limits of [`HttpFetcher`]: the defence against slow retrieval, a
+/// server (or man in the middle) that trickles bytes to stall updates.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpTimeouts {
+    /// To establish the connection.
+    pub connect: Duration,
+    /// From sending the request to the end of the response headers.
+    pub response: Duration,
+    /// For the whole body, however slowly it arrives.
+    pub body: Duration,
+}
+
+impl Default for HttpTimeouts {
+    fn default() -> Self {
+        HttpTimeouts {
+            connect: Duration::from_secs(30),
+            response: Duration::from_secs(30),
+            body: Duration::from_secs(300),
+        }
+    }
+}
+
 /// HTTP(S) on a blocking `ureq` agent (rustls with aws-lc-rs, webpki roots).
 pub struct HttpFetcher {
     agent: ureq::Agent,
 }
 
 impl HttpFetcher {
+    /// A fetcher with [`HttpTimeouts::default`].
     pub fn new() -> Self {
+        Self::with_timeouts(HttpTimeouts::default())
+    }
+
+    /// A fetcher whose requests give up after `timeouts` (slow retrieval).
+    pub fn with_timeouts(timeouts: HttpTimeouts) -> Self {
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
             .unversioned_rustls_crypto_provider(Arc::new(
@@ -62,8 +90,9 @@ impl HttpFetcher {
             .build();
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_recv_body(Some(Duration::from_secs(300)))
+            .timeout_connect(Some(timeouts.connect))
+            .timeout_recv_response(Some(timeouts.response))
+            .timeout_recv_body(Some(timeouts.body))
             .max_redirects(5)
             .user_agent(concat!("cairn-tuf/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls)
