@@ -285,3 +285,55 @@ fn non_nfc_target_path_signed_by_python_tuf_verifies() {
     )
     .unwrap();
 }
+
+/// Every key type in the fixture refuses its signature once one bit of the
+/// signed content or of the signature changes.
+#[test]
+fn each_key_type_refuses_tampering() {
+    let md = data_dir().join("metadata");
+    let root2 = std::fs::read(md.join("2.root.json")).unwrap();
+    let root = Envelope::<Root>::from_bytes("root", &root2).unwrap();
+    let top = Envelope::<Targets>::from_bytes(
+        "targets",
+        &std::fs::read(md.join("1.targets.json")).unwrap(),
+    )
+    .unwrap();
+    // (file, rule source) for p256, p384, rsa-pss-sha512, rsa-pss-sha384.
+    let ts = std::fs::read(md.join("timestamp.json")).unwrap();
+    let sn = std::fs::read(md.join("1.snapshot.json")).unwrap();
+    let tg = std::fs::read(md.join("1.targets.json")).unwrap();
+    let docs = std::fs::read(md.join("1.docs.json")).unwrap();
+    let delegations = top.signed.delegations.as_ref().unwrap();
+    let cases: Vec<(&str, Vec<u8>, cairn_tuf::metadata::Rule)> = vec![
+        ("timestamp", ts, root.signed.rule("timestamp").unwrap()),
+        ("snapshot", sn, root.signed.rule("snapshot").unwrap()),
+        ("targets", tg, root.signed.rule("targets").unwrap()),
+        ("docs", docs, delegations.rule("docs").unwrap()),
+    ];
+    for (name, bytes, rule) in cases {
+        let check = |b: &[u8]| -> bool {
+            let v: serde_json::Value = serde_json::from_slice(b).unwrap();
+            let signed = cairn_tuf::canonical::value_to_canonical(&v["signed"]).unwrap();
+            let sigs: Vec<Signature> = serde_json::from_value(v["signatures"].clone()).unwrap();
+            cairn_tuf::keys::verify_threshold(name, "test", rule, &signed, &sigs).is_ok()
+        };
+        assert!(check(&bytes), "{name} verifies as published");
+        // Content: bump the version.
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        v["signed"]["version"] = serde_json::json!(v["signed"]["version"].as_u64().unwrap() + 1);
+        assert!(
+            !check(&serde_json::to_vec(&v).unwrap()),
+            "{name}: content tampered"
+        );
+        // Signature: flip one bit of its last byte.
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let sig = v["signatures"][0]["sig"].as_str().unwrap().to_string();
+        let mut raw = hex::decode(&sig).unwrap();
+        *raw.last_mut().unwrap() ^= 1;
+        v["signatures"][0]["sig"] = serde_json::json!(hex::encode(raw));
+        assert!(
+            !check(&serde_json::to_vec(&v).unwrap()),
+            "{name}: signature tampered"
+        );
+    }
+}
