@@ -1,12 +1,4 @@
-//! Reads the rpm package database of a filesystem image without the `rpm` binary, from the
-//! database file's bytes: `rpmdb.sqlite` (sqlite), `Packages` (Berkeley DB hash) and
-//! `Packages.db` (NDB), and the rpm header blobs they store.
-//!
-//! Every reader takes `&[u8]` because a scanner holds files read out of image layers, not
-//! paths. Nothing here trusts the input: all offsets are bounds-checked, loops are bounded by
-//! the input's size, and damage is returned as a typed [`Error`] — for the whole file when it
-//! cannot be read at all, or per record in [`Database::problems`] while the intact records
-//! are still returned. It never panics on any input (the fuzz targets in `fuzz/` check that).
+#![doc = include_str!("../README.md")]
 //!
 //! ```no_run
 //! let bytes = std::fs::read("/var/lib/rpm/rpmdb.sqlite")?;

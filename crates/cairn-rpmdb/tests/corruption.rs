@@ -321,3 +321,46 @@ fn random_damage_never_panics() {
         let _ = read_database(&copy);
     }
 }
+
+/// A big-endian ("swapped") Berkeley DB, as rpm on s390x or old PowerPC writes it: made by
+/// byte-swapping every integer libdb stores in native order in the little-endian fixture.
+#[test]
+fn big_endian_bdb_reads_like_the_little_endian_one() {
+    let Some(bytes) = fixture(MARINER_BDB) else {
+        return;
+    };
+    let mut be = bytes.clone();
+    let swap32 = |b: &mut [u8], at: usize| b[at..at + 4].reverse();
+    let swap16 = |b: &mut [u8], at: usize| b[at..at + 2].reverse();
+    for at in [8, 12, 16, 20, 28, 32] {
+        swap32(&mut be, at);
+    }
+    for p in 1..bytes.len() / PAGE {
+        let base = p * PAGE;
+        let page = &bytes[base..base + PAGE];
+        if matches!(page[25], 2 | 13) {
+            let entries = u16::from_le_bytes([page[20], page[21]]) as usize;
+            for i in 0..entries {
+                let offset = u16::from_le_bytes([page[26 + 2 * i], page[27 + 2 * i]]) as usize;
+                match (i % 2, page[offset]) {
+                    (0, 1) => swap32(&mut be, base + offset + 1), // record number key
+                    (1, 3) => {
+                        swap32(&mut be, base + offset + 4); // first overflow page
+                        swap32(&mut be, base + offset + 8); // total length
+                    }
+                    _ => {}
+                }
+                swap16(&mut be, base + 26 + 2 * i);
+            }
+        }
+        for at in [8, 12, 16] {
+            swap32(&mut be, base + at);
+        }
+        swap16(&mut be, base + 20);
+        swap16(&mut be, base + 22);
+    }
+    let le = read_database(&bytes).unwrap();
+    let swapped = read_database(&be).unwrap();
+    assert!(swapped.problems.is_empty(), "{:?}", swapped.problems);
+    assert_eq!(swapped.packages, le.packages);
+}
