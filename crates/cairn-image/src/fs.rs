@@ -265,29 +265,25 @@ impl FsView {
     }
 
     /// Live paths matching a pattern (no symlink is followed), in path order.
-    pub fn glob<'a>(
-        &'a self,
-        pattern: &'a PathPattern,
-    ) -> impl Iterator<Item = (&'a str, &'a Node)> + 'a {
-        let prefix = literal_prefix(pattern);
-        self.nodes
-            .range(prefix.clone()..)
-            .take_while(move |(k, _)| k.starts_with(&prefix))
-            .filter(move |(k, _)| pattern.matches(k))
-            .map(|(k, v)| (k.as_str(), v))
+    pub fn glob(&self, pattern: &PathPattern) -> Vec<(&str, &Node)> {
+        Self::glob_in(&self.nodes, pattern)
     }
 
     /// Removed paths matching a pattern: files that some layer wrote and a later one deleted.
-    pub fn glob_removed<'a>(
-        &'a self,
-        pattern: &'a PathPattern,
-    ) -> impl Iterator<Item = (&'a str, &'a Node)> + 'a {
+    pub fn glob_removed(&self, pattern: &PathPattern) -> Vec<(&str, &Node)> {
+        Self::glob_in(&self.removed, pattern)
+    }
+
+    fn glob_in<'a>(
+        map: &'a BTreeMap<String, Node>,
+        pattern: &PathPattern,
+    ) -> Vec<(&'a str, &'a Node)> {
         let prefix = literal_prefix(pattern);
-        self.removed
-            .range(prefix.clone()..)
-            .take_while(move |(k, _)| k.starts_with(&prefix))
-            .filter(move |(k, _)| pattern.matches(k))
+        map.range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| pattern.matches(k))
             .map(|(k, v)| (k.as_str(), v))
+            .collect()
     }
 
     /// Follow symbolic links in every component of `path`, never leaving the image root
