@@ -143,6 +143,8 @@ impl<R: Read> Read for Bounded<R> {
     }
 }
 
+// One decoder per layer stream: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Decoder<R: BufRead> {
     Plain(R),
     Gzip(flate2::bufread::MultiGzDecoder<R>),

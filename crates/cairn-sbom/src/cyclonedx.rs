@@ -15,14 +15,7 @@ fn prop(name: &str, value: impl Into<String>) -> Value {
 
 fn licenses(p: &Package) -> Option<Value> {
     let d = p.licenses.declared.as_ref()?;
-    let single = !d.contains(' ');
-    Some(if single && !d.starts_with("LicenseRef-") {
-        json!([{"license": {"id": d, "acknowledgement": "declared"}}])
-    } else if single {
-        json!([{"license": {"name": d, "acknowledgement": "declared"}}])
-    } else {
-        json!([{"expression": d, "acknowledgement": "declared"}])
-    })
+    Some(json!([{"expression": d, "acknowledgement": "declared"}]))
 }
 
 fn layer_context(sbom: &Sbom, layer: usize) -> String {
@@ -169,22 +162,10 @@ pub(crate) fn json(sbom: &Sbom) -> String {
             "identity": [{"field": "purl", "confidence": 1, "concludedValue": p.purl, "methods": methods}],
             "occurrences": occurrences,
         });
-        let lic: Vec<Value> = p
-            .licenses
-            .evidence
-            .iter()
-            .map(|e| {
-                if e.spdx.contains(' ') {
-                    json!({"expression": e.spdx})
-                } else if e.spdx.starts_with("LicenseRef-") {
-                    json!({"license": {"name": e.spdx, "acknowledgement": "declared"}})
-                } else {
-                    json!({"license": {"id": e.spdx, "acknowledgement": "declared"}})
-                }
-            })
-            .collect();
-        if !lic.is_empty() {
-            evidence["licenses"] = json!(lic);
+        // Always the expression form: CycloneDX's license-id enum lags the SPDX list, and
+        // an expression may hold any id or LicenseRef.
+        if let Some(d) = &p.licenses.declared {
+            evidence["licenses"] = json!([{"expression": d}]);
         }
         c["evidence"] = evidence;
         let prov = provenance(sbom, p);

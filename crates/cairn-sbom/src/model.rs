@@ -151,7 +151,8 @@ pub struct LicenseEvidence {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Evidence {
-    /// The package database entries that list the package (final state).
+    /// Where the package was found, the package database entry first, then supporting files
+    /// (e.g. the list of its files). In the order the cataloger found them.
     pub locations: Vec<Location>,
     /// The layer in which the package, in its current version line, first appeared.
     pub introduced_in: Option<usize>,
@@ -241,7 +242,6 @@ impl Sbom {
         });
         for p in &mut self.packages {
             p.files.sort_by(|a, b| a.path.cmp(&b.path));
-            p.evidence.locations.sort();
         }
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.relationships.sort();

@@ -334,6 +334,10 @@ pub(crate) fn json(sbom: &Sbom) -> String {
             "externalRefs": refs,
             "primaryPackagePurpose": "LIBRARY",
         });
+        if let Some(code) = verification_code(sbom, &p.id) {
+            v["filesAnalyzed"] = json!(true);
+            v["packageVerificationCode"] = json!({"packageVerificationCodeValue": code});
+        }
         let c = provenance(sbom, p);
         if !c.is_empty() {
             v["comment"] = json!(c);
@@ -351,7 +355,7 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         .iter()
         .map(|f| {
             json!({
-                "fileName": f.path,
+                "fileName": file_name(&f.path),
                 "SPDXID": doc.file_refs[f.id.as_str()],
                 "checksums": [
                     {"algorithm": "SHA1", "checksumValue": f.sha1},
@@ -399,6 +403,29 @@ pub(crate) fn json(sbom: &Sbom) -> String {
     s
 }
 
+/// SPDX file names are relative to the package root: `./usr/bin/x`.
+fn file_name(path: &str) -> String {
+    format!("./{}", path.trim_start_matches('/'))
+}
+
+/// The package verification code (SPDX 2.3 §7.9) over the SHA-1s of the files a package
+/// contains; `None` when it lists no files (then its files were not analyzed).
+fn verification_code(sbom: &Sbom, pkg: &str) -> Option<String> {
+    use sha1::Digest;
+    let mut sums: Vec<&str> = sbom
+        .relationships
+        .iter()
+        .filter(|r| r.from == pkg && r.kind == RelationshipKind::Contains)
+        .filter_map(|r| sbom.files.iter().find(|f| f.id == r.to))
+        .map(|f| f.sha1.as_str())
+        .collect();
+    if sums.is_empty() {
+        return None;
+    }
+    sums.sort();
+    Some(hex::encode(sha1::Sha1::digest(sums.concat().as_bytes())))
+}
+
 /// A tag-value text field: multi-line values go in <text> tags.
 fn tv_text(s: &str) -> String {
     let clean = s.replace("</text>", "</ text>");
@@ -418,7 +445,12 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
     let _ = writeln!(o, "DocumentComment: {}", tv_text(&document_comment(sbom)));
     let _ = writeln!(o, "Creator: Tool: {}-{}", sbom.tool.name, sbom.tool.version);
     let _ = writeln!(o, "Created: {}", sbom.created);
-    let pkg = |o: &mut String, name: &str, id: &str, version: Option<&str>, purpose: &str| {
+    let pkg = |o: &mut String,
+               name: &str,
+               id: &str,
+               version: Option<&str>,
+               purpose: &str,
+               code: Option<String>| {
         let _ = writeln!(o, "\n##### Package: {name}\n");
         let _ = writeln!(o, "PackageName: {name}");
         let _ = writeln!(o, "SPDXID: {id}");
@@ -426,7 +458,15 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
             let _ = writeln!(o, "PackageVersion: {v}");
         }
         let _ = writeln!(o, "PackageDownloadLocation: NOASSERTION");
-        let _ = writeln!(o, "FilesAnalyzed: false");
+        match code {
+            Some(c) => {
+                let _ = writeln!(o, "FilesAnalyzed: true");
+                let _ = writeln!(o, "PackageVerificationCode: {c}");
+            }
+            None => {
+                let _ = writeln!(o, "FilesAnalyzed: false");
+            }
+        }
         let _ = writeln!(o, "PrimaryPackagePurpose: {purpose}");
     };
     pkg(
@@ -439,6 +479,7 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
         } else {
             "CONTAINER"
         },
+        None,
     );
     let _ = writeln!(o, "PackageSupplier: NOASSERTION");
     if let Some(hex) = src
@@ -466,6 +507,7 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
             os_ref,
             d.version_id.as_deref(),
             "OPERATING-SYSTEM",
+            None,
         );
         let _ = writeln!(o, "PackageSupplier: NOASSERTION");
         let _ = writeln!(
@@ -487,6 +529,7 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
             &doc.pkg_refs[p.id.as_str()],
             Some(&p.version),
             "LIBRARY",
+            verification_code(sbom, &p.id),
         );
         let _ = writeln!(o, "PackageSupplier: {}", supplier(&p.maintainer));
         let _ = writeln!(o, "PackageSourceInfo: {}", tv_text(&source_info(p)));
@@ -510,7 +553,7 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
         }
     }
     for f in &sbom.files {
-        let _ = writeln!(o, "\nFileName: {}", f.path);
+        let _ = writeln!(o, "\nFileName: {}", file_name(&f.path));
         let _ = writeln!(o, "SPDXID: {}", doc.file_refs[f.id.as_str()]);
         let _ = writeln!(o, "FileChecksum: SHA1: {}", f.sha1);
         let _ = writeln!(o, "FileChecksum: SHA256: {}", f.sha256);

@@ -57,7 +57,7 @@ fn check_against_truth(sbom: &Value) {
         let expected: Vec<(usize, String, String)> = (first + 1..n)
             .filter_map(|l| {
                 let (a, b) = (present(l - 1)?, present(l)?);
-                (a.1 != b.1).then(|| (l, a.1, b.1))
+                (a.1 != b.1).then_some((l, a.1, b.1))
             })
             .collect();
         let got: Vec<(usize, String, String)> = p["evidence"]["changes"]
