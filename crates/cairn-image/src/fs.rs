@@ -311,6 +311,9 @@ impl FsView {
             done.push(seg);
             let cur = done.join("/");
             match self.nodes.get(&cur) {
+                // Layers may leave parent directories implicit: only the last component
+                // has to exist.
+                None if !pending.is_empty() => {}
                 None => return Ok(None),
                 Some(Node {
                     kind: NodeKind::Symlink(target),

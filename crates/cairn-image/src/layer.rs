@@ -334,8 +334,12 @@ pub(crate) fn read_layer(layer: &LayerInfo, opts: &ScanOptions) -> Result<LayerI
                             layer.index, opts.limits.max_content
                         ));
                     }
-                    let (bytes, d) = read_entry(&mut entry, keep, opts.file_digests)
-                        .map_err(|e| err(format!("reading /{path}: {e}")))?;
+                    let (bytes, d) =
+                        read_entry(&mut entry, keep, opts.file_digests).map_err(|e| {
+                            err(format!(
+                                "corrupt or truncated layer ({kind}) reading /{path}: {e}"
+                            ))
+                        })?;
                     content = bytes.map(Arc::from);
                     digests = d;
                 }

@@ -58,7 +58,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("cairn: error: {e:#}");
-            ExitCode::from(1)
+            if e.downcast_ref::<sbom::UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

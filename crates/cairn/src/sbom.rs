@@ -1,7 +1,7 @@
 //! `cairn sbom IMAGE [-o FORMAT[=FILE]]...`
 
 use crate::Verbosity;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use cairn_catalog::Options;
 use cairn_image::{Platform, SourceSpec};
 use cairn_sbom::Format;
@@ -36,6 +36,18 @@ struct Output {
     file: Option<PathBuf>,
 }
 
+/// A mistake in the command line: exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
 fn parse_outputs(specs: &[String]) -> Result<Vec<Output>> {
     let mut out = Vec::new();
     for s in specs {
@@ -46,10 +58,11 @@ fn parse_outputs(specs: &[String]) -> Result<Vec<Output>> {
         };
         let Some(format) = Format::parse(name) else {
             let known: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
-            bail!(
+            return Err(UsageError(format!(
                 "unknown output format '{name}' (known: {})",
                 known.join(", ")
-            );
+            ))
+            .into());
         };
         out.push(Output { format, file });
     }
@@ -60,7 +73,10 @@ fn parse_outputs(specs: &[String]) -> Result<Vec<Output>> {
         });
     }
     if out.iter().filter(|o| o.file.is_none()).count() > 1 {
-        bail!("only one output can go to stdout; give the others a file (-o FORMAT=FILE)");
+        return Err(UsageError(
+            "only one output can go to stdout; give the others a file (-o FORMAT=FILE)".into(),
+        )
+        .into());
     }
     Ok(out)
 }
