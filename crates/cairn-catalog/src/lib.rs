@@ -8,11 +8,14 @@
 //! fact; nothing downstream reconstructs it.
 #![forbid(unsafe_code)]
 
+mod apk;
 pub mod deb822;
 pub mod distro;
 mod dpkg;
+mod history;
 pub mod license;
 mod purl;
+mod rpm;
 
 use cairn_image::{FsView, Image, Limits, PathPattern, Platform, ScanOptions, SourceSpec};
 use cairn_sbom::{
@@ -68,7 +71,7 @@ pub trait Cataloger: Sync {
 
 /// Every cataloger cairn has, in a fixed order.
 pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
-    vec![Box::new(dpkg::Dpkg)]
+    vec![Box::new(dpkg::Dpkg), Box::new(rpm::Rpm), Box::new(apk::Apk)]
 }
 
 /// How to scan.

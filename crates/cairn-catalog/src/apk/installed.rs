@@ -7,6 +7,9 @@
 //! or SBOMs. Unknown keys are skipped (apk-tools adds keys over time); a record without a
 //! name or version is reported with its line number and left out; a bad checksum is reported
 //! and the file is kept without a digest. It never panics on any input.
+//!
+//! Syft's `syft/pkg/cataloger/alpine` reads the same fields; field meanings follow apk-tools'
+//! documentation of the index format (`apk-package(5)`).
 
 use std::fmt;
 
@@ -47,8 +50,9 @@ pub struct ApkPackage {
     pub install_if: Vec<String>,
     /// Directories (`F:`) and files (`R:`) the package owns, in database order.
     pub files: Vec<ApkFile>,
-    /// Line (1-based) where the record starts, for warnings.
+    /// Lines (1-based) where the record starts and ends, for evidence and warnings.
     pub line: usize,
+    pub end_line: usize,
 }
 
 /// A path the package owns.
@@ -164,6 +168,7 @@ pub fn parse(bytes: &[u8]) -> Installed {
             line: line_no,
             ..ApkPackage::default()
         });
+        pkg.end_line = line_no;
         let text = || Some(value.to_owned()).filter(|v| !v.is_empty());
         let list = || {
             value
