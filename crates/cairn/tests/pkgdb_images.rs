@@ -237,3 +237,72 @@ fn rpm_and_apk_images_pass_the_spdx_and_cyclonedx_validators() {
         }
     }
 }
+
+/// A root filesystem holding `db` at `path` (relative), with an os-release.
+fn rootfs_with(dir: &Path, path: &str, db: &[u8]) -> String {
+    let root = dir.join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("etc/os-release"), "ID=fedora\nVERSION_ID=36\n").unwrap();
+    let file = root.join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, db).unwrap();
+    format!("dir:{}", root.display())
+}
+
+/// Damaged databases inside an image: the SBOM is still written, names the file in a warning
+/// and is marked incomplete; nothing panics or hangs.
+#[test]
+fn corrupt_databases_give_warnings_naming_the_file() {
+    let sqlite_garbage = {
+        let mut b = b"SQLite format 3\0".to_vec();
+        b.resize(8192, 0x5a);
+        b
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "var/lib/rpm/rpmdb.sqlite",
+            b"not a database at all\n".to_vec(),
+            "not an rpm database",
+        ),
+        ("var/lib/rpm/rpmdb.sqlite", sqlite_garbage, "sqlite"),
+        (
+            "var/lib/rpm/Packages",
+            {
+                // A hash metadata page claiming 100 pages, and nothing after it.
+                let mut b = vec![0u8; 4096];
+                b[12..16].copy_from_slice(&0x0006_1561u32.to_le_bytes());
+                b[20..24].copy_from_slice(&4096u32.to_le_bytes());
+                b[25] = 8;
+                b[32..36].copy_from_slice(&99u32.to_le_bytes());
+                b
+            },
+            "truncated",
+        ),
+        (
+            "lib/apk/db/installed",
+            b"P:musl\nA:x86_64\n\nnonsense line\n".to_vec(),
+            "line 1",
+        ),
+    ];
+    for (path, db, says) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let img = rootfs_with(dir.path(), path, &db);
+        // An incomplete SBOM is still written, and cairn exits 1 (see main.rs).
+        let out = cairn(&["sbom", &img, "-o", "json", "-q"]);
+        assert_eq!(out.status.code(), Some(1), "{path}");
+        let sbom: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(sbom["complete"], false, "{path}");
+        let warnings: Vec<&str> = sbom["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .collect();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains(&format!("/{path}")) && w.contains(says)),
+            "{path}: {warnings:?}"
+        );
+    }
+}
