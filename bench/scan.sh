@@ -26,8 +26,11 @@ build_image() {
   local root="$s/root"
   echo "bench: building the large image (first run only; needs the Debian archive)" >&2
   mmdebstrap --quiet --variant=important --include=ca-certificates,curl,gnupg,less,procps,xz-utils \
-    bookworm "$root" >&2
+    bookworm "$root" "deb http://deb.debian.org/debian bookworm main" \
+    "deb http://deb.debian.org/debian-security bookworm-security main" >&2
   rm -rf "$root/var/cache/apt/archives"/*.deb "$root/var/lib/apt/lists"/*
+  # The chrooted apt steps below redirect to /dev/null: give the root a real one.
+  [ -c "$root/dev/null" ] || { rm -f "$root/dev/null"; mknod -m 666 "$root/dev/null" c 1 3; }
   cp -a "$root" "$s/1"
   in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
   apt_step() { # apt_step N PACKAGES...: install with the image's own apt, then snapshot
@@ -41,12 +44,12 @@ build_image() {
   }
   apt_step 2 python3 python3-pip python3-venv perl git openssh-client vim-nox
   apt_step 3 gcc g++ make libc6-dev libssl-dev zlib1g-dev cmake
-  apt_step 4 openjdk-17-jre-headless
+  apt_step 4 python3-scipy python3-pandas libllvm15
   ASSEMBLE_GZIP_LEVEL=6 python3 fixtures/assemble.py --out "$WORK/large" --name cairn/bench-large:latest --forms docker-archive \
     --step "mmdebstrap --variant=important bookworm" "$s/1" \
     --step "apt-get install python3 python3-pip python3-venv perl git openssh-client vim-nox" "$s/2" \
     --step "apt-get install gcc g++ make libc6-dev libssl-dev zlib1g-dev cmake" "$s/3" \
-    --step "apt-get install openjdk-17-jre-headless" "$s/4"
+    --step "apt-get install python3-scipy python3-pandas libllvm15" "$s/4"
   rm -rf "$s"
 }
 
