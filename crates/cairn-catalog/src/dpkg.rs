@@ -17,6 +17,7 @@ use cairn_sbom::{
     Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, PackageChange,
     PackageChangeKind, Relationship, RelationshipKind, SourceRef,
 };
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -179,7 +180,7 @@ impl Cataloger for Dpkg {
                     .get("Installed-Size")
                     .and_then(|s| s.trim().parse::<u64>().ok())
                     .map(|k| k * 1024),
-                licenses: licenses(cx.view, &name),
+                licenses: Licenses::default(),
                 metadata,
                 evidence: Evidence {
                     locations,
@@ -189,6 +190,10 @@ impl Cataloger for Dpkg {
                 files: files.files,
             });
         }
+        // Copyright files may need full-text matching, the one costly step: in parallel.
+        out.packages
+            .par_iter_mut()
+            .for_each(|p| p.licenses = licenses(cx.view, &p.name));
         for (from, alts) in deps {
             if let Some(to) = alts
                 .split('|')
@@ -592,6 +597,29 @@ fn file_changes(
         .collect()
 }
 
+/// A free-form copyright file: only full license texts it contains, matched against the
+/// SPDX license list's texts with high confidence, count. Anything else is NOASSERTION.
+fn matched_texts(text: &str, path: &str, layer: usize) -> Licenses {
+    let found = crate::license::full_texts(text);
+    let exprs: Vec<String> = found.iter().map(|m| m.id.clone()).collect();
+    Licenses {
+        declared: license::all_of(&exprs),
+        evidence: found
+            .into_iter()
+            .map(|m| LicenseEvidence {
+                value: format!("full text of {} (match score {:.2})", m.id, m.score),
+                spdx: m.id,
+                location: Location {
+                    path: path.to_owned(),
+                    layer,
+                    lines: Some(m.lines),
+                },
+                text: None,
+            })
+            .collect(),
+    }
+}
+
 /// Licenses from `/usr/share/doc/NAME/copyright`, even when a later layer deleted the file
 /// (slim images do): the statement was made by the package, and the evidence says which
 /// layer it was read from.
@@ -611,9 +639,10 @@ fn licenses(view: &FsView, name: &str) -> Licenses {
     let Some((real, layer, bytes)) = found else {
         return Licenses::default();
     };
-    let parsed = copyright::parse(&String::from_utf8_lossy(&bytes));
+    let text = String::from_utf8_lossy(&bytes);
+    let parsed = copyright::parse(&text);
     if !parsed.machine_readable {
-        return Licenses::default();
+        return matched_texts(&text, &real, layer);
     }
     let mut evidence = Vec::new();
     let mut exprs = Vec::new();

@@ -98,6 +98,8 @@ pub fn scan(image: &Image, opts: &Options) -> Result<Sbom, ImageError> {
     for c in &cats {
         contents.extend(c.patterns());
     }
+    // The license text store takes a while to load: do it while the layers are read.
+    let preload = std::thread::spawn(license::preload);
     let view = FsView::scan(
         image,
         &ScanOptions {
@@ -107,6 +109,7 @@ pub fn scan(image: &Image, opts: &Options) -> Result<Sbom, ImageError> {
             progress: opts.progress.clone(),
         },
     )?;
+    let _ = preload.join();
     let mut warnings = Warnings::default();
     for w in view.warnings() {
         // A file a cataloger asked for could not be read whole: its packages may be missing.

@@ -209,6 +209,62 @@ pub fn all_of(exprs: &[String]) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
+/// A license text found inside a larger text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextMatch {
+    pub id: String,
+    pub score: f32,
+    /// 1-based first and last line of the license text.
+    pub lines: (usize, usize),
+}
+
+/// Confidence below which a text is not taken to be a license.
+const TEXT_THRESHOLD: f32 = 0.9;
+
+/// Load the license text store (a few hundred ms) ahead of need, e.g. on another thread
+/// while layers are being read.
+pub fn preload() {
+    store();
+}
+
+fn store() -> Option<&'static spdx::detection::Store> {
+    static STORE: std::sync::OnceLock<Option<spdx::detection::Store>> = std::sync::OnceLock::new();
+    STORE.get_or_init(|| spdx::detection::Store::load_inline().ok()).as_ref()
+}
+
+/// Full license texts contained in `text`, matched against the SPDX list's canonical
+/// texts (askalono's method). License headers and mentions are not matches: a notice that
+/// says "see /usr/share/common-licenses/GPL-2" does not say which GPL terms apply.
+pub fn full_texts(text: &str) -> Vec<TextMatch> {
+    use spdx::detection::{scan::Scanner, LicenseType, TextData};
+    let Some(store) = store() else { return Vec::new() };
+    let data = TextData::new(text);
+    let scanner = Scanner::new(store)
+        .confidence_threshold(TEXT_THRESHOLD)
+        .optimize(true)
+        .max_passes(8);
+    let result = scanner.scan(&data);
+    let mut out = Vec::new();
+    if let Some(l) = result.license.filter(|l| result.score >= TEXT_THRESHOLD && l.kind == LicenseType::Original) {
+        out.push(TextMatch {
+            id: l.name.to_owned(),
+            score: result.score,
+            lines: (1, text.lines().count().max(1)),
+        });
+    }
+    for c in result.containing {
+        if c.score >= TEXT_THRESHOLD && c.license.kind == LicenseType::Original && !out.iter().any(|m| m.id == c.license.name) {
+            out.push(TextMatch {
+                id: c.license.name.to_owned(),
+                score: c.score,
+                lines: (c.line_range.0 + 1, c.line_range.1.max(c.line_range.0 + 1)),
+            });
+        }
+    }
+    out.retain(|m| spdx::license_id(&m.id).is_some());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +294,16 @@ mod tests {
             expression("GPL-2 with OpenSSL exception"),
             "LicenseRef-GPL-2-with-OpenSSL-exception"
         );
+    }
+
+    #[test]
+    fn full_license_texts_are_matched_and_mentions_are_not() {
+        let mit = "Copyright (c) 2020 Someone\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files (the \"Software\"), to deal in the Software without restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n";
+        let text = format!("This is the Debian package of foo.\nIt was downloaded from example.org.\n\n{mit}");
+        let found = full_texts(&text);
+        assert_eq!(found.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["MIT"], "{found:?}");
+        let mention = "This package is free software; you can redistribute it under the terms of the GNU GPL.\nOn Debian systems see /usr/share/common-licenses/GPL-2.\n";
+        assert!(full_texts(mention).is_empty());
     }
 
     #[test]

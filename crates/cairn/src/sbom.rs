@@ -112,7 +112,8 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
         .platform
         .as_deref()
         .map(str::parse::<Platform>)
-        .transpose()?;
+        .transpose()
+        .map_err(|e| UsageError(e.to_string()))?;
     let progress = Arc::new(AtomicU64::new(0));
     let opts = Options {
         platform,
