@@ -306,3 +306,77 @@ fn corrupt_databases_give_warnings_naming_the_file() {
         );
     }
 }
+
+/// Every real rpm database in the shared fixture folder, placed where its distribution keeps
+/// it in a root filesystem, scans to exactly the packages of its `expected.json`.
+#[test]
+fn every_rpm_fixture_database_scans_to_its_ground_truth() {
+    let pkgdb = root().join("../shared/fixtures/pkgdb/rpm");
+    if !pkgdb.is_dir() {
+        eprintln!(
+            "skipping: rpm fixtures not found at {} (see its SOURCES.md)",
+            pkgdb.display()
+        );
+        return;
+    }
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&pkgdb).unwrap() {
+        let fixture = entry.unwrap().path();
+        let (file, at) = [
+            ("rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"),
+            ("Packages.db", "usr/lib/sysimage/rpm/Packages.db"),
+            ("Packages", "var/lib/rpm/Packages"),
+        ]
+        .into_iter()
+        .find(|(f, _)| fixture.join(f).is_file())
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let img = rootfs_with(dir.path(), at, &std::fs::read(fixture.join(file)).unwrap());
+        if let Ok(os) = std::fs::read(fixture.join("os-release")) {
+            std::fs::write(dir.path().join("root/etc/os-release"), os).unwrap();
+        }
+        let sbom = scan_json(&img);
+        assert_eq!(sbom["complete"], true, "{}", fixture.display());
+        let mut got: Vec<Value> = packages(&sbom)
+            .into_iter()
+            .map(|p| {
+                let evr = p["version"].as_str().unwrap();
+                let (epoch, vr) = match evr.split_once(':') {
+                    Some((e, vr)) => (Value::from(e.parse::<u64>().unwrap()), vr),
+                    None => (Value::Null, evr),
+                };
+                let (version, release) = vr.rsplit_once('-').unwrap();
+                serde_json::json!({
+                    "name": p["name"],
+                    "epoch": epoch,
+                    "version": version,
+                    "release": release,
+                    "arch": p["arch"],
+                    "license": p["licenses"]["evidence"][0]["value"],
+                    "source_rpm": p["metadata"]["source-rpm"],
+                })
+            })
+            .collect();
+        got.sort_by_key(|v| {
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            (s("name"), s("version"), s("release"), s("arch"))
+        });
+        let expected = read_json(&fixture.join("expected.json"));
+        assert_eq!(Value::Array(got), expected, "{}", fixture.display());
+        // The epoch is a purl qualifier, not part of the purl version.
+        for p in packages(&sbom) {
+            if let Some((epoch, _)) = p["version"].as_str().unwrap().split_once(':') {
+                assert!(
+                    p["purl"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&format!("epoch={epoch}")),
+                    "{}",
+                    p["purl"]
+                );
+            }
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 8);
+}
