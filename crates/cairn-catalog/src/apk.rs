@@ -139,7 +139,7 @@ impl Cataloger for Apk {
                 cpes: vec![cpe(
                     p.origin.as_deref().unwrap_or(&p.name),
                     &p.name,
-                    &p.version,
+                    upstream_version(&p.version),
                 )],
                 source_package: p.origin.as_ref().map(|o| SourceRef {
                     name: o.clone(),
@@ -183,6 +183,15 @@ fn dep_name(d: &str) -> &str {
     &d[..end]
 }
 
+/// The upstream part of an apk version: `1.2.4-r2` -> `1.2.4` (CPEs name upstream versions;
+/// `-rN` is Alpine's package revision).
+fn upstream_version(v: &str) -> &str {
+    match v.rsplit_once("-r") {
+        Some((up, rev)) if !rev.is_empty() && rev.bytes().all(|b| b.is_ascii_digit()) => up,
+        _ => v,
+    }
+}
+
 /// Files (not directories) the package owns, with apk's checksums.
 fn owned_files(cx: &Context, p: &ApkPackage) -> Vec<OwnedFile> {
     p.files
@@ -201,7 +210,7 @@ fn owned_files(cx: &Context, p: &ApkPackage) -> Vec<OwnedFile> {
 
 #[cfg(test)]
 mod tests {
-    use super::{dep_name, installed};
+    use super::{dep_name, installed, upstream_version};
     use serde_json::{json, Value};
     use std::path::Path;
 
@@ -215,6 +224,14 @@ mod tests {
         assert_eq!(dep_name("cmd:sh=1.36.1-r0"), "cmd:sh");
         assert_eq!(dep_name("busybox~1.36"), "busybox");
         assert_eq!(dep_name("!conflicting"), "conflicting");
+    }
+
+    #[test]
+    fn upstream_versions() {
+        assert_eq!(upstream_version("1.2.4-r2"), "1.2.4");
+        assert_eq!(upstream_version("20230506-r0"), "20230506");
+        assert_eq!(upstream_version("1.0-rc1"), "1.0-rc1");
+        assert_eq!(upstream_version("2.4"), "2.4");
     }
 
     /// The real Alpine databases in the shared fixture folder (see its SOURCES.md) yield

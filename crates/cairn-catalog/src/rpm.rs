@@ -159,11 +159,8 @@ impl Cataloger for Rpm {
                 kind: "rpm".into(),
                 cataloger: "rpm".into(),
                 purl,
-                cpes: vec![cpe(
-                    &vendor,
-                    &p.name,
-                    &format!("{}-{}", p.version, p.release),
-                )],
+                // CPE versions are upstream versions: rpm's VERSION, without the release.
+                cpes: vec![cpe(&vendor, &p.name, &p.version)],
                 source_package: source,
                 maintainer: p.vendor.clone(),
                 installed_size: p.size,
