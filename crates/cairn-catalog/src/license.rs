@@ -229,7 +229,9 @@ pub fn preload() {
 
 fn store() -> Option<&'static spdx::detection::Store> {
     static STORE: std::sync::OnceLock<Option<spdx::detection::Store>> = std::sync::OnceLock::new();
-    STORE.get_or_init(|| spdx::detection::Store::load_inline().ok()).as_ref()
+    STORE
+        .get_or_init(|| spdx::detection::Store::load_inline().ok())
+        .as_ref()
 }
 
 /// Full license texts contained in `text`, matched against the SPDX list's canonical
@@ -237,7 +239,9 @@ fn store() -> Option<&'static spdx::detection::Store> {
 /// says "see /usr/share/common-licenses/GPL-2" does not say which GPL terms apply.
 pub fn full_texts(text: &str) -> Vec<TextMatch> {
     use spdx::detection::{scan::Scanner, LicenseType, TextData};
-    let Some(store) = store() else { return Vec::new() };
+    let Some(store) = store() else {
+        return Vec::new();
+    };
     let data = TextData::new(text);
     let scanner = Scanner::new(store)
         .confidence_threshold(TEXT_THRESHOLD)
@@ -245,7 +249,10 @@ pub fn full_texts(text: &str) -> Vec<TextMatch> {
         .max_passes(8);
     let result = scanner.scan(&data);
     let mut out = Vec::new();
-    if let Some(l) = result.license.filter(|l| result.score >= TEXT_THRESHOLD && l.kind == LicenseType::Original) {
+    if let Some(l) = result
+        .license
+        .filter(|l| result.score >= TEXT_THRESHOLD && l.kind == LicenseType::Original)
+    {
         out.push(TextMatch {
             id: l.name.to_owned(),
             score: result.score,
@@ -253,7 +260,10 @@ pub fn full_texts(text: &str) -> Vec<TextMatch> {
         });
     }
     for c in result.containing {
-        if c.score >= TEXT_THRESHOLD && c.license.kind == LicenseType::Original && !out.iter().any(|m| m.id == c.license.name) {
+        if c.score >= TEXT_THRESHOLD
+            && c.license.kind == LicenseType::Original
+            && !out.iter().any(|m| m.id == c.license.name)
+        {
             out.push(TextMatch {
                 id: c.license.name.to_owned(),
                 score: c.score,
@@ -299,9 +309,15 @@ mod tests {
     #[test]
     fn full_license_texts_are_matched_and_mentions_are_not() {
         let mit = "Copyright (c) 2020 Someone\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files (the \"Software\"), to deal in the Software without restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n";
-        let text = format!("This is the Debian package of foo.\nIt was downloaded from example.org.\n\n{mit}");
+        let text = format!(
+            "This is the Debian package of foo.\nIt was downloaded from example.org.\n\n{mit}"
+        );
         let found = full_texts(&text);
-        assert_eq!(found.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["MIT"], "{found:?}");
+        assert_eq!(
+            found.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            ["MIT"],
+            "{found:?}"
+        );
         let mention = "This package is free software; you can redistribute it under the terms of the GNU GPL.\nOn Debian systems see /usr/share/common-licenses/GPL-2.\n";
         assert!(full_texts(mention).is_empty());
     }
