@@ -141,8 +141,17 @@ fn purged_package_is_absent_and_upgrade_is_recorded() {
         .unwrap()
         .iter()
         .any(|c| c["layer"] == 4 && c["kind"] == "files-removed"));
-    // Owned files with their md5 from the md5sums file.
+    // A free-form copyright file counts for the full license text it contains.
+    let selinux = pkgs.iter().find(|p| p["name"] == "libselinux1").unwrap();
+    assert_eq!(selinux["licenses"]["declared"], "libselinux-1.0");
+    assert!(selinux["licenses"]["evidence"][0]["value"]
+        .as_str()
+        .unwrap()
+        .starts_with("full text of libselinux-1.0"));
+    // ... and one that only names its license is left NOASSERTION, never guessed.
     let libc = pkgs.iter().find(|p| p["name"] == "libc6").unwrap();
+    assert!(libc["licenses"]["declared"].is_null());
+    // Owned files with their md5 from the md5sums file.
     let files = libc["files"].as_array().unwrap();
     let so = files
         .iter()
