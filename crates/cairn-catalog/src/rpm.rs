@@ -224,13 +224,12 @@ fn split_source_rpm(srpm: &str) -> Option<SourceRef> {
     })
 }
 
-/// The license tag, as an SPDX expression where it maps to one (Fedora's older tags such as
-/// `GPLv2+` become `LicenseRef-` terms), with the database as evidence.
+/// The license tag as an SPDX expression, with the database as evidence.
 fn licenses(p: &RpmPackage, location: &Location) -> Licenses {
     let Some(value) = &p.license else {
         return Licenses::default();
     };
-    let spdx = license::expression(value);
+    let spdx = rpm_license_expression(value);
     Licenses {
         declared: Some(spdx.clone()),
         evidence: vec![LicenseEvidence {
@@ -240,6 +239,128 @@ fn licenses(p: &RpmPackage, location: &Location) -> Licenses {
             text: None,
         }],
     }
+}
+
+/// Fedora's and RHEL's pre-2022 ("Callaway") short license names that name exactly one
+/// SPDX license. Ambiguous ones (`BSD`, `GPL`, `Public Domain`, …) are deliberately absent:
+/// they stay `LicenseRef-` terms rather than being guessed.
+const FEDORA_LEGACY: &[(&str, &str)] = &[
+    ("GPL+", "GPL-1.0-or-later"),
+    ("GPLv2", "GPL-2.0-only"),
+    ("GPLv2+", "GPL-2.0-or-later"),
+    ("GPLv3", "GPL-3.0-only"),
+    ("GPLv3+", "GPL-3.0-or-later"),
+    ("LGPLv2+", "LGPL-2.0-or-later"),
+    ("LGPLv2.1", "LGPL-2.1-only"),
+    ("LGPLv2.1+", "LGPL-2.1-or-later"),
+    ("LGPLv3", "LGPL-3.0-only"),
+    ("LGPLv3+", "LGPL-3.0-or-later"),
+    ("AGPLv3", "AGPL-3.0-only"),
+    ("AGPLv3+", "AGPL-3.0-or-later"),
+    ("ASL 1.1", "Apache-1.1"),
+    ("ASL 2.0", "Apache-2.0"),
+    ("MPLv1.0", "MPL-1.0"),
+    ("MPLv1.1", "MPL-1.1"),
+    ("MPLv2.0", "MPL-2.0"),
+    ("Artistic 2.0", "Artistic-2.0"),
+    ("BSD 2-Clause", "BSD-2-Clause"),
+    ("CC0", "CC0-1.0"),
+    ("CC0 1.0", "CC0-1.0"),
+    ("zlib", "Zlib"),
+];
+
+/// An rpm `License:` tag as an SPDX expression. Current Fedora, RHEL 9+ and SUSE write SPDX
+/// already; older tags use Fedora's short names with `and`/`or`/`with` and parentheses. Names
+/// are translated one by one (the table above, then SPDX ids and `LicenseRef-` through
+/// `license::expression`), operators and parentheses are kept where they are, so the
+/// grouping the packager wrote is the grouping of the result (both use AND-before-OR).
+fn rpm_license_expression(tag: &str) -> String {
+    #[derive(PartialEq)]
+    enum Tok {
+        Word(String),
+        Op(&'static str),
+        Open,
+        Close,
+    }
+    let mut toks = Vec::new();
+    let spaced = tag.replace('(', " ( ").replace(')', " ) ");
+    for w in spaced.split_whitespace() {
+        toks.push(match w {
+            "(" => Tok::Open,
+            ")" => Tok::Close,
+            w if w.eq_ignore_ascii_case("and") => Tok::Op("AND"),
+            w if w.eq_ignore_ascii_case("or") => Tok::Op("OR"),
+            w if w.eq_ignore_ascii_case("with") => Tok::Op("WITH"),
+            w => Tok::Word(w.to_owned()),
+        });
+    }
+    // Balanced parentheses, and operators only between operands; otherwise fall back to the
+    // generic statement parser on the whole tag.
+    let mut depth = 0i32;
+    let mut expect_operand = true;
+    for t in &toks {
+        match t {
+            Tok::Open if expect_operand => depth += 1,
+            Tok::Close if !expect_operand && depth > 0 => depth -= 1,
+            Tok::Word(_) => expect_operand = false,
+            Tok::Op(_) if !expect_operand => expect_operand = true,
+            _ => return license::expression(tag),
+        }
+    }
+    if depth != 0 || expect_operand {
+        return license::expression(tag);
+    }
+    let name = |words: &[String]| -> String {
+        let n = words.join(" ");
+        FEDORA_LEGACY
+            .iter()
+            .find(|(f, _)| *f == n)
+            .map(|(_, id)| (*id).to_owned())
+            .unwrap_or_else(|| license::expression(&n))
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        match &toks[i] {
+            Tok::Word(w) => words.push(w.clone()),
+            Tok::Op("WITH") => {
+                // `NAME with EXCEPTION`: a known exception keeps WITH; otherwise the whole
+                // term is one LicenseRef, as the copyright-file parser does.
+                let mut exc = Vec::new();
+                while let Some(Tok::Word(w)) = toks.get(i + 1) {
+                    exc.push(w.clone());
+                    i += 1;
+                }
+                let e = exc.join("-");
+                match spdx::exception_id(&e) {
+                    Some(e) => out.push(format!("{} WITH {}", name(&words), e.name)),
+                    None => out.push(license::expression(&format!(
+                        "{} with {}",
+                        words.join(" "),
+                        exc.join(" ")
+                    ))),
+                }
+                words.clear();
+            }
+            t => {
+                if !words.is_empty() {
+                    out.push(name(&words));
+                    words.clear();
+                }
+                out.push(match t {
+                    Tok::Op(op) => (*op).to_owned(),
+                    Tok::Open => "(".into(),
+                    _ => ")".into(),
+                });
+            }
+        }
+        i += 1;
+    }
+    if !words.is_empty() {
+        out.push(name(&words));
+    }
+    out.join(" ").replace("( ", "(").replace(" )", ")")
 }
 
 /// The files the package owns, with the digests rpm recorded; directories are left out (as
@@ -265,7 +386,61 @@ fn owned_files(cx: &Context, p: &RpmPackage) -> Vec<OwnedFile> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_source_rpm;
+    use super::{rpm_license_expression, split_source_rpm};
+
+    #[test]
+    fn rpm_license_tags() {
+        for (tag, spdx) in [
+            ("GPLv2+", "GPL-2.0-or-later"),
+            ("MIT", "MIT"),
+            ("ASL 2.0", "Apache-2.0"),
+            ("MPLv2.0", "MPL-2.0"),
+            ("GPLv2+ and LGPLv2+", "GPL-2.0-or-later AND LGPL-2.0-or-later"),
+            (
+                "(LGPLv3+ or GPLv2+) and GPLv3+",
+                "(LGPL-3.0-or-later OR GPL-2.0-or-later) AND GPL-3.0-or-later",
+            ),
+            (
+                "BSD AND Public Domain AND (ASL 2.0 OR CC0 1.0 OR OpenSSL)",
+                "LicenseRef-BSD AND LicenseRef-Public-Domain AND (Apache-2.0 OR CC0-1.0 OR OpenSSL)",
+            ),
+            ("GPL-3.0-or-later WITH GCC-exception-3.1", "GPL-3.0-or-later WITH GCC-exception-3.1"),
+            ("GPLv2+ WITH exceptions", "LicenseRef-GPLv2-plus-with-exceptions"),
+            ("GPL-2.0+ and LGPL-2.1+", "GPL-2.0-or-later AND LGPL-2.1-or-later"),
+            ("BSD-3-Clause or GPL-2.0", "BSD-3-Clause OR GPL-2.0-only"),
+        ] {
+            assert_eq!(rpm_license_expression(tag), spdx, "{tag}");
+        }
+        // Unbalanced: handed to the generic parser rather than mangled.
+        assert!(!rpm_license_expression("(MIT or").is_empty());
+    }
+
+    /// Every license tag in the real rpm fixtures becomes a valid SPDX expression.
+    #[test]
+    fn fixture_license_tags_become_valid_spdx() {
+        let root = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/fixtures/pkgdb/rpm"
+        ));
+        if !root.is_dir() {
+            eprintln!("skipping: rpm fixtures not found at {}", root.display());
+            return;
+        }
+        for dir in std::fs::read_dir(root).unwrap() {
+            let expected: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(dir.unwrap().path().join("expected.json")).unwrap(),
+            )
+            .unwrap();
+            for p in expected.as_array().unwrap() {
+                let tag = p["license"].as_str().unwrap();
+                let spdx = rpm_license_expression(tag);
+                assert!(
+                    spdx::Expression::parse(&spdx).is_ok(),
+                    "{tag:?} -> {spdx:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn source_rpm_names() {
