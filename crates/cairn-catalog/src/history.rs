@@ -244,3 +244,103 @@ pub(crate) fn is_dir(view: &FsView, path: &str) -> bool {
             .is_some_and(|n| n.kind == cairn_image::NodeKind::Dir),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_image::{Change, NodeKind};
+
+    /// A database file written by the given layers with the given `name version` lines.
+    fn node(versions: &[(usize, &str)]) -> Node {
+        Node {
+            kind: NodeKind::File,
+            size: 0,
+            mode: 0o644,
+            history: versions
+                .iter()
+                .enumerate()
+                .map(|(i, (layer, _))| Change {
+                    layer: *layer,
+                    kind: if i == 0 {
+                        ChangeKind::Added
+                    } else {
+                        ChangeKind::Modified
+                    },
+                })
+                .collect(),
+            versions: versions
+                .iter()
+                .map(|(l, text)| (*l, Arc::from(text.as_bytes())))
+                .collect(),
+            digests: None,
+        }
+    }
+
+    fn timeline(n: &Node) -> Timeline<(String, String)> {
+        let dbs = [DbFile {
+            path: "/db".into(),
+            node: n,
+        }];
+        build(
+            &dbs,
+            |_, _, bytes, _| Parsed {
+                records: String::from_utf8_lossy(bytes)
+                    .lines()
+                    .filter_map(|l| l.split_once(' '))
+                    .map(|(n, v)| Arc::new((n.to_owned(), v.to_owned())))
+                    .collect(),
+            },
+            |r| r.0.clone(),
+            |r| r.1.clone(),
+        )
+    }
+
+    #[test]
+    fn introductions_upgrades_removals_and_reinstalls() {
+        let n = node(&[
+            (0, "a 1\nb 1\n"),
+            (1, "a 2\nb 1\n"),
+            (2, "b 1\n"),
+            (3, "a 3\nb 1\n"),
+        ]);
+        let t = timeline(&n);
+        assert_eq!(t.final_state.len(), 2);
+        assert_eq!(t.final_state["a"].layer, 3);
+        let a = &t.history["a"];
+        assert_eq!(a.introduced, 0);
+        assert_eq!(a.settled_at, 3);
+        let kinds: Vec<_> = a.changes.iter().map(|c| (c.layer, c.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (1, PackageChangeKind::VersionChanged),
+                (3, PackageChangeKind::Reinstalled)
+            ]
+        );
+        assert_eq!(a.db_layers, BTreeSet::from([0, 1, 2, 3]));
+        let b = &t.history["b"];
+        assert_eq!((b.introduced, b.changes.len()), (0, 0));
+    }
+
+    /// rpm's install-only packages (kernels): two versions of one name in one database are
+    /// two packages, not one that hides the other.
+    #[test]
+    fn several_versions_of_one_package_in_one_database() {
+        let n = node(&[(0, "kernel 5.1\n"), (1, "kernel 5.1\nkernel 5.2\n")]);
+        let t = timeline(&n);
+        let keys: Vec<_> = t.final_state.keys().cloned().collect();
+        assert_eq!(keys, ["kernel", "kernel@5.2"]);
+        assert_eq!(t.history["kernel"].changes.len(), 0);
+        assert_eq!(t.history["kernel@5.2"].introduced, 1);
+    }
+
+    #[test]
+    fn a_removed_database_leaves_no_packages() {
+        let mut n = node(&[(0, "a 1\n")]);
+        n.history.push(Change {
+            layer: 1,
+            kind: ChangeKind::Removed,
+        });
+        assert!(timeline(&n).final_state.is_empty());
+    }
+}
