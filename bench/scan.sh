@@ -16,7 +16,7 @@
 # <= half of Syft's peak memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORK="bench/work"
+WORK="$PWD/bench/work"
 IMG="$WORK/large/docker-archive.tar"
 RUNS="${RUNS:-3}"
 mkdir -p "$WORK"
