@@ -1,1 +1,261 @@
+//! Catalogers: each reads the filesystem view of an image and returns the packages of one
+//! ecosystem with their evidence. This crate also runs the whole pipeline — open the
+//! source, scan its layers once for every file any cataloger declared, run the catalogers,
+//! assemble the SBOM — so that the binary only parses arguments and prints.
+//!
+//! A cataloger declares up front which paths it needs (`patterns`), so each layer is read
+//! exactly once. It attaches provenance (database file, line range, layer) where it finds a
+//! fact; nothing downstream reconstructs it.
 #![forbid(unsafe_code)]
+
+mod apk;
+pub mod deb822;
+pub mod distro;
+mod dpkg;
+mod history;
+pub mod license;
+mod purl;
+mod rpm;
+
+use cairn_image::{FsView, Image, Limits, PathPattern, Platform, ScanOptions, SourceSpec};
+use cairn_sbom::{
+    Distro, File, Layer, Package, Relationship, RelationshipKind, Sbom, Source, Tool,
+};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+pub use cairn_image::Error as ImageError;
+
+/// What a cataloger gets to look at.
+pub struct Context<'a> {
+    pub view: &'a FsView,
+    pub image: &'a Image,
+    pub distro: Option<&'a Distro>,
+}
+
+/// Problems met while cataloging. `incomplete` ones mean packages may be missing.
+#[derive(Debug, Default)]
+pub struct Warnings {
+    pub messages: Vec<String>,
+    pub incomplete: bool,
+}
+
+impl Warnings {
+    /// Something odd that does not cost any package.
+    pub fn note(&mut self, m: impl Into<String>) {
+        self.messages.push(m.into());
+    }
+    /// Something that may have cost packages: the SBOM is marked incomplete.
+    pub fn missing(&mut self, m: impl Into<String>) {
+        self.messages.push(m.into());
+        self.incomplete = true;
+    }
+}
+
+/// What a cataloger found.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub packages: Vec<Package>,
+    pub relationships: Vec<Relationship>,
+    pub warnings: Warnings,
+}
+
+pub trait Cataloger: Sync {
+    fn name(&self) -> &'static str;
+    /// The files whose contents this cataloger needs, declared before the scan.
+    fn patterns(&self) -> Vec<PathPattern>;
+    fn catalog(&self, cx: &Context) -> Findings;
+}
+
+/// Every cataloger cairn has, in a fixed order.
+pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
+    vec![Box::new(dpkg::Dpkg), Box::new(rpm::Rpm), Box::new(apk::Apk)]
+}
+
+/// How to scan.
+#[derive(Clone, Default)]
+pub struct Options {
+    pub platform: Option<Platform>,
+    /// List every file with its digests.
+    pub files: bool,
+    pub limits: Limits,
+    pub progress: Option<Arc<AtomicU64>>,
+    /// Creation time (RFC 3339); `None` reads SOURCE_DATE_EPOCH, else the clock.
+    pub created: Option<String>,
+}
+
+/// Open a source without reading its layers (to size a progress bar, say).
+pub fn open(spec: &SourceSpec, opts: &Options) -> Result<Image, ImageError> {
+    cairn_image::open(spec, opts.platform.as_ref())
+}
+
+/// Scan an opened image into an SBOM.
+pub fn scan(image: &Image, opts: &Options) -> Result<Sbom, ImageError> {
+    let cats = catalogers();
+    let mut contents = distro::patterns();
+    for c in &cats {
+        contents.extend(c.patterns());
+    }
+    // The license text store takes a while to load: do it while the layers are read.
+    let preload = std::thread::spawn(license::preload);
+    let view = FsView::scan(
+        image,
+        &ScanOptions {
+            contents,
+            file_digests: opts.files,
+            limits: opts.limits.clone(),
+            progress: opts.progress.clone(),
+        },
+    )?;
+    let _ = preload.join();
+    let mut warnings = Warnings::default();
+    for w in view.warnings() {
+        // A file a cataloger asked for could not be read whole: its packages may be missing.
+        warnings.missing(w.clone());
+    }
+    let distro = distro::detect(&view, &mut warnings);
+    let cx = Context {
+        view: &view,
+        image,
+        distro: distro.as_ref(),
+    };
+    let found: Vec<Findings> = cats.par_iter().map(|c| c.catalog(&cx)).collect();
+    let mut packages = Vec::new();
+    let mut relationships = Vec::new();
+    for f in found {
+        packages.extend(f.packages);
+        relationships.extend(f.relationships);
+        warnings.messages.extend(f.warnings.messages);
+        warnings.incomplete |= f.warnings.incomplete;
+    }
+    let files = if opts.files {
+        list_files(&view, &packages, &mut relationships)
+    } else {
+        Vec::new()
+    };
+    let mut sbom = Sbom {
+        format_version: cairn_sbom::FORMAT_VERSION.into(),
+        tool: Tool {
+            name: "cairn".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        created: opts.created.clone().unwrap_or_else(now_rfc3339),
+        source: source_of(image),
+        distro,
+        packages,
+        files,
+        relationships,
+        complete: !warnings.incomplete,
+        warnings: warnings.messages,
+    };
+    sbom.normalize();
+    Ok(sbom)
+}
+
+fn source_of(image: &Image) -> Source {
+    Source {
+        kind: image.kind.prefix().into(),
+        name: image.name.clone(),
+        path: image.path.display().to_string(),
+        tags: image.tags.clone(),
+        manifest_digest: image.manifest_digest.clone(),
+        image_id: image.config_digest.clone(),
+        platform: image.platform.as_ref().map(|p| p.to_string()),
+        layers: image
+            .layers
+            .iter()
+            .map(|l| Layer {
+                index: l.index,
+                digest: l.digest.clone(),
+                diff_id: l.diff_id.clone(),
+                media_type: l.media_type.clone(),
+                size: l.size,
+                created_by: l.created_by.clone(),
+                created: l.created.clone(),
+                comment: l.comment.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Every regular file with its digests; packages CONTAIN the files they own.
+fn list_files(view: &FsView, packages: &[Package], rels: &mut Vec<Relationship>) -> Vec<File> {
+    let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in packages {
+        for f in &p.files {
+            owners
+                .entry(f.path.trim_start_matches('/'))
+                .or_default()
+                .push(&p.id);
+        }
+    }
+    let mut files = Vec::new();
+    for (path, node) in view.iter() {
+        let Some(d) = &node.digests else { continue };
+        let id = format!("file:/{path}");
+        for owner in owners.get(path).into_iter().flatten() {
+            rels.push(Relationship {
+                from: (*owner).to_owned(),
+                kind: RelationshipKind::Contains,
+                to: id.clone(),
+            });
+        }
+        files.push(File {
+            id,
+            path: format!("/{path}"),
+            size: node.size,
+            layer: node.layer(),
+            sha1: d.sha1.clone(),
+            sha256: d.sha256.clone(),
+        });
+    }
+    files
+}
+
+/// RFC 3339 UTC time from SOURCE_DATE_EPOCH, else from the clock.
+pub fn now_rfc3339() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        });
+    rfc3339(secs)
+}
+
+/// Format seconds since the epoch (civil-from-days, Howard Hinnant's algorithm).
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_formats_epochs() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}

@@ -1,1 +1,41 @@
+//! Container image sources and the layered filesystem view.
+//!
+//! This crate owns everything between a path the user typed and a merged view of the image's
+//! filesystem: detecting the kind of source (docker-archive, OCI layout directory or archive,
+//! root filesystem directory), reading manifests and configs, verifying blob digests,
+//! decoding layers (tar, gzip, zstd) in parallel as streams, and applying them in order with
+//! whiteouts and opaque directories. Every path keeps the full list of layers that wrote,
+//! changed or removed it. Nothing is ever extracted to disk: file contents are kept in memory
+//! only for the paths a caller asked for up front.
 #![forbid(unsafe_code)]
+
+mod blob;
+mod error;
+mod fs;
+mod layer;
+mod manifest;
+mod pattern;
+mod rootfs;
+mod source;
+
+pub use error::{Error, Result};
+pub use fs::{Change, ChangeKind, FileDigests, FsView, Node, NodeKind};
+pub use layer::Limits;
+pub use pattern::PathPattern;
+pub use source::{open, Image, LayerInfo, Platform, SourceKind, SourceSpec};
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// What a scan of an image should collect besides the file tree itself.
+#[derive(Clone, Default)]
+pub struct ScanOptions {
+    /// Files whose contents are kept (every version, from every layer that wrote them).
+    pub contents: Vec<PathPattern>,
+    /// Compute SHA-1 and SHA-256 of every regular file (needed to list files in an SBOM).
+    pub file_digests: bool,
+    /// Bounds that protect against hostile layers.
+    pub limits: Limits,
+    /// Incremented with the number of layer bytes read, for progress reporting.
+    pub progress: Option<Arc<AtomicU64>>,
+}

@@ -1,1 +1,63 @@
+//! cairn's SBOM model — packages, files, relationships and the evidence behind each — and
+//! the writers that turn it into SPDX 2.3 (JSON and tag-value), CycloneDX 1.6 JSON, cairn's
+//! own lossless JSON and a human table.
+//!
+//! The model is filled in by catalogers where each fact is found; writers only translate it.
+//! Every collection that reaches an output is kept sorted, so the same input always gives
+//! byte-identical output.
 #![forbid(unsafe_code)]
+
+mod cyclonedx;
+mod ids;
+mod model;
+mod spdx;
+mod table;
+
+pub use model::*;
+
+/// An output format `cairn sbom -o` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    SpdxJson,
+    SpdxTagValue,
+    CycloneDxJson,
+}
+
+impl Format {
+    pub const ALL: [(&'static str, Format); 5] = [
+        ("table", Format::Table),
+        ("json", Format::Json),
+        ("spdx-json", Format::SpdxJson),
+        ("spdx-tag-value", Format::SpdxTagValue),
+        ("cyclonedx-json", Format::CycloneDxJson),
+    ];
+
+    pub fn parse(s: &str) -> Option<Format> {
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, f)| *f)
+    }
+}
+
+/// Render the SBOM in a format. Output is deterministic for a given SBOM.
+pub fn render(sbom: &Sbom, format: Format) -> String {
+    match format {
+        Format::Table => table::render(sbom),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(sbom).expect("the model always serializes");
+            s.push('\n');
+            s
+        }
+        Format::SpdxJson => spdx::json(sbom),
+        Format::SpdxTagValue => spdx::tag_value(sbom),
+        Format::CycloneDxJson => cyclonedx::json(sbom),
+    }
+}
+
+/// The JSON Schema of cairn's own format (`-o json`), generated from the model itself.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Sbom);
+    let mut s = serde_json::to_string_pretty(&schema).expect("schema serializes");
+    s.push('\n');
+    s
+}

@@ -1,27 +1,72 @@
-use clap::{Parser, Subcommand};
+//! The `cairn` command: argument parsing, progress and output. Everything else lives in the
+//! library crates.
+//!
+//! Exit codes: 0 success; 1 error, or an SBOM that was written but is incomplete (some input
+//! could not be read; the document says so); 2 usage error.
 
+mod sbom;
 mod tuf;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     name = "cairn",
     version,
-    about = "Supply-chain security toolkit: SBOMs and The Update Framework"
+    about = "Software bills of materials for container images, with the evidence for every package, delivered through TUF"
 )]
 struct Cli {
+    /// Print nothing but errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Print more about what is happening (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Scan an image and write its SBOM.
+    Sbom(sbom::SbomArgs),
+    /// Print the JSON Schema of cairn's own JSON format (-o json).
+    Schema,
     /// Trust, refresh and fetch through a TUF repository.
     Tuf(tuf::TufArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+/// How much to print on stderr.
+#[derive(Clone, Copy)]
+pub struct Verbosity {
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Tuf(args) => tuf::run(args),
+    let v = Verbosity {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    let result = match cli.command {
+        Command::Sbom(args) => sbom::run(args, v),
+        Command::Tuf(args) => tuf::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Schema => {
+            print!("{}", cairn_sbom::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cairn: error: {e:#}");
+            if e.downcast_ref::<sbom::UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
     }
 }

@@ -1,0 +1,670 @@
+//! dpkg: `/var/lib/dpkg/status` and distroless `/var/lib/dpkg/status.d/*`, owned files from
+//! `info/NAME[:ARCH].list` with digests from `info/*.md5sums`, licenses from
+//! `/usr/share/doc/NAME/copyright`.
+//!
+//! Provenance comes from the database's own history: every layer's version of every
+//! database file is parsed, so the layer that introduced a package, the layers that changed
+//! its version, and a purge in a later layer are read, not inferred from file ownership.
+
+mod copyright;
+
+use crate::deb822::{self, Paragraph};
+use crate::license;
+use crate::purl::{cpe, purl};
+use crate::{Cataloger, Context, Findings};
+use cairn_image::{ChangeKind, FsView, Node, PathPattern};
+use cairn_sbom::{
+    Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, PackageChange,
+    PackageChangeKind, Relationship, RelationshipKind, SourceRef,
+};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+pub(crate) struct Dpkg;
+
+const STATUS: &str = "var/lib/dpkg/status";
+const INFO: &str = "var/lib/dpkg/info";
+
+/// Files in status.d that are not control paragraphs.
+const STATUS_D_EXTRA: &[&str] = &[
+    ".md5sums",
+    ".preinst",
+    ".postinst",
+    ".prerm",
+    ".postrm",
+    ".list",
+    ".conffiles",
+    ".triggers",
+    ".shlibs",
+    ".symbols",
+    ".templates",
+    ".config",
+];
+
+impl Cataloger for Dpkg {
+    fn name(&self) -> &'static str {
+        "dpkg"
+    }
+
+    fn patterns(&self) -> Vec<PathPattern> {
+        [
+            "/var/lib/dpkg/status",
+            "/var/lib/dpkg/status.d/*",
+            "/var/lib/dpkg/info/*.list",
+            "/var/lib/dpkg/info/*.md5sums",
+            "/usr/share/doc/*/copyright",
+        ]
+        .iter()
+        .map(|p| PathPattern::new(p))
+        .collect()
+    }
+
+    fn catalog(&self, cx: &Context) -> Findings {
+        let mut out = Findings::default();
+        let dbs = databases(cx.view);
+        if dbs.is_empty() {
+            return out;
+        }
+        let timeline = Timeline::build(&dbs, &mut out);
+        let ns = namespace(cx);
+        let distro_q = cx
+            .distro
+            .map(|d| {
+                format!("{}-{}", d.id, d.version_id.as_deref().unwrap_or(""))
+                    .trim_end_matches('-')
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut deps: Vec<(String, String)> = Vec::new();
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        for (key, entry) in &timeline.final_state {
+            let p = &entry.para;
+            let name = p.get("Package").unwrap_or_default().to_owned();
+            let version = p.get("Version").unwrap_or_default().to_owned();
+            let arch = p.get("Architecture").map(str::to_owned);
+            let (src_name, src_version) = source_of(p);
+            let upstream = match (&src_name, &src_version) {
+                (Some(n), Some(v)) if *n != name || *v != version => format!("{n}@{v}"),
+                (Some(n), None) if *n != name => n.clone(),
+                _ => String::new(),
+            };
+            let purl = purl(
+                "deb",
+                Some(&ns),
+                &name,
+                &version,
+                &[
+                    ("arch", arch.as_deref().unwrap_or("")),
+                    ("distro", &distro_q),
+                    ("upstream", &upstream),
+                ],
+            );
+            if !seen.insert(purl.clone()) {
+                out.warnings.note(format!(
+                    "{}: {name} {version} is listed more than once",
+                    entry.path
+                ));
+                continue;
+            }
+            let id = purl.clone();
+            let files = owned_files(
+                cx.view,
+                &name,
+                arch.as_deref(),
+                entry.from_status_d.then_some(entry.path.as_str()),
+            );
+            let history = &timeline.history[key];
+            let mut changes = history.changes.clone();
+            changes.extend(file_changes(
+                cx.view,
+                &files,
+                history.settled_at,
+                &timeline.layers_touching[key],
+            ));
+            changes.sort_by_key(|c| c.layer);
+            let mut locations = vec![Location {
+                path: entry.path.clone(),
+                layer: entry.layer,
+                lines: Some(entry.para.lines),
+            }];
+            if let Some(list) = &files.list {
+                locations.push(list.clone());
+            }
+            let mut metadata = BTreeMap::new();
+            for (field, keyname) in [
+                ("Description", "description"),
+                ("Section", "section"),
+                ("Priority", "priority"),
+                ("Homepage", "homepage"),
+                ("Status", "status"),
+                ("Multi-Arch", "multi-arch"),
+            ] {
+                if let Some(v) = p.get(field) {
+                    metadata.insert(keyname.to_owned(), v.to_owned());
+                }
+            }
+            for field in ["Depends", "Pre-Depends"] {
+                if let Some(v) = p.get(field) {
+                    for group in v.split(',') {
+                        let alts: Vec<String> = group.split('|').filter_map(dep_name).collect();
+                        if !alts.is_empty() {
+                            deps.push((id.clone(), alts.join("|")));
+                        }
+                    }
+                }
+            }
+            by_name.entry(name.clone()).or_default().push(id.clone());
+            if let Some(provides) = p.get("Provides") {
+                for prov in provides.split(',').filter_map(dep_name) {
+                    by_name.entry(prov).or_default().push(id.clone());
+                }
+            }
+            let vendor = src_name.clone().unwrap_or_else(|| name.clone());
+            out.packages.push(Package {
+                id,
+                name: name.clone(),
+                version: version.clone(),
+                arch,
+                kind: "deb".into(),
+                cataloger: "dpkg".into(),
+                purl,
+                cpes: vec![cpe(&vendor, &name, &version)],
+                source_package: src_name.map(|n| SourceRef {
+                    name: n,
+                    version: src_version,
+                }),
+                maintainer: p.get("Maintainer").map(str::to_owned),
+                installed_size: p
+                    .get("Installed-Size")
+                    .and_then(|s| s.trim().parse::<u64>().ok())
+                    .map(|k| k * 1024),
+                licenses: Licenses::default(),
+                metadata,
+                evidence: Evidence {
+                    locations,
+                    introduced_in: Some(history.introduced),
+                    changes,
+                },
+                files: files.files,
+            });
+        }
+        // Copyright files may need full-text matching, the one costly step: in parallel.
+        out.packages
+            .par_iter_mut()
+            .for_each(|p| p.licenses = licenses(cx.view, &p.name));
+        for (from, alts) in deps {
+            if let Some(to) = alts
+                .split('|')
+                .find_map(|a| by_name.get(a))
+                .and_then(|ids| ids.first())
+            {
+                if *to != from {
+                    out.relationships.push(Relationship {
+                        from,
+                        kind: RelationshipKind::DependsOn,
+                        to: to.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// purl namespace: the distribution for Debian and its derivatives.
+fn namespace(cx: &Context) -> String {
+    match cx.distro {
+        Some(d) if d.id == "debian" || d.id_like.iter().any(|l| l == "debian") => d.id.clone(),
+        _ => "debian".into(),
+    }
+}
+
+/// `Source: name (version)` or just `Source: name`.
+fn source_of(p: &Paragraph) -> (Option<String>, Option<String>) {
+    let Some(s) = p.get("Source") else {
+        return (None, None);
+    };
+    let s = s.trim();
+    match s.split_once('(') {
+        Some((n, v)) => (
+            Some(n.trim().to_owned()),
+            Some(v.trim_end_matches(')').trim().to_owned()),
+        ),
+        None => (Some(s.to_owned()), None),
+    }
+}
+
+/// The package name in a dependency such as `libc6 (>= 2.34)` or `python3:any`.
+fn dep_name(s: &str) -> Option<String> {
+    let s = s.trim();
+    let end = s
+        .find(|c: char| c.is_whitespace() || c == '(' || c == '[' || c == '<')
+        .unwrap_or(s.len());
+    let name = s[..end].split(':').next().unwrap_or("");
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+struct Db<'a> {
+    /// Absolute path of the database file.
+    path: String,
+    node: &'a Node,
+    status_d: bool,
+}
+
+fn databases(view: &FsView) -> Vec<Db<'_>> {
+    let mut out = Vec::new();
+    if let Some(n) = view.get(STATUS).or_else(|| view.removed(STATUS)) {
+        out.push(Db {
+            path: format!("/{STATUS}"),
+            node: n,
+            status_d: false,
+        });
+    }
+    let pat = PathPattern::new("/var/lib/dpkg/status.d/*");
+    for (path, node) in view.glob(&pat).into_iter().chain(view.glob_removed(&pat)) {
+        let file = path.rsplit('/').next().unwrap_or("");
+        if file.starts_with('.')
+            || STATUS_D_EXTRA.iter().any(|e| file.ends_with(e))
+            || node.versions.is_empty()
+        {
+            continue;
+        }
+        out.push(Db {
+            path: format!("/{path}"),
+            node,
+            status_d: true,
+        });
+    }
+    out
+}
+
+/// One installed package entry of one database version.
+#[derive(Clone)]
+struct DbEntry {
+    path: String,
+    layer: usize,
+    para: Paragraph,
+    from_status_d: bool,
+}
+
+impl DbEntry {
+    fn version(&self) -> &str {
+        self.para.get("Version").unwrap_or("")
+    }
+}
+
+struct PkgHistory {
+    introduced: usize,
+    /// The layer from which the current version is the one installed.
+    settled_at: usize,
+    changes: Vec<PackageChange>,
+}
+
+/// The package databases over time.
+struct Timeline {
+    final_state: BTreeMap<String, DbEntry>,
+    history: BTreeMap<String, PkgHistory>,
+    /// Layers in which each package's database entry changed.
+    layers_touching: BTreeMap<String, BTreeSet<usize>>,
+}
+
+fn installed(p: &Paragraph) -> bool {
+    match p.get("Status") {
+        // `want flag state`: config-files and not-installed mean no files are present.
+        Some(s) => !matches!(
+            s.split_whitespace().nth(2),
+            Some("config-files" | "not-installed") | None
+        ),
+        None => true, // distroless status.d entries carry no Status
+    }
+}
+
+fn key_of(p: &Paragraph) -> Option<String> {
+    let name = p.get("Package")?;
+    Some(match p.get("Architecture") {
+        Some(a) if a != "all" => format!("{name}:{a}"),
+        _ => name.to_owned(),
+    })
+}
+
+impl Timeline {
+    fn build(dbs: &[Db], out: &mut Findings) -> Timeline {
+        // Every layer at which some database file changed, in order.
+        let layers: BTreeSet<usize> = dbs
+            .iter()
+            .flat_map(|d| d.node.history.iter().map(|c| c.layer))
+            .collect();
+        let mut parsed: BTreeMap<(usize, usize), Arc<Vec<DbEntry>>> = BTreeMap::new();
+        let mut prev: BTreeMap<String, DbEntry> = BTreeMap::new();
+        let mut history: BTreeMap<String, PkgHistory> = BTreeMap::new();
+        let mut touching: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+        let mut ever_removed: BTreeSet<String> = BTreeSet::new();
+        let last = layers.iter().next_back().copied();
+        for &layer in &layers {
+            let mut state: BTreeMap<String, DbEntry> = BTreeMap::new();
+            for (di, db) in dbs.iter().enumerate() {
+                // The database file as of this layer: its last change at or before it.
+                let Some(change) = db.node.history.iter().rev().find(|c| c.layer <= layer) else {
+                    continue;
+                };
+                if change.kind == ChangeKind::Removed {
+                    continue;
+                }
+                let Some((vi, (vlayer, bytes))) = db
+                    .node
+                    .versions
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find(|(_, (l, _))| *l <= layer)
+                else {
+                    continue;
+                };
+                let is_final = Some(layer) == last;
+                let entries = parsed
+                    .entry((di, vi))
+                    .or_insert_with(|| {
+                        let text = String::from_utf8_lossy(bytes);
+                        let (paras, malformed) = deb822::parse(&text);
+                        let report = is_final && vi + 1 == db.node.versions.len();
+                        if report {
+                            for m in malformed {
+                                out.warnings.missing(format!(
+                                    "{} (layer {vlayer}): malformed entry at lines {}-{} skipped: {}",
+                                    db.path, m.lines.0, m.lines.1, m.reason
+                                ));
+                            }
+                        }
+                        let mut v = Vec::new();
+                        for p in paras {
+                            if p.get("Package").is_none() || p.get("Version").is_none() {
+                                if report {
+                                    out.warnings.missing(format!(
+                                        "{} (layer {vlayer}): entry at lines {}-{} has no Package or Version; skipped",
+                                        db.path, p.lines.0, p.lines.1
+                                    ));
+                                }
+                                continue;
+                            }
+                            if !installed(&p) {
+                                continue;
+                            }
+                            v.push(DbEntry {
+                                path: db.path.clone(),
+                                layer: *vlayer,
+                                para: p,
+                                from_status_d: db.status_d,
+                            });
+                        }
+                        Arc::new(v)
+                    })
+                    .clone();
+                for e in entries.iter() {
+                    if let Some(k) = key_of(&e.para) {
+                        state.entry(k).or_insert_with(|| e.clone());
+                    }
+                }
+            }
+            // What this layer did to each package.
+            for (k, e) in &state {
+                match prev.get(k) {
+                    None => {
+                        touching.entry(k.clone()).or_default().insert(layer);
+                        match history.get_mut(k) {
+                            Some(h) if ever_removed.contains(k) => {
+                                h.settled_at = layer;
+                                h.changes.push(PackageChange {
+                                    layer,
+                                    kind: PackageChangeKind::Reinstalled,
+                                    from_version: None,
+                                    to_version: Some(e.version().to_owned()),
+                                    paths: vec![],
+                                });
+                            }
+                            _ => {
+                                history.insert(
+                                    k.clone(),
+                                    PkgHistory {
+                                        introduced: layer,
+                                        settled_at: layer,
+                                        changes: vec![],
+                                    },
+                                );
+                            }
+                        }
+                    }
+                    Some(old) if old.version() != e.version() => {
+                        touching.entry(k.clone()).or_default().insert(layer);
+                        if let Some(h) = history.get_mut(k) {
+                            h.settled_at = layer;
+                            h.changes.push(PackageChange {
+                                layer,
+                                kind: PackageChangeKind::VersionChanged,
+                                from_version: Some(old.version().to_owned()),
+                                to_version: Some(e.version().to_owned()),
+                                paths: vec![],
+                            });
+                        }
+                    }
+                    Some(old) if old.para.lines != e.para.lines || old.layer != e.layer => {
+                        // Same version, entry rewritten (dpkg rewrites the whole file).
+                    }
+                    Some(_) => {}
+                }
+            }
+            for k in prev.keys() {
+                if !state.contains_key(k) {
+                    ever_removed.insert(k.clone());
+                    touching.entry(k.clone()).or_default().insert(layer);
+                }
+            }
+            prev = state;
+        }
+        Timeline {
+            final_state: prev,
+            history,
+            layers_touching: touching,
+        }
+    }
+}
+
+struct Owned {
+    files: Vec<OwnedFile>,
+    list: Option<Location>,
+}
+
+/// The files a package owns: `info/NAME[:ARCH].list` (or, for distroless status.d entries,
+/// the paths in `status.d/NAME.md5sums`), with md5 digests from the md5sums file.
+fn owned_files(view: &FsView, name: &str, arch: Option<&str>, status_d: Option<&str>) -> Owned {
+    let candidates: Vec<String> = match arch {
+        Some(a) => vec![format!("{name}:{a}"), name.to_owned()],
+        None => vec![name.to_owned()],
+    };
+    let read = |path: &str| -> Option<(String, usize, Arc<[u8]>)> {
+        let n = view.get(path)?;
+        Some((
+            format!("/{}", path.trim_start_matches('/')),
+            n.layer(),
+            n.content()?.clone(),
+        ))
+    };
+    let md5_path = match status_d {
+        Some(db) => vec![format!("{db}.md5sums")],
+        None => candidates
+            .iter()
+            .map(|c| format!("{INFO}/{c}.md5sums"))
+            .collect(),
+    };
+    let mut md5: BTreeMap<String, String> = BTreeMap::new();
+    if let Some((_, _, bytes)) = md5_path.iter().find_map(|p| read(p)) {
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            if let Some((h, p)) = line.split_once(char::is_whitespace) {
+                md5.insert(
+                    format!("/{}", p.trim().trim_start_matches('/')),
+                    h.trim().to_owned(),
+                );
+            }
+        }
+    }
+    let mut list = None;
+    let paths: Vec<String>;
+    if let Some((lp, layer, bytes)) = candidates
+        .iter()
+        .find_map(|c| read(&format!("{INFO}/{c}.list")))
+    {
+        list = Some(Location {
+            path: lp,
+            layer,
+            lines: None,
+        });
+        paths = String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && *l != "/.")
+            .map(str::to_owned)
+            .collect();
+    } else {
+        paths = md5.keys().cloned().collect();
+    }
+    let mut files = Vec::new();
+    for p in paths {
+        let live = view.resolve(&p).ok().flatten();
+        if matches!(live, Some((_, n)) if n.kind == cairn_image::NodeKind::Dir) {
+            continue;
+        }
+        if live.is_none()
+            && view
+                .removed(&p)
+                .is_some_and(|n| n.kind == cairn_image::NodeKind::Dir)
+        {
+            continue;
+        }
+        files.push(OwnedFile {
+            digest: md5.get(&p).map(|v| FileDigest {
+                algorithm: "md5".into(),
+                value: v.clone(),
+            }),
+            layer: live.map(|(_, n)| n.layer()),
+            path: p,
+        });
+    }
+    Owned { files, list }
+}
+
+/// Later layers that overwrote or deleted the package's files without the database
+/// recording a change of the package.
+fn file_changes(
+    view: &FsView,
+    owned: &Owned,
+    settled_at: usize,
+    db_layers: &BTreeSet<usize>,
+) -> Vec<PackageChange> {
+    let mut by: BTreeMap<(usize, bool), Vec<String>> = BTreeMap::new();
+    for f in &owned.files {
+        let node = match view.get(&f.path) {
+            Some(n) => n,
+            None => match view.removed(&f.path) {
+                Some(n) => n,
+                None => continue,
+            },
+        };
+        for c in &node.history {
+            if c.layer <= settled_at || db_layers.contains(&c.layer) {
+                continue;
+            }
+            match c.kind {
+                ChangeKind::Removed => by.entry((c.layer, true)).or_default().push(f.path.clone()),
+                ChangeKind::Modified | ChangeKind::Added => {
+                    by.entry((c.layer, false)).or_default().push(f.path.clone())
+                }
+            }
+        }
+    }
+    by.into_iter()
+        .map(|((layer, removed), paths)| PackageChange {
+            layer,
+            kind: if removed {
+                PackageChangeKind::FilesRemoved
+            } else {
+                PackageChangeKind::FilesModified
+            },
+            from_version: None,
+            to_version: None,
+            paths,
+        })
+        .collect()
+}
+
+/// A free-form copyright file: only full license texts it contains, matched against the
+/// SPDX license list's texts with high confidence, count. Anything else is NOASSERTION.
+fn matched_texts(text: &str, path: &str, layer: usize) -> Licenses {
+    let found = crate::license::full_texts(text);
+    let exprs: Vec<String> = found.iter().map(|m| m.id.clone()).collect();
+    Licenses {
+        declared: license::all_of(&exprs),
+        evidence: found
+            .into_iter()
+            .map(|m| LicenseEvidence {
+                value: format!("full text of {} (match score {:.2})", m.id, m.score),
+                spdx: m.id,
+                location: Location {
+                    path: path.to_owned(),
+                    layer,
+                    lines: Some(m.lines),
+                },
+                text: None,
+            })
+            .collect(),
+    }
+}
+
+/// Licenses from `/usr/share/doc/NAME/copyright`, even when a later layer deleted the file
+/// (slim images do): the statement was made by the package, and the evidence says which
+/// layer it was read from.
+fn licenses(view: &FsView, name: &str) -> Licenses {
+    let path = format!("/usr/share/doc/{name}/copyright");
+    let found = match view.resolve(&path) {
+        Ok(Some((real, node))) => node
+            .content()
+            .map(|c| (format!("/{real}"), node.layer(), c.clone())),
+        _ => None,
+    }
+    .or_else(|| {
+        let n = view.removed(&path)?;
+        let (layer, c) = n.versions.last()?;
+        Some((path.clone(), *layer, c.clone()))
+    });
+    let Some((real, layer, bytes)) = found else {
+        return Licenses::default();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let parsed = copyright::parse(&text);
+    if !parsed.machine_readable {
+        return matched_texts(&text, &real, layer);
+    }
+    let mut evidence = Vec::new();
+    let mut exprs = Vec::new();
+    for (statement, lines) in &parsed.uses {
+        let spdx = license::expression(statement);
+        exprs.push(spdx.clone());
+        evidence.push(LicenseEvidence {
+            value: statement.clone(),
+            text: spdx
+                .contains("LicenseRef-")
+                .then(|| parsed.texts.get(statement).cloned())
+                .flatten(),
+            spdx,
+            location: Location {
+                path: real.clone(),
+                layer,
+                lines: Some(*lines),
+            },
+        });
+    }
+    Licenses {
+        declared: license::all_of(&exprs),
+        evidence,
+    }
+}

@@ -1,0 +1,346 @@
+//! Package provenance from a database file's own history, for the catalogers whose database
+//! is one opaque file per image (rpm, apk): every layer's version of the file is parsed, so
+//! the layer that introduced a package, the layers that changed its version, and a removal
+//! and reinstall are read from the databases, not inferred from file ownership.
+//!
+//! The same rules as the dpkg cataloger's timeline, over any record type: the caller says
+//! how to parse one version of the file and how to key and version its records.
+
+use cairn_image::{ChangeKind, FsView, Node};
+use cairn_sbom::{OwnedFile, PackageChange, PackageChangeKind};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// One database file, live or removed.
+pub(crate) struct DbFile<'a> {
+    /// Absolute path.
+    pub path: String,
+    pub node: &'a Node,
+}
+
+/// The databases at `paths` (absolute), in that order, whether live or removed.
+pub(crate) fn databases<'a>(view: &'a FsView, paths: &[&str]) -> Vec<DbFile<'a>> {
+    paths
+        .iter()
+        .filter_map(|p| {
+            let node = view.get(p).or_else(|| view.removed(p))?;
+            (!node.versions.is_empty()).then(|| DbFile {
+                path: format!("/{}", p.trim_start_matches('/')),
+                node,
+            })
+        })
+        .collect()
+}
+
+/// A record as found in the final state: which file and which layer's version of it.
+pub(crate) struct Entry<T> {
+    pub path: String,
+    pub layer: usize,
+    pub record: Arc<T>,
+}
+
+pub(crate) struct PkgHistory {
+    pub introduced: usize,
+    /// The layer from which the current version is the one installed.
+    pub settled_at: usize,
+    pub changes: Vec<PackageChange>,
+    /// Layers in which this package's database entry changed.
+    pub db_layers: BTreeSet<usize>,
+}
+
+pub(crate) struct Timeline<T> {
+    /// The installed records after the last layer, by key.
+    pub final_state: BTreeMap<String, Entry<T>>,
+    pub history: BTreeMap<String, PkgHistory>,
+}
+
+/// What one version of a database file parsed into.
+pub(crate) struct Parsed<T> {
+    pub records: Vec<Arc<T>>,
+}
+
+/// Walks every layer that changed one of `dbs`, parsing each distinct version of each file
+/// once. `parse(db, layer, bytes, is_final)` parses one version; `is_final` is true for the
+/// visible version, the one whose problems a caller should report. Within one layer the
+/// first database listing a key wins.
+pub(crate) fn build<T>(
+    dbs: &[DbFile],
+    mut parse: impl FnMut(&DbFile, usize, &[u8], bool) -> Parsed<T>,
+    key: impl Fn(&T) -> String,
+    version: impl Fn(&T) -> String,
+) -> Timeline<T> {
+    let layers: BTreeSet<usize> = dbs
+        .iter()
+        .flat_map(|d| d.node.history.iter().map(|c| c.layer))
+        .collect();
+    let mut parsed: BTreeMap<(usize, usize), Arc<Vec<Arc<T>>>> = BTreeMap::new();
+    let mut prev: BTreeMap<String, (String, usize, Arc<T>)> = BTreeMap::new();
+    let mut history: BTreeMap<String, PkgHistory> = BTreeMap::new();
+    let mut ever_removed: BTreeSet<String> = BTreeSet::new();
+    for &layer in &layers {
+        let mut state: BTreeMap<String, (String, usize, Arc<T>)> = BTreeMap::new();
+        for (di, db) in dbs.iter().enumerate() {
+            // The file as of this layer: its last change at or before it.
+            let Some(change) = db.node.history.iter().rev().find(|c| c.layer <= layer) else {
+                continue;
+            };
+            if change.kind == ChangeKind::Removed {
+                continue;
+            }
+            let Some((vi, (vlayer, bytes))) = db
+                .node
+                .versions
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|(_, (l, _))| *l <= layer)
+            else {
+                continue;
+            };
+            let records = parsed
+                .entry((di, vi))
+                .or_insert_with(|| {
+                    let is_final = vi + 1 == db.node.versions.len()
+                        && db.node.history.last().map(|c| c.kind) != Some(ChangeKind::Removed);
+                    Arc::new(parse(db, *vlayer, bytes, is_final).records)
+                })
+                .clone();
+            let mut mine = BTreeSet::new();
+            for r in records.iter() {
+                let mut k = key(r);
+                // Several versions of one package in one database (rpm's install-only
+                // packages, such as kernels): each after the first is its own package.
+                if mine.contains(&k) {
+                    k = format!("{k}@{}", version(r));
+                }
+                mine.insert(k.clone());
+                state
+                    .entry(k)
+                    .or_insert_with(|| (db.path.clone(), *vlayer, r.clone()));
+            }
+        }
+        for (k, (_, _, r)) in &state {
+            let v = version(r);
+            match prev.get(k) {
+                None => match history.get_mut(k) {
+                    Some(h) if ever_removed.contains(k) => {
+                        h.settled_at = layer;
+                        h.db_layers.insert(layer);
+                        h.changes.push(PackageChange {
+                            layer,
+                            kind: PackageChangeKind::Reinstalled,
+                            from_version: None,
+                            to_version: Some(v),
+                            paths: vec![],
+                        });
+                    }
+                    _ => {
+                        history.insert(
+                            k.clone(),
+                            PkgHistory {
+                                introduced: layer,
+                                settled_at: layer,
+                                changes: vec![],
+                                db_layers: BTreeSet::from([layer]),
+                            },
+                        );
+                    }
+                },
+                Some((_, _, old)) => {
+                    let old_v = version(old);
+                    if old_v != v {
+                        if let Some(h) = history.get_mut(k) {
+                            h.settled_at = layer;
+                            h.db_layers.insert(layer);
+                            h.changes.push(PackageChange {
+                                layer,
+                                kind: PackageChangeKind::VersionChanged,
+                                from_version: Some(old_v),
+                                to_version: Some(v),
+                                paths: vec![],
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        for k in prev.keys() {
+            if !state.contains_key(k) {
+                ever_removed.insert(k.clone());
+                if let Some(h) = history.get_mut(k) {
+                    h.db_layers.insert(layer);
+                }
+            }
+        }
+        prev = state;
+    }
+    Timeline {
+        final_state: prev
+            .into_iter()
+            .map(|(k, (path, layer, record))| {
+                (
+                    k,
+                    Entry {
+                        path,
+                        layer,
+                        record,
+                    },
+                )
+            })
+            .collect(),
+        history,
+    }
+}
+
+/// Later layers that overwrote or deleted the package's files without the database
+/// recording a change of the package.
+pub(crate) fn file_changes(
+    view: &FsView,
+    files: &[OwnedFile],
+    h: &PkgHistory,
+) -> Vec<PackageChange> {
+    let mut by: BTreeMap<(usize, bool), Vec<String>> = BTreeMap::new();
+    for f in files {
+        let Some(node) = view.get(&f.path).or_else(|| view.removed(&f.path)) else {
+            continue;
+        };
+        for c in &node.history {
+            if c.layer <= h.settled_at || h.db_layers.contains(&c.layer) {
+                continue;
+            }
+            let removed = c.kind == ChangeKind::Removed;
+            by.entry((c.layer, removed))
+                .or_default()
+                .push(f.path.clone());
+        }
+    }
+    by.into_iter()
+        .map(|((layer, removed), paths)| PackageChange {
+            layer,
+            kind: if removed {
+                PackageChangeKind::FilesRemoved
+            } else {
+                PackageChangeKind::FilesModified
+            },
+            from_version: None,
+            to_version: None,
+            paths,
+        })
+        .collect()
+}
+
+/// The layer whose version of `path` is visible, or `None` if no layer has it now (a ghost
+/// file, or one a later layer deleted).
+pub(crate) fn live_layer(view: &FsView, path: &str) -> Option<usize> {
+    view.resolve(path).ok().flatten().map(|(_, n)| n.layer())
+}
+
+/// Whether `path` is a directory in the image (live or removed).
+pub(crate) fn is_dir(view: &FsView, path: &str) -> bool {
+    match view.resolve(path).ok().flatten() {
+        Some((_, n)) => n.kind == cairn_image::NodeKind::Dir,
+        None => view
+            .removed(path)
+            .is_some_and(|n| n.kind == cairn_image::NodeKind::Dir),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_image::{Change, NodeKind};
+
+    /// A database file written by the given layers with the given `name version` lines.
+    fn node(versions: &[(usize, &str)]) -> Node {
+        Node {
+            kind: NodeKind::File,
+            size: 0,
+            mode: 0o644,
+            history: versions
+                .iter()
+                .enumerate()
+                .map(|(i, (layer, _))| Change {
+                    layer: *layer,
+                    kind: if i == 0 {
+                        ChangeKind::Added
+                    } else {
+                        ChangeKind::Modified
+                    },
+                })
+                .collect(),
+            versions: versions
+                .iter()
+                .map(|(l, text)| (*l, Arc::from(text.as_bytes())))
+                .collect(),
+            digests: None,
+        }
+    }
+
+    fn timeline(n: &Node) -> Timeline<(String, String)> {
+        let dbs = [DbFile {
+            path: "/db".into(),
+            node: n,
+        }];
+        build(
+            &dbs,
+            |_, _, bytes, _| Parsed {
+                records: String::from_utf8_lossy(bytes)
+                    .lines()
+                    .filter_map(|l| l.split_once(' '))
+                    .map(|(n, v)| Arc::new((n.to_owned(), v.to_owned())))
+                    .collect(),
+            },
+            |r| r.0.clone(),
+            |r| r.1.clone(),
+        )
+    }
+
+    #[test]
+    fn introductions_upgrades_removals_and_reinstalls() {
+        let n = node(&[
+            (0, "a 1\nb 1\n"),
+            (1, "a 2\nb 1\n"),
+            (2, "b 1\n"),
+            (3, "a 3\nb 1\n"),
+        ]);
+        let t = timeline(&n);
+        assert_eq!(t.final_state.len(), 2);
+        assert_eq!(t.final_state["a"].layer, 3);
+        let a = &t.history["a"];
+        assert_eq!(a.introduced, 0);
+        assert_eq!(a.settled_at, 3);
+        let kinds: Vec<_> = a.changes.iter().map(|c| (c.layer, c.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (1, PackageChangeKind::VersionChanged),
+                (3, PackageChangeKind::Reinstalled)
+            ]
+        );
+        assert_eq!(a.db_layers, BTreeSet::from([0, 1, 2, 3]));
+        let b = &t.history["b"];
+        assert_eq!((b.introduced, b.changes.len()), (0, 0));
+    }
+
+    /// rpm's install-only packages (kernels): two versions of one name in one database are
+    /// two packages, not one that hides the other.
+    #[test]
+    fn several_versions_of_one_package_in_one_database() {
+        let n = node(&[(0, "kernel 5.1\n"), (1, "kernel 5.1\nkernel 5.2\n")]);
+        let t = timeline(&n);
+        let keys: Vec<_> = t.final_state.keys().cloned().collect();
+        assert_eq!(keys, ["kernel", "kernel@5.2"]);
+        assert_eq!(t.history["kernel"].changes.len(), 0);
+        assert_eq!(t.history["kernel@5.2"].introduced, 1);
+    }
+
+    #[test]
+    fn a_removed_database_leaves_no_packages() {
+        let mut n = node(&[(0, "a 1\n")]);
+        n.history.push(Change {
+            layer: 1,
+            kind: ChangeKind::Removed,
+        });
+        assert!(timeline(&n).final_state.is_empty());
+    }
+}

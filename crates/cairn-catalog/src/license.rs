@@ -1,0 +1,343 @@
+//! Mapping license names as packages write them to SPDX license expressions.
+//!
+//! Debian's machine-readable copyright format uses its own short names (`GPL-2+`, `Expat`,
+//! `BSD-3-clause`, `public-domain`) joined by `or`, `and` and `with … exception`. Names SPDX
+//! lists map to their SPDX ids; any other name becomes a `LicenseRef-` that keeps the name
+//! (never a guess at what it might mean).
+
+/// Debian (and common) short names whose SPDX id differs from a case-insensitive match.
+const DEBIAN_NAMES: &[(&str, &str)] = &[
+    ("Apache-1.0", "Apache-1.0"),
+    ("Apache-1.1", "Apache-1.1"),
+    ("Apache-2.0", "Apache-2.0"),
+    ("Artistic", "Artistic-1.0"),
+    ("Artistic-1.0", "Artistic-1.0"),
+    ("Artistic-2.0", "Artistic-2.0"),
+    ("BSD-2-clause", "BSD-2-Clause"),
+    ("BSD-3-clause", "BSD-3-Clause"),
+    ("BSD-4-clause", "BSD-4-Clause"),
+    ("Expat", "MIT"),
+    ("GPL", "GPL-1.0-or-later"),
+    ("GPL-1", "GPL-1.0-only"),
+    ("GPL-1+", "GPL-1.0-or-later"),
+    ("GPL-2", "GPL-2.0-only"),
+    ("GPL-2+", "GPL-2.0-or-later"),
+    ("GPL-2.0", "GPL-2.0-only"),
+    ("GPL-2.0+", "GPL-2.0-or-later"),
+    ("GPL-3", "GPL-3.0-only"),
+    ("GPL-3+", "GPL-3.0-or-later"),
+    ("GPL-3.0", "GPL-3.0-only"),
+    ("GPL-3.0+", "GPL-3.0-or-later"),
+    ("LGPL", "LGPL-2.0-or-later"),
+    ("LGPL-2", "LGPL-2.0-only"),
+    ("LGPL-2+", "LGPL-2.0-or-later"),
+    ("LGPL-2.0", "LGPL-2.0-only"),
+    ("LGPL-2.0+", "LGPL-2.0-or-later"),
+    ("LGPL-2.1", "LGPL-2.1-only"),
+    ("LGPL-2.1+", "LGPL-2.1-or-later"),
+    ("LGPL-3", "LGPL-3.0-only"),
+    ("LGPL-3+", "LGPL-3.0-or-later"),
+    ("LGPL-3.0", "LGPL-3.0-only"),
+    ("LGPL-3.0+", "LGPL-3.0-or-later"),
+    ("AGPL-3", "AGPL-3.0-only"),
+    ("AGPL-3+", "AGPL-3.0-or-later"),
+    ("GFDL-1.2", "GFDL-1.2-only"),
+    ("GFDL-1.2+", "GFDL-1.2-or-later"),
+    ("GFDL-1.3", "GFDL-1.3-only"),
+    ("GFDL-1.3+", "GFDL-1.3-or-later"),
+    ("GFDL-NIV-1.2", "GFDL-1.2-no-invariants-only"),
+    ("GFDL-NIV-1.3", "GFDL-1.3-no-invariants-only"),
+    ("GFDL-NIV-1.2+", "GFDL-1.2-no-invariants-or-later"),
+    ("GFDL-NIV-1.3+", "GFDL-1.3-no-invariants-or-later"),
+    ("MPL-1.1", "MPL-1.1"),
+    ("MPL-2.0", "MPL-2.0"),
+    ("PSF-2", "PSF-2.0"),
+    ("Python-2.0", "Python-2.0"),
+    ("zlib", "Zlib"),
+    ("ZLIB", "Zlib"),
+    ("CC0", "CC0-1.0"),
+    ("CC0-1.0", "CC0-1.0"),
+    ("ISC", "ISC"),
+    ("MIT", "MIT"),
+    ("X11", "X11"),
+    ("curl", "curl"),
+    ("OpenSSL", "OpenSSL"),
+    ("FSFAP", "FSFAP"),
+    ("FSFUL", "FSFUL"),
+    ("FSFULLR", "FSFULLR"),
+    ("Unicode-DFS-2016", "Unicode-DFS-2016"),
+    ("BSL-1.0", "BSL-1.0"),
+    ("WTFPL", "WTFPL"),
+];
+
+/// One license name to an SPDX id, or `None` if SPDX does not list it.
+pub fn spdx_id(name: &str) -> Option<String> {
+    let name = name.trim();
+    if let Some((_, id)) = DEBIAN_NAMES
+        .iter()
+        .find(|(d, _)| d.eq_ignore_ascii_case(name))
+    {
+        return Some((*id).to_owned());
+    }
+    if let Some(id) = spdx::license_id(name) {
+        return Some(id.name.to_owned());
+    }
+    if let Some(id) = spdx::identifiers::LICENSES
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(name))
+    {
+        return Some(id.name.to_owned());
+    }
+    // A "+" suffix on an SPDX id that has an -or-later form.
+    if let Some(base) = name.strip_suffix('+') {
+        if let Some(id) = spdx::license_id(&format!("{base}-or-later")) {
+            return Some(id.name.to_owned());
+        }
+    }
+    None
+}
+
+/// `LicenseRef-` ids allow letters, digits, `.` and `-`.
+pub fn license_ref(name: &str) -> String {
+    let mut clean = String::new();
+    for c in name.trim().chars() {
+        match c {
+            c if c.is_ascii_alphanumeric() || c == '.' || c == '-' => clean.push(c),
+            '+' => clean.push_str("-plus"),
+            _ => {
+                if !clean.ends_with('-') {
+                    clean.push('-')
+                }
+            }
+        }
+    }
+    let clean = clean.trim_matches('-');
+    format!(
+        "LicenseRef-{}",
+        if clean.is_empty() { "unknown" } else { clean }
+    )
+}
+
+/// Map a license statement such as `GPL-2+ or Artistic`, `LGPL-2.1+ with GCC exception` or
+/// `BSD-3-clause and Expat` to an SPDX expression.
+pub fn expression(statement: &str) -> String {
+    let s = statement.trim().replace(',', " ");
+    // `or` binds looser than `and`, as in the copyright format.
+    let ors: Vec<String> = split_word(&s, "or")
+        .into_iter()
+        .map(|alt| {
+            let ands: Vec<String> = split_word(&alt, "and")
+                .into_iter()
+                .map(|t| term(&t))
+                .collect();
+            ands.join(" AND ")
+        })
+        .collect();
+    if ors.len() > 1 {
+        ors.iter()
+            .map(|o| {
+                if o.contains(" AND ") {
+                    format!("({o})")
+                } else {
+                    o.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    } else {
+        ors.into_iter().next().unwrap_or_default()
+    }
+}
+
+/// One license, possibly `NAME with EXCEPTION exception`.
+fn term(t: &str) -> String {
+    let words: Vec<&str> = t.split_whitespace().collect();
+    if let Some(pos) = words.iter().position(|w| w.eq_ignore_ascii_case("with")) {
+        let name = words[..pos].join(" ");
+        let mut exc: Vec<&str> = words[pos + 1..].to_vec();
+        if exc
+            .last()
+            .is_some_and(|w| w.eq_ignore_ascii_case("exception"))
+        {
+            exc.pop();
+        }
+        let exc = exc.join("-");
+        let exception = spdx::exception_id(&exc)
+            .or_else(|| spdx::exception_id(&format!("{exc}-exception")))
+            .map(|e| e.name.to_owned());
+        return match (spdx_id(&name), exception) {
+            (Some(id), Some(e)) => format!("{id} WITH {e}"),
+            _ => license_ref(t),
+        };
+    }
+    let name = words.join(" ");
+    spdx_id(&name).unwrap_or_else(|| license_ref(&name))
+}
+
+fn split_word(s: &str, word: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for w in s.split_whitespace() {
+        if w.eq_ignore_ascii_case(word) {
+            out.push(String::new());
+        } else {
+            let last = out.last_mut().expect("non-empty");
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(w);
+        }
+    }
+    out.into_iter().filter(|s| !s.is_empty()).collect()
+}
+
+/// Join several expressions into one that holds them all, each distinct term once.
+pub fn all_of(exprs: &[String]) -> Option<String> {
+    let mut terms: Vec<String> = Vec::new();
+    for e in exprs {
+        if e.contains(" OR ") {
+            terms.push(if e.starts_with('(') {
+                e.clone()
+            } else {
+                format!("({e})")
+            });
+        } else {
+            terms.extend(e.split(" AND ").map(str::to_owned));
+        }
+    }
+    terms.sort();
+    terms.dedup();
+    (!terms.is_empty()).then(|| terms.join(" AND "))
+}
+
+/// A license text found inside a larger text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextMatch {
+    pub id: String,
+    pub score: f32,
+    /// 1-based first and last line of the license text.
+    pub lines: (usize, usize),
+}
+
+/// Confidence below which a text is not taken to be a license.
+const TEXT_THRESHOLD: f32 = 0.9;
+
+/// Load the license text store (a few hundred ms) ahead of need, e.g. on another thread
+/// while layers are being read.
+pub fn preload() {
+    store();
+}
+
+fn store() -> Option<&'static spdx::detection::Store> {
+    static STORE: std::sync::OnceLock<Option<spdx::detection::Store>> = std::sync::OnceLock::new();
+    STORE
+        .get_or_init(|| spdx::detection::Store::load_inline().ok())
+        .as_ref()
+}
+
+/// Full license texts contained in `text`, matched against the SPDX list's canonical
+/// texts (askalono's method). License headers and mentions are not matches: a notice that
+/// says "see /usr/share/common-licenses/GPL-2" does not say which GPL terms apply.
+pub fn full_texts(text: &str) -> Vec<TextMatch> {
+    use spdx::detection::{scan::Scanner, LicenseType, TextData};
+    let Some(store) = store() else {
+        return Vec::new();
+    };
+    let data = TextData::new(text);
+    let scanner = Scanner::new(store)
+        .confidence_threshold(TEXT_THRESHOLD)
+        .optimize(true)
+        .max_passes(8);
+    let result = scanner.scan(&data);
+    let mut out = Vec::new();
+    if let Some(l) = result
+        .license
+        .filter(|l| result.score >= TEXT_THRESHOLD && l.kind == LicenseType::Original)
+    {
+        out.push(TextMatch {
+            id: l.name.to_owned(),
+            score: result.score,
+            lines: (1, text.lines().count().max(1)),
+        });
+    }
+    for c in result.containing {
+        if c.score >= TEXT_THRESHOLD
+            && c.license.kind == LicenseType::Original
+            && !out.iter().any(|m| m.id == c.license.name)
+        {
+            out.push(TextMatch {
+                id: c.license.name.to_owned(),
+                score: c.score,
+                lines: (c.line_range.0 + 1, c.line_range.1.max(c.line_range.0 + 1)),
+            });
+        }
+    }
+    out.retain(|m| spdx::license_id(&m.id).is_some());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debian_short_names() {
+        assert_eq!(expression("GPL-2+"), "GPL-2.0-or-later");
+        assert_eq!(expression("Expat"), "MIT");
+        assert_eq!(expression("BSD-3-clause"), "BSD-3-Clause");
+        assert_eq!(expression("LGPL-2.1+"), "LGPL-2.1-or-later");
+        assert_eq!(expression("public-domain"), "LicenseRef-public-domain");
+        assert_eq!(expression("Apache-2.0"), "Apache-2.0");
+    }
+
+    #[test]
+    fn operators() {
+        assert_eq!(
+            expression("GPL-2+ or Artistic"),
+            "GPL-2.0-or-later OR Artistic-1.0"
+        );
+        assert_eq!(expression("BSD-3-clause and Expat"), "BSD-3-Clause AND MIT");
+        assert_eq!(
+            expression("GPL-3+ with GCC-exception-3.1 exception"),
+            "GPL-3.0-or-later WITH GCC-exception-3.1"
+        );
+        assert_eq!(
+            expression("GPL-2 with OpenSSL exception"),
+            "LicenseRef-GPL-2-with-OpenSSL-exception"
+        );
+    }
+
+    #[test]
+    fn full_license_texts_are_matched_and_mentions_are_not() {
+        let mit = "Copyright (c) 2020 Someone\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files (the \"Software\"), to deal in the Software without restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n";
+        let text = format!(
+            "This is the Debian package of foo.\nIt was downloaded from example.org.\n\n{mit}"
+        );
+        let found = full_texts(&text);
+        assert_eq!(
+            found.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            ["MIT"],
+            "{found:?}"
+        );
+        let mention = "This package is free software; you can redistribute it under the terms of the GNU GPL.\nOn Debian systems see /usr/share/common-licenses/GPL-2.\n";
+        assert!(full_texts(mention).is_empty());
+    }
+
+    #[test]
+    fn combining() {
+        let e = all_of(&[
+            "MIT".into(),
+            "GPL-2.0-or-later OR Artistic-1.0".into(),
+            "MIT".into(),
+        ]);
+        assert_eq!(
+            e.as_deref(),
+            Some("(GPL-2.0-or-later OR Artistic-1.0) AND MIT")
+        );
+        let e = all_of(&["GPL-3.0-or-later AND ISC".into(), "GPL-3.0-or-later".into()]);
+        assert_eq!(e.as_deref(), Some("GPL-3.0-or-later AND ISC"));
+        assert_eq!(
+            spdx_id("BSD-4-clause-UC").as_deref(),
+            Some("BSD-4-Clause-UC")
+        );
+    }
+}

@@ -1,0 +1,520 @@
+//! Decoding one layer: the blob streams through digest checks and a decompressor into a tar
+//! reader, and comes out as an ordered list of entries (additions, whiteouts, opaque
+//! markers) plus the contents of the files that were asked for. Nothing touches the disk.
+
+use crate::error::{Error, Result};
+use crate::fs::{FileDigests, NodeKind};
+use crate::source::{LayerInfo, Verify};
+use crate::ScanOptions;
+use sha2::Digest;
+use std::io::{BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Bounds that keep a hostile layer from exhausting memory or time.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest file whose contents a cataloger may receive; bigger ones are skipped with a
+    /// warning.
+    pub max_content: u64,
+    /// Largest decompressed size of one layer.
+    pub max_layer_bytes: u64,
+    /// Past `bomb_floor` decompressed bytes, a layer that inflates more than this many times
+    /// its stored size is refused as a decompression bomb.
+    pub max_ratio: u64,
+    pub bomb_floor: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_content: 64 << 20,
+            max_layer_bytes: 64 << 30,
+            max_ratio: 100,
+            bomb_floor: 256 << 20,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum Op {
+    /// `.wh.NAME`: the path and everything under it is removed from lower layers.
+    Whiteout,
+    /// `.wh..wh..opq` in a directory: its lower-layer contents are hidden.
+    Opaque,
+    Add(Added),
+}
+
+#[derive(Debug)]
+pub(crate) struct Added {
+    pub kind: NodeKind,
+    pub size: u64,
+    pub mode: u32,
+    /// Target of a tar hard link (an image path), to be resolved against the view.
+    pub hardlink: Option<String>,
+    pub content: Option<Arc<[u8]>>,
+    pub digests: Option<FileDigests>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub path: String,
+    pub op: Op,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct LayerIndex {
+    pub entries: Vec<Entry>,
+    pub warnings: Vec<String>,
+}
+
+/// A reader that counts (and optionally hashes) what passes through it.
+struct Tap<R> {
+    inner: R,
+    hasher: Option<Hasher>,
+    count: u64,
+    shared: Option<Arc<AtomicU64>>,
+}
+
+enum Hasher {
+    Sha256(sha2::Sha256),
+    Sha512(sha2::Sha512),
+}
+
+impl Hasher {
+    fn for_digest(digest: &str) -> Hasher {
+        if digest.starts_with("sha512:") {
+            Hasher::Sha512(sha2::Sha512::new())
+        } else {
+            Hasher::Sha256(sha2::Sha256::new())
+        }
+    }
+    fn finish(self) -> String {
+        match self {
+            Hasher::Sha256(h) => format!("sha256:{}", hex::encode(h.finalize())),
+            Hasher::Sha512(h) => format!("sha512:{}", hex::encode(h.finalize())),
+        }
+    }
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match &mut self.hasher {
+            Some(Hasher::Sha256(h)) => h.update(&buf[..n]),
+            Some(Hasher::Sha512(h)) => h.update(&buf[..n]),
+            None => {}
+        }
+        self.count += n as u64;
+        if let Some(s) = &self.shared {
+            s.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+/// Guards the decompressed stream against bombs, using the compressed count seen so far.
+struct Bounded<R> {
+    inner: Tap<R>,
+    compressed: Arc<AtomicU64>,
+    limits: Limits,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let out = self.inner.count;
+        if out > self.limits.max_layer_bytes {
+            return Err(std::io::Error::other(format!(
+                "decompressed size exceeds the limit of {} bytes",
+                self.limits.max_layer_bytes
+            )));
+        }
+        if out > self.limits.bomb_floor {
+            let input = self.compressed.load(Ordering::Relaxed).max(1);
+            if out / input > self.limits.max_ratio {
+                return Err(std::io::Error::other(format!(
+                    "decompression bomb: {out} bytes inflated from {input} (more than {}x)",
+                    self.limits.max_ratio
+                )));
+            }
+        }
+        Ok(n)
+    }
+}
+
+// One decoder per layer stream: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Decoder<R: BufRead> {
+    Plain(R),
+    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    Zstd(zstd::stream::read::Decoder<'static, R>),
+}
+
+impl<R: BufRead> Read for Decoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Decoder::Plain(r) => r.read(buf),
+            Decoder::Gzip(r) => r.read(buf),
+            Decoder::Zstd(r) => r.read(buf),
+        }
+    }
+}
+
+impl<R: BufRead> Decoder<R> {
+    fn into_inner(self) -> R {
+        match self {
+            Decoder::Plain(r) => r,
+            Decoder::Gzip(r) => r.into_inner(),
+            Decoder::Zstd(r) => r.finish(),
+        }
+    }
+}
+
+/// Compression by magic bytes; the media type is only a cross-check for unsupported kinds.
+fn compression(
+    magic: &[u8],
+    media_type: Option<&str>,
+) -> std::result::Result<&'static str, String> {
+    if let Some(mt) = media_type {
+        if mt.contains("encrypted") || mt.ends_with("+bzip2") || mt.ends_with("+xz") {
+            return Err(format!("unsupported layer media type {mt}"));
+        }
+    }
+    Ok(if magic.starts_with(&[0x1f, 0x8b]) {
+        "gzip"
+    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "zstd"
+    } else {
+        "tar"
+    })
+}
+
+pub(crate) fn read_layer(layer: &LayerInfo, opts: &ScanOptions) -> Result<LayerIndex> {
+    let err = |reason: String| Error::Layer {
+        layer: layer.index,
+        digest: layer.id(),
+        reason,
+    };
+    let blob = layer
+        .blob
+        .as_ref()
+        .ok_or_else(|| err("layer has no blob".into()))?;
+    let compressed_count = Arc::new(AtomicU64::new(0));
+    let (blob_hasher, diff_hasher) = match &layer.verify {
+        Verify::Blob { digest, .. } => (Some(Hasher::for_digest(digest)), None),
+        Verify::DiffId(d) => (None, Some(Hasher::for_digest(d))),
+        Verify::None => (None, None),
+    };
+    let raw = Tap {
+        inner: blob.open()?,
+        hasher: blob_hasher,
+        count: 0,
+        shared: Some(compressed_count.clone()),
+    };
+    let raw = ProgressTap {
+        inner: raw,
+        progress: opts.progress.clone(),
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+    let magic = buffered
+        .fill_buf()
+        .map_err(|e| err(format!("read error: {e}")))?
+        .to_vec();
+    let kind = compression(&magic, layer.media_type.as_deref()).map_err(err)?;
+    let decoder = match kind {
+        "gzip" => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        "zstd" => Decoder::Zstd(
+            zstd::stream::read::Decoder::with_buffer(buffered)
+                .map_err(|e| err(format!("zstd: {e}")))?,
+        ),
+        _ => Decoder::Plain(buffered),
+    };
+    let bounded = Bounded {
+        inner: Tap {
+            inner: decoder,
+            hasher: diff_hasher,
+            count: 0,
+            shared: None,
+        },
+        compressed: compressed_count,
+        limits: opts.limits.clone(),
+    };
+    let mut archive = tar::Archive::new(bounded);
+    let mut index = LayerIndex::default();
+    let entries = archive
+        .entries()
+        .map_err(|e| err(format!("not a tar stream: {e}")))?;
+    for entry in entries {
+        let mut entry =
+            entry.map_err(|e| err(format!("corrupt or truncated tar ({kind}): {e}")))?;
+        let raw_name = entry.path_bytes().into_owned();
+        let Some(path) = normalize_entry(&raw_name).map_err(|r| err(r.to_string()))? else {
+            continue; // the layer root itself ("./")
+        };
+        let (parent, base) = match path.rsplit_once('/') {
+            Some((p, b)) => (p.to_owned(), b),
+            None => (String::new(), path.as_str()),
+        };
+        if base == ".wh..wh..opq" {
+            index.entries.push(Entry {
+                path: parent,
+                op: Op::Opaque,
+            });
+            continue;
+        }
+        if let Some(hidden) = base.strip_prefix(".wh.") {
+            if hidden.is_empty() || hidden == "." || hidden == ".." {
+                return Err(err(format!("invalid whiteout entry '{path}'")));
+            }
+            let target = if parent.is_empty() {
+                hidden.to_owned()
+            } else {
+                format!("{parent}/{hidden}")
+            };
+            index.entries.push(Entry {
+                path: target,
+                op: Op::Whiteout,
+            });
+            continue;
+        }
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0o644);
+        let size = entry.size();
+        let etype = header.entry_type();
+        let added = match etype {
+            tar::EntryType::Directory => Added {
+                kind: NodeKind::Dir,
+                size: 0,
+                mode,
+                hardlink: None,
+                content: None,
+                digests: None,
+            },
+            tar::EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| String::from_utf8_lossy(&t).into_owned())
+                    .unwrap_or_default();
+                Added {
+                    kind: NodeKind::Symlink(target),
+                    size: 0,
+                    mode,
+                    hardlink: None,
+                    content: None,
+                    digests: None,
+                }
+            }
+            tar::EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
+                let target = normalize_entry(&target)
+                    .map_err(|r| err(format!("hard link '{path}': {r}")))?
+                    .ok_or_else(|| err(format!("hard link '{path}' points at the root")))?;
+                Added {
+                    kind: NodeKind::File,
+                    size: 0,
+                    mode,
+                    hardlink: Some(target),
+                    content: None,
+                    digests: None,
+                }
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                let want = opts.contents.iter().any(|p| p.matches(&path));
+                let mut content = None;
+                let mut digests = None;
+                if want || opts.file_digests {
+                    let keep = want && size <= opts.limits.max_content;
+                    if want && !keep {
+                        index.warnings.push(format!(
+                            "layer {}: /{path} is {size} bytes, over the {}-byte content limit; not read",
+                            layer.index, opts.limits.max_content
+                        ));
+                    }
+                    let (bytes, d) =
+                        read_entry(&mut entry, keep, opts.file_digests).map_err(|e| {
+                            err(format!(
+                                "corrupt or truncated layer ({kind}) reading /{path}: {e}"
+                            ))
+                        })?;
+                    content = bytes.map(Arc::from);
+                    digests = d;
+                }
+                Added {
+                    kind: NodeKind::File,
+                    size,
+                    mode,
+                    hardlink: None,
+                    content,
+                    digests,
+                }
+            }
+            _ => Added {
+                kind: NodeKind::Other,
+                size: 0,
+                mode,
+                hardlink: None,
+                content: None,
+                digests: None,
+            },
+        };
+        index.entries.push(Entry {
+            path,
+            op: Op::Add(added),
+        });
+    }
+    // Drain what follows the end-of-archive marker so the digests cover the whole stream.
+    let mut bounded = archive.into_inner();
+    std::io::copy(&mut bounded, &mut std::io::sink())
+        .map_err(|e| err(format!("corrupt or truncated layer ({kind}): {e}")))?;
+    let Tap {
+        inner: decoder,
+        hasher: diff_hasher,
+        ..
+    } = bounded.inner;
+    let mut buffered = decoder.into_inner();
+    std::io::copy(&mut buffered, &mut std::io::sink())
+        .map_err(|e| err(format!("read error: {e}")))?;
+    let raw = buffered.into_inner().inner;
+    match &layer.verify {
+        Verify::Blob { digest, size } => {
+            let actual = raw.hasher.expect("hasher set for blob").finish();
+            if let Some(size) = size {
+                if *size != raw.count {
+                    return Err(Error::SizeMismatch {
+                        what: format!("layer {} ({digest})", layer.index),
+                        expected: *size,
+                        actual: raw.count,
+                    });
+                }
+            }
+            if actual != *digest {
+                return Err(Error::DigestMismatch {
+                    what: format!("layer {}", layer.index),
+                    expected: digest.clone(),
+                    actual,
+                });
+            }
+        }
+        Verify::DiffId(d) => {
+            let actual = diff_hasher.expect("hasher set for diff id").finish();
+            if actual != *d {
+                return Err(Error::DigestMismatch {
+                    what: format!("layer {} (uncompressed)", layer.index),
+                    expected: d.clone(),
+                    actual,
+                });
+            }
+        }
+        Verify::None => {}
+    }
+    Ok(index)
+}
+
+struct ProgressTap<R> {
+    inner: R,
+    progress: Option<Arc<AtomicU64>>,
+}
+
+impl<R: Read> Read for ProgressTap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(p) = &self.progress {
+            p.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+/// Read an entry's bytes, keeping them if asked and hashing them if asked.
+pub(crate) fn read_entry(
+    r: &mut impl Read,
+    keep: bool,
+    digest: bool,
+) -> std::io::Result<(Option<Vec<u8>>, Option<FileDigests>)> {
+    let mut kept = keep.then(Vec::new);
+    let mut sha1 = digest.then(sha1::Sha1::new);
+    let mut sha256 = digest.then(sha2::Sha256::new);
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if let Some(k) = &mut kept {
+            k.extend_from_slice(&buf[..n]);
+        }
+        if let (Some(a), Some(b)) = (&mut sha1, &mut sha256) {
+            a.update(&buf[..n]);
+            b.update(&buf[..n]);
+        }
+    }
+    let digests = match (sha1, sha256) {
+        (Some(a), Some(b)) => Some(FileDigests {
+            sha1: hex::encode(a.finalize()),
+            sha256: hex::encode(b.finalize()),
+        }),
+        _ => None,
+    };
+    Ok((kept, digests))
+}
+
+/// Normalize a tar entry name to an image path without a leading `/`. Names that are
+/// absolute or that climb above the image root are refused: no image builder writes them,
+/// and a consumer that extracted them would write outside its target.
+pub(crate) fn normalize_entry(raw: &[u8]) -> std::result::Result<Option<String>, String> {
+    let name = String::from_utf8_lossy(raw);
+    if name.starts_with('/') {
+        return Err(format!(
+            "entry name '{name}' is absolute (path traversal refused)"
+        ));
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in name.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(format!(
+                        "entry name '{name}' climbs out of the image root (path traversal refused)"
+                    ));
+                }
+            }
+            s => parts.push(s),
+        }
+    }
+    Ok((!parts.is_empty()).then(|| parts.join("/")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_entry;
+
+    #[test]
+    fn names_are_normalized_inside_the_root() {
+        assert_eq!(
+            normalize_entry(b"./etc/passwd").unwrap().as_deref(),
+            Some("etc/passwd")
+        );
+        assert_eq!(
+            normalize_entry(b"usr//lib/./x").unwrap().as_deref(),
+            Some("usr/lib/x")
+        );
+        assert_eq!(normalize_entry(b"a/../b").unwrap().as_deref(), Some("b"));
+        assert_eq!(normalize_entry(b"./").unwrap(), None);
+    }
+
+    #[test]
+    fn traversal_and_absolute_names_are_refused() {
+        assert!(normalize_entry(b"../etc/passwd")
+            .unwrap_err()
+            .contains("path traversal"));
+        assert!(normalize_entry(b"a/../../x").is_err());
+        assert!(normalize_entry(b"/etc/passwd")
+            .unwrap_err()
+            .contains("absolute"));
+    }
+}

@@ -1,0 +1,106 @@
+//! The JSON documents of Docker and OCI images, only as far as cairn reads them.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One entry of a `docker save` manifest.json.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "PascalCase")]
+pub struct DockerManifestEntry {
+    pub config: String,
+    #[serde(default)]
+    pub repo_tags: Option<Vec<String>>,
+    pub layers: Vec<String>,
+}
+
+/// Per-layer `json` of the legacy (pre-1.10) `docker save` format.
+#[derive(Deserialize, Debug)]
+pub struct LegacyLayerJson {
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub container_config: Option<LegacyContainerConfig>,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct LegacyContainerConfig {
+    #[serde(rename = "Cmd", default)]
+    pub cmd: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+pub struct Descriptor {
+    #[serde(rename = "mediaType", default)]
+    pub media_type: Option<String>,
+    pub digest: String,
+    pub size: u64,
+    #[serde(default)]
+    pub platform: Option<PlatformJson>,
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+pub struct PlatformJson {
+    pub architecture: String,
+    pub os: String,
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+/// An OCI image index or a Docker manifest list, or an OCI image manifest / Docker v2
+/// manifest: they are told apart by which of `manifests` and `layers` is present.
+#[derive(Deserialize, Debug)]
+pub struct ManifestOrIndex {
+    #[serde(rename = "mediaType", default)]
+    pub media_type: Option<String>,
+    #[serde(default)]
+    pub manifests: Option<Vec<Descriptor>>,
+    #[serde(default)]
+    pub config: Option<Descriptor>,
+    #[serde(default)]
+    pub layers: Option<Vec<Descriptor>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub struct ImageConfig {
+    #[serde(default)]
+    pub architecture: Option<String>,
+    #[serde(default)]
+    pub os: Option<String>,
+    #[serde(default)]
+    pub variant: Option<String>,
+    #[serde(default)]
+    pub created: Option<String>,
+    #[serde(default)]
+    pub rootfs: Option<RootFs>,
+    #[serde(default)]
+    pub history: Option<Vec<History>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub struct RootFs {
+    #[serde(default)]
+    pub diff_ids: Vec<String>,
+}
+
+#[derive(Deserialize, Debug, Default, Clone)]
+pub struct History {
+    #[serde(default)]
+    pub created: Option<String>,
+    #[serde(default)]
+    pub created_by: Option<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub empty_layer: Option<bool>,
+}
+
+pub fn parse<T: serde::de::DeserializeOwned>(file: &str, bytes: &[u8]) -> crate::Result<T> {
+    serde_json::from_slice(bytes).map_err(|source| crate::Error::Json {
+        file: file.to_owned(),
+        source,
+    })
+}

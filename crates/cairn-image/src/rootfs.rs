@@ -1,0 +1,74 @@
+//! A root filesystem directory as a single layer. Symbolic links are recorded, never
+//! followed on the host; special files are recorded as such and never opened.
+
+use crate::error::{io_err, Result};
+use crate::fs::NodeKind;
+use crate::layer::{read_entry, Added, Entry, LayerIndex, Op};
+use crate::ScanOptions;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+pub(crate) fn read_dir(root: &Path, opts: &ScanOptions) -> Result<LayerIndex> {
+    let mut index = LayerIndex::default();
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = root.join(&rel);
+        let mut children: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(io_err(&dir))?
+            .collect::<std::result::Result<_, _>>()
+            .map_err(io_err(&dir))?;
+        children.sort_by_key(|e| e.file_name());
+        for child in children.into_iter().rev() {
+            let name = child.file_name().to_string_lossy().into_owned();
+            let path = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let host = child.path();
+            let meta = std::fs::symlink_metadata(&host).map_err(io_err(&host))?;
+            let mode = meta.permissions().mode();
+            let ft = meta.file_type();
+            let mut added = Added {
+                kind: NodeKind::Other,
+                size: 0,
+                mode,
+                hardlink: None,
+                content: None,
+                digests: None,
+            };
+            if ft.is_dir() {
+                added.kind = NodeKind::Dir;
+                stack.push(path.clone());
+            } else if ft.is_symlink() {
+                let t = std::fs::read_link(&host).map_err(io_err(&host))?;
+                added.kind = NodeKind::Symlink(t.to_string_lossy().into_owned());
+            } else if ft.is_file() {
+                added.kind = NodeKind::File;
+                added.size = meta.len();
+                let want = opts.contents.iter().any(|p| p.matches(&path));
+                let keep = want && meta.len() <= opts.limits.max_content;
+                if want && !keep {
+                    index.warnings.push(format!(
+                        "/{path} is {} bytes, over the {}-byte content limit; not read",
+                        meta.len(),
+                        opts.limits.max_content
+                    ));
+                }
+                if keep || opts.file_digests {
+                    let mut f = std::fs::File::open(&host).map_err(io_err(&host))?;
+                    let (bytes, d) =
+                        read_entry(&mut f, keep, opts.file_digests).map_err(io_err(&host))?;
+                    added.content = bytes.map(Arc::from);
+                    added.digests = d;
+                }
+            }
+            index.entries.push(Entry {
+                path,
+                op: Op::Add(added),
+            });
+        }
+    }
+    Ok(index)
+}

@@ -1,0 +1,239 @@
+//! CycloneDX 1.6 JSON. The image is metadata.component; packages are components with purl,
+//! CPE, licenses and `evidence` (identity with the method that found it, occurrences with
+//! the database file, line and layer), so the provenance does not live only in cairn's own
+//! format. A scan that could not read everything says so in `compositions`.
+
+use crate::ids::uuid_from;
+use crate::model::*;
+use crate::spdx::provenance;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+fn prop(name: &str, value: impl Into<String>) -> Value {
+    json!({"name": name, "value": value.into()})
+}
+
+fn licenses(p: &Package) -> Option<Value> {
+    let d = p.licenses.declared.as_ref()?;
+    Some(json!([{"expression": d, "acknowledgement": "declared"}]))
+}
+
+fn layer_context(sbom: &Sbom, layer: usize) -> String {
+    match sbom.source.layers.get(layer) {
+        Some(l) => {
+            let id = l
+                .digest
+                .as_deref()
+                .or(l.diff_id.as_deref())
+                .unwrap_or("no digest");
+            match &l.created_by {
+                Some(c) => format!("layer {layer} ({id}); created by: {c}"),
+                None => format!("layer {layer} ({id})"),
+            }
+        }
+        None => format!("layer {layer}"),
+    }
+}
+
+pub(crate) fn json(sbom: &Sbom) -> String {
+    let src = &sbom.source;
+    let root_ref = "cairn-source";
+    let mut root = json!({
+        "bom-ref": root_ref,
+        "type": if src.kind == "dir" { "file" } else { "container" },
+        "name": src.name,
+    });
+    if let Some(id) = &src.image_id {
+        root["version"] = json!(id);
+        if let Some(hex) = id.strip_prefix("sha256:") {
+            root["hashes"] = json!([{"alg": "SHA-256", "content": hex}]);
+        }
+    }
+    let mut root_props = vec![
+        prop("cairn:source:kind", &src.kind),
+        prop("cairn:source:path", &src.path),
+    ];
+    if let Some(m) = &src.manifest_digest {
+        root_props.push(prop("cairn:image:manifest-digest", m));
+    }
+    if let Some(p) = &src.platform {
+        root_props.push(prop("cairn:image:platform", p));
+    }
+    for t in &src.tags {
+        root_props.push(prop("cairn:image:tag", t));
+    }
+    for l in &src.layers {
+        let i = l.index;
+        if let Some(d) = &l.digest {
+            root_props.push(prop(&format!("cairn:layer:{i}:digest"), d));
+        }
+        if let Some(d) = &l.diff_id {
+            root_props.push(prop(&format!("cairn:layer:{i}:diff-id"), d));
+        }
+        if let Some(c) = &l.created_by {
+            root_props.push(prop(&format!("cairn:layer:{i}:created-by"), c));
+        }
+    }
+    root["properties"] = json!(root_props);
+
+    let mut components = Vec::new();
+    if let Some(d) = &sbom.distro {
+        let mut os = json!({
+            "bom-ref": format!("os:{}", d.id),
+            "type": "operating-system",
+            "name": d.id,
+        });
+        if let Some(v) = &d.version_id {
+            os["version"] = json!(v);
+        }
+        if let Some(p) = &d.pretty_name {
+            os["description"] = json!(p);
+        }
+        os["evidence"] = json!({"occurrences": [{"location": d.evidence.path, "additionalContext": layer_context(sbom, d.evidence.layer)}]});
+        components.push(os);
+    }
+    for p in &sbom.packages {
+        let mut c = json!({
+            "bom-ref": p.id,
+            "type": "library",
+            "name": p.name,
+            "version": p.version,
+            "purl": p.purl,
+        });
+        if let Some(cpe) = p.cpes.first() {
+            c["cpe"] = json!(cpe);
+        }
+        if let Some(m) = &p.maintainer {
+            c["publisher"] = json!(m);
+            c["supplier"] = json!({"name": m});
+        }
+        if let Some(l) = licenses(p) {
+            c["licenses"] = l;
+        }
+        if let Some(d) = p.metadata.get("description") {
+            c["description"] = json!(d.lines().next().unwrap_or(d));
+        }
+        let mut props = vec![prop("cairn:cataloger", &p.cataloger)];
+        if let Some(a) = &p.arch {
+            props.push(prop("cairn:package:arch", a));
+        }
+        if let Some(s) = &p.source_package {
+            props.push(prop("cairn:package:source-name", &s.name));
+            if let Some(v) = &s.version {
+                props.push(prop("cairn:package:source-version", v));
+            }
+        }
+        if let Some(sz) = p.installed_size {
+            props.push(prop("cairn:package:installed-size", sz.to_string()));
+        }
+        if let Some(i) = p.evidence.introduced_in {
+            props.push(prop("cairn:introduced-in-layer", i.to_string()));
+            props.push(prop("cairn:introduced-by", layer_context(sbom, i)));
+        }
+        for (n, ch) in p.evidence.changes.iter().enumerate() {
+            let v = serde_json::to_value(ch.kind).expect("serializes");
+            let mut text = format!("layer {}: {}", ch.layer, v.as_str().unwrap_or(""));
+            if let (Some(a), Some(b)) = (&ch.from_version, &ch.to_version) {
+                text.push_str(&format!(" {a} -> {b}"));
+            }
+            if !ch.paths.is_empty() {
+                text.push_str(&format!(" {}", ch.paths.join(" ")));
+            }
+            props.push(prop(&format!("cairn:change:{n}"), text));
+        }
+        c["properties"] = json!(props);
+        // Evidence: how the identity was established, and every place it was found.
+        let mut occurrences: Vec<Value> = Vec::new();
+        for l in &p.evidence.locations {
+            let mut o =
+                json!({"location": l.path, "additionalContext": layer_context(sbom, l.layer)});
+            if let Some((a, _)) = l.lines {
+                o["line"] = json!(a);
+            }
+            occurrences.push(o);
+        }
+        let methods: Vec<Value> = p
+            .evidence
+            .locations
+            .iter()
+            .map(|l| json!({"technique": "manifest-analysis", "confidence": 1, "value": l.path}))
+            .collect();
+        let mut evidence = json!({
+            "identity": [{"field": "purl", "confidence": 1, "concludedValue": p.purl, "methods": methods}],
+            "occurrences": occurrences,
+        });
+        // Always the expression form: CycloneDX's license-id enum lags the SPDX list, and
+        // an expression may hold any id or LicenseRef.
+        if let Some(d) = &p.licenses.declared {
+            evidence["licenses"] = json!([{"expression": d}]);
+        }
+        c["evidence"] = evidence;
+        let prov = provenance(sbom, p);
+        if !prov.is_empty() {
+            c["properties"]
+                .as_array_mut()
+                .expect("array")
+                .push(prop("cairn:provenance", prov));
+        }
+        components.push(c);
+    }
+    for f in &sbom.files {
+        components.push(json!({
+            "bom-ref": f.id,
+            "type": "file",
+            "name": f.path,
+            "hashes": [{"alg": "SHA-1", "content": f.sha1}, {"alg": "SHA-256", "content": f.sha256}],
+            "properties": [prop("cairn:layer", f.layer.to_string())],
+        }));
+    }
+    let mut deps: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    deps.insert(
+        root_ref,
+        sbom.packages.iter().map(|p| p.id.as_str()).collect(),
+    );
+    for p in &sbom.packages {
+        deps.entry(p.id.as_str()).or_default();
+    }
+    for r in &sbom.relationships {
+        if r.kind == RelationshipKind::DependsOn {
+            deps.entry(r.from.as_str()).or_default().push(r.to.as_str());
+        }
+    }
+    let dependencies: Vec<Value> = deps
+        .into_iter()
+        .map(|(r, mut on)| {
+            on.sort();
+            on.dedup();
+            json!({"ref": r, "dependsOn": on})
+        })
+        .collect();
+    let mut ids: Vec<&str> = sbom.packages.iter().map(|p| p.id.as_str()).collect();
+    ids.push(src.image_id.as_deref().unwrap_or(&src.path));
+    ids.push(&sbom.created);
+    let mut meta_props = vec![prop("cairn:complete", sbom.complete.to_string())];
+    for w in &sbom.warnings {
+        meta_props.push(prop("cairn:warning", w));
+    }
+    let bom = json!({
+        "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": format!("urn:uuid:{}", uuid_from(&ids)),
+        "version": 1,
+        "metadata": {
+            "timestamp": sbom.created,
+            "tools": {"components": [{"type": "application", "name": sbom.tool.name, "version": sbom.tool.version}]},
+            "component": root,
+            "properties": meta_props,
+        },
+        "components": components,
+        "dependencies": dependencies,
+        "compositions": [{
+            "aggregate": if sbom.complete { "complete" } else { "incomplete" },
+            "assemblies": [root_ref],
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&bom).expect("serializes");
+    s.push('\n');
+    s
+}

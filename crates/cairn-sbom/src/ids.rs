@@ -1,0 +1,48 @@
+//! Deterministic identifiers derived from content, so the same scan gives the same ids.
+
+use sha2::{Digest, Sha256};
+
+pub(crate) fn short_hash(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+/// `SPDXRef-` ids allow only letters, digits, `.` and `-`.
+pub(crate) fn spdx_ref(kind: &str, name: &str, id: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("SPDXRef-{kind}-{clean}-{}", short_hash(&[id]))
+}
+
+/// A version-5-style UUID (SHA-256 based here) from content, for CycloneDX serial numbers.
+pub(crate) fn uuid_from(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    let mut b: [u8; 16] = h.finalize()[..16].try_into().expect("16 bytes");
+    b[6] = (b[6] & 0x0f) | 0x50;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
+}

@@ -1,0 +1,254 @@
+//! The SBOM model. Field docs double as the documentation of cairn's JSON format, whose
+//! JSON Schema (`docs/cairn-sbom.schema.json`) is generated from these types.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of cairn's own JSON format.
+pub const FORMAT_VERSION: &str = "1";
+
+/// A Software Bill of Materials for one scanned source.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Sbom {
+    /// Always "1" for this version of the format.
+    pub format_version: String,
+    pub tool: Tool,
+    /// RFC 3339 creation time (from SOURCE_DATE_EPOCH when set).
+    pub created: String,
+    pub source: Source,
+    /// The operating system distribution, when one was identified.
+    pub distro: Option<Distro>,
+    /// Packages, sorted by name, version, then id.
+    pub packages: Vec<Package>,
+    /// Files, only when asked for (`--files`), sorted by path.
+    pub files: Vec<File>,
+    /// Relationships between packages and files, sorted.
+    pub relationships: Vec<Relationship>,
+    /// False when something could not be read and packages may be missing: see `warnings`.
+    pub complete: bool,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+/// What was scanned.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Source {
+    /// docker-archive, oci-dir, oci-archive or dir.
+    pub kind: String,
+    /// Image name (first tag or OCI ref name) or the path scanned.
+    pub name: String,
+    pub path: String,
+    pub tags: Vec<String>,
+    /// Digest of the image manifest, when the source has one.
+    pub manifest_digest: Option<String>,
+    /// The image id: the digest of its config.
+    pub image_id: Option<String>,
+    /// os/arch[/variant].
+    pub platform: Option<String>,
+    pub layers: Vec<Layer>,
+}
+
+/// One layer of the image, base first.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Layer {
+    pub index: usize,
+    /// Digest of the stored (usually compressed) blob.
+    pub digest: Option<String>,
+    /// Digest of the uncompressed tar.
+    pub diff_id: Option<String>,
+    pub media_type: Option<String>,
+    pub size: u64,
+    /// The build step that made it (image history `created_by`).
+    pub created_by: Option<String>,
+    pub created: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Distro {
+    /// os-release ID, e.g. "debian".
+    pub id: String,
+    /// os-release VERSION_ID, e.g. "12".
+    pub version_id: Option<String>,
+    pub version_codename: Option<String>,
+    pub pretty_name: Option<String>,
+    pub id_like: Vec<String>,
+    /// The file it was read from.
+    pub evidence: Location,
+}
+
+/// Where a fact was found: a file in the image, the layer that wrote the version read, and
+/// for database entries the line range of the entry.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// Absolute path in the image.
+    pub path: String,
+    /// Index of the layer whose version of the file was read.
+    pub layer: usize,
+    /// First and last line (1-based) of the entry, when it is part of a larger file.
+    pub lines: Option<(usize, usize)>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Package {
+    /// Stable identifier, unique in the document.
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub arch: Option<String>,
+    /// Package type in package URL terms: deb, rpm, apk, pypi, npm, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The cataloger that found it, e.g. "dpkg".
+    pub cataloger: String,
+    pub purl: String,
+    pub cpes: Vec<String>,
+    /// Source package, for binary packages built from one.
+    pub source_package: Option<SourceRef>,
+    pub maintainer: Option<String>,
+    /// Installed size in bytes, as the package database states it.
+    pub installed_size: Option<u64>,
+    pub licenses: Licenses,
+    /// Other facts from the package database (description, section, homepage, ...).
+    pub metadata: BTreeMap<String, String>,
+    pub evidence: Evidence,
+    /// Files the package database says the package owns, sorted by path.
+    pub files: Vec<OwnedFile>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct SourceRef {
+    pub name: String,
+    pub version: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Licenses {
+    /// The license the package's authors declared, as an SPDX expression; `None` when
+    /// nothing declares it (rendered NOASSERTION).
+    pub declared: Option<String>,
+    /// Each license statement found, where, and what it maps to.
+    pub evidence: Vec<LicenseEvidence>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct LicenseEvidence {
+    /// The license as written in the file (e.g. "GPL-2+").
+    pub value: String,
+    /// Its SPDX expression (e.g. "GPL-2.0-or-later"), `LicenseRef-…` for licenses SPDX does
+    /// not list.
+    pub spdx: String,
+    pub location: Location,
+    /// For `LicenseRef-…`: the license text found in the file, if any.
+    pub text: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Evidence {
+    /// Where the package was found, the package database entry first, then supporting files
+    /// (e.g. the list of its files). In the order the cataloger found them.
+    pub locations: Vec<Location>,
+    /// The layer in which the package, in its current version line, first appeared.
+    pub introduced_in: Option<usize>,
+    /// What later layers did to the package: upgrades, and changes to its files.
+    pub changes: Vec<PackageChange>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct PackageChange {
+    pub layer: usize,
+    pub kind: PackageChangeKind,
+    /// Version before and after, for version changes.
+    pub from_version: Option<String>,
+    pub to_version: Option<String>,
+    /// Owned files the layer modified or removed, for file changes.
+    pub paths: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PackageChangeKind {
+    /// The package database shows a different version from this layer on.
+    VersionChanged,
+    /// The package was removed and installed again.
+    Reinstalled,
+    /// Files the package owns were overwritten by this layer without a version change.
+    FilesModified,
+    /// Files the package owns were deleted by this layer.
+    FilesRemoved,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct OwnedFile {
+    pub path: String,
+    /// Digest the package database records for the file.
+    pub digest: Option<FileDigest>,
+    /// The layer whose version of the file is visible; `None` if no layer has it now.
+    pub layer: Option<usize>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct FileDigest {
+    /// md5, sha1, sha256, ...
+    pub algorithm: String,
+    pub value: String,
+}
+
+/// A file in the image (`--files`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct File {
+    pub id: String,
+    pub path: String,
+    pub size: u64,
+    /// The layer whose version is visible.
+    pub layer: usize,
+    pub sha1: String,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Relationship {
+    pub from: String,
+    pub kind: RelationshipKind,
+    pub to: String,
+}
+
+#[derive(
+    Clone, Copy, Debug, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RelationshipKind {
+    /// A package contains a file.
+    Contains,
+    /// A package depends on another (resolved to an installed package).
+    DependsOn,
+}
+
+impl Sbom {
+    /// Sort everything that reaches an output, so that output is deterministic.
+    pub fn normalize(&mut self) {
+        self.packages.sort_by(|a, b| {
+            (a.name.as_str(), a.version.as_str(), a.id.as_str()).cmp(&(
+                b.name.as_str(),
+                b.version.as_str(),
+                b.id.as_str(),
+            ))
+        });
+        for p in &mut self.packages {
+            p.files.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.relationships.sort();
+        self.relationships.dedup();
+    }
+
+    pub fn package(&self, id: &str) -> Option<&Package> {
+        self.packages.iter().find(|p| p.id == id)
+    }
+}

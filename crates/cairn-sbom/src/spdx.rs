@@ -1,0 +1,574 @@
+//! SPDX 2.3, as JSON and as tag-value. The document DESCRIBES the image (or directory) as a
+//! package that CONTAINS every package found; packages DEPENDS_ON each other as their
+//! databases say, and CONTAINS the files listed with `--files`. Declared licenses come from
+//! the packages' own statements; cairn concludes nothing, so licenseConcluded is NOASSERTION.
+
+use crate::ids::{short_hash, spdx_ref};
+use crate::model::*;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const NOASSERTION: &str = "NOASSERTION";
+
+struct Doc<'a> {
+    sbom: &'a Sbom,
+    root_ref: String,
+    os_ref: Option<String>,
+    pkg_refs: BTreeMap<&'a str, String>,
+    file_refs: BTreeMap<&'a str, String>,
+    /// LicenseRef id -> (name, text)
+    extracted: BTreeMap<String, (String, String)>,
+}
+
+impl<'a> Doc<'a> {
+    fn new(sbom: &'a Sbom) -> Doc<'a> {
+        let root_ref = spdx_ref("DocumentRoot", &sbom.source.name, &sbom.source.name);
+        let os_ref = sbom
+            .distro
+            .as_ref()
+            .map(|d| spdx_ref("OperatingSystem", &d.id, &d.id));
+        let pkg_refs = sbom
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    p.id.as_str(),
+                    spdx_ref("Package", &format!("{}-{}", p.kind, p.name), &p.id),
+                )
+            })
+            .collect();
+        let file_refs = sbom
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.id.as_str(),
+                    spdx_ref("File", f.path.rsplit('/').next().unwrap_or(""), &f.id),
+                )
+            })
+            .collect();
+        let mut extracted = BTreeMap::new();
+        for p in &sbom.packages {
+            for ev in &p.licenses.evidence {
+                collect_refs(&ev.spdx, ev, &mut extracted);
+            }
+            if let Some(d) = &p.licenses.declared {
+                for r in license_refs(d) {
+                    extracted.entry(r.clone()).or_insert_with(|| {
+                        (
+                            r.trim_start_matches("LicenseRef-").to_owned(),
+                            format!("License named {r} by the package's metadata; no text found."),
+                        )
+                    });
+                }
+            }
+        }
+        Doc {
+            sbom,
+            root_ref,
+            os_ref,
+            pkg_refs,
+            file_refs,
+            extracted,
+        }
+    }
+
+    fn namespace(&self) -> String {
+        let s = &self.sbom.source;
+        let mut ids: Vec<&str> = self.sbom.packages.iter().map(|p| p.id.as_str()).collect();
+        ids.push(s.image_id.as_deref().unwrap_or(&s.path));
+        ids.push(&self.sbom.created);
+        let clean: String = s
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        format!(
+            "https://github.com/cairn-sbom/cairn/spdxdocs/{clean}-{}",
+            short_hash(&ids)
+        )
+    }
+
+    fn relationships(&self) -> Vec<(String, &'static str, String)> {
+        let mut out = vec![(
+            "SPDXRef-DOCUMENT".to_owned(),
+            "DESCRIBES",
+            self.root_ref.clone(),
+        )];
+        if let Some(os) = &self.os_ref {
+            out.push((self.root_ref.clone(), "CONTAINS", os.clone()));
+        }
+        for p in &self.sbom.packages {
+            out.push((
+                self.root_ref.clone(),
+                "CONTAINS",
+                self.pkg_refs[p.id.as_str()].clone(),
+            ));
+        }
+        for r in &self.sbom.relationships {
+            let from = self
+                .pkg_refs
+                .get(r.from.as_str())
+                .or_else(|| self.file_refs.get(r.from.as_str()));
+            let to = self
+                .pkg_refs
+                .get(r.to.as_str())
+                .or_else(|| self.file_refs.get(r.to.as_str()));
+            if let (Some(f), Some(t)) = (from, to) {
+                let kind = match r.kind {
+                    RelationshipKind::Contains => "CONTAINS",
+                    RelationshipKind::DependsOn => "DEPENDS_ON",
+                };
+                out.push((f.clone(), kind, t.clone()));
+            }
+        }
+        out
+    }
+}
+
+fn collect_refs(expr: &str, ev: &LicenseEvidence, out: &mut BTreeMap<String, (String, String)>) {
+    for r in license_refs(expr) {
+        let text = ev
+            .text
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| {
+                format!(
+                    "License named \"{}\" in {}; no license text found there.",
+                    ev.value, ev.location.path
+                )
+            });
+        out.entry(r.clone()).or_insert((ev.value.clone(), text));
+    }
+}
+
+fn license_refs(expr: &str) -> Vec<String> {
+    expr.split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter(|t| t.starts_with("LicenseRef-"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// SPDX supplier syntax: teams and lists are organizations, the rest people.
+fn supplier(maintainer: &Option<String>) -> String {
+    let Some(m) = maintainer else {
+        return NOASSERTION.into();
+    };
+    let (name, email) = match m.split_once('<') {
+        Some((n, e)) => (n.trim(), Some(e.trim_end_matches('>').trim())),
+        None => (m.trim(), None),
+    };
+    let lower = name.to_lowercase();
+    let org = [
+        "team",
+        "maintainers",
+        "project",
+        "group",
+        "developers",
+        "debian",
+        "ubuntu",
+        "list",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let kind = if org { "Organization" } else { "Person" };
+    match email {
+        Some(e) => format!("{kind}: {name} ({e})"),
+        None => format!("{kind}: {name}"),
+    }
+}
+
+fn layer_text(sbom: &Sbom, i: usize) -> String {
+    match sbom.source.layers.get(i) {
+        Some(l) => {
+            let id = l
+                .digest
+                .as_deref()
+                .or(l.diff_id.as_deref())
+                .unwrap_or("no digest");
+            match &l.created_by {
+                Some(c) => format!("layer {i} ({id}, created by: {c})"),
+                None => format!("layer {i} ({id})"),
+            }
+        }
+        None => format!("layer {i}"),
+    }
+}
+
+/// The provenance of a package as one paragraph, for SPDX comments.
+pub(crate) fn provenance(sbom: &Sbom, p: &Package) -> String {
+    let mut s = String::new();
+    if let Some(i) = p.evidence.introduced_in {
+        s.push_str(&format!("Introduced in {}.", layer_text(sbom, i)));
+    }
+    for c in &p.evidence.changes {
+        let what = match c.kind {
+            PackageChangeKind::VersionChanged => format!(
+                "version changed from {} to {}",
+                c.from_version.as_deref().unwrap_or("?"),
+                c.to_version.as_deref().unwrap_or("?")
+            ),
+            PackageChangeKind::Reinstalled => "reinstalled".into(),
+            PackageChangeKind::FilesModified => format!("modified {}", c.paths.join(", ")),
+            PackageChangeKind::FilesRemoved => format!("removed {}", c.paths.join(", ")),
+        };
+        s.push_str(&format!(" Layer {}: {what}.", c.layer));
+    }
+    for l in &p.evidence.locations {
+        match l.lines {
+            Some((a, b)) => s.push_str(&format!(
+                " Listed in {} lines {a}-{b} (from layer {}).",
+                l.path, l.layer
+            )),
+            None => s.push_str(&format!(" Listed in {} (from layer {}).", l.path, l.layer)),
+        }
+    }
+    s.trim().to_owned()
+}
+
+fn source_info(p: &Package) -> String {
+    let db: Vec<&str> = p
+        .evidence
+        .locations
+        .iter()
+        .map(|l| l.path.as_str())
+        .collect();
+    format!(
+        "acquired package info from {} database: {}",
+        p.cataloger,
+        db.join(", ")
+    )
+}
+
+fn document_comment(sbom: &Sbom) -> String {
+    let mut s = format!(
+        "Scanned {} ({}) with {} {}.",
+        sbom.source.name, sbom.source.kind, sbom.tool.name, sbom.tool.version
+    );
+    if !sbom.complete {
+        s.push_str(" INCOMPLETE: some inputs could not be read, packages may be missing:");
+        for w in &sbom.warnings {
+            s.push_str(&format!(" {w};"));
+        }
+    }
+    s
+}
+
+fn root_version(sbom: &Sbom) -> Option<String> {
+    sbom.source.image_id.clone()
+}
+
+pub(crate) fn json(sbom: &Sbom) -> String {
+    let doc = Doc::new(sbom);
+    let mut packages = Vec::new();
+    let src = &sbom.source;
+    let mut root = json!({
+        "name": src.name,
+        "SPDXID": doc.root_ref,
+        "downloadLocation": NOASSERTION,
+        "filesAnalyzed": false,
+        "licenseConcluded": NOASSERTION,
+        "licenseDeclared": NOASSERTION,
+        "copyrightText": NOASSERTION,
+        "supplier": NOASSERTION,
+        "primaryPackagePurpose": if src.kind == "dir" { "OTHER" } else { "CONTAINER" },
+    });
+    if let Some(v) = root_version(sbom) {
+        root["versionInfo"] = json!(v);
+    }
+    if let Some(id) = &src.image_id {
+        if let Some(hex) = id.strip_prefix("sha256:") {
+            root["checksums"] = json!([{"algorithm": "SHA256", "checksumValue": hex}]);
+        }
+    }
+    let layers: Vec<String> = (0..src.layers.len()).map(|i| layer_text(sbom, i)).collect();
+    if !layers.is_empty() {
+        root["comment"] = json!(format!("Layers: {}", layers.join("; ")));
+    }
+    packages.push(root);
+    if let (Some(d), Some(os_ref)) = (&sbom.distro, &doc.os_ref) {
+        let mut os = json!({
+            "name": d.id,
+            "SPDXID": os_ref,
+            "downloadLocation": NOASSERTION,
+            "filesAnalyzed": false,
+            "licenseConcluded": NOASSERTION,
+            "licenseDeclared": NOASSERTION,
+            "copyrightText": NOASSERTION,
+            "supplier": NOASSERTION,
+            "primaryPackagePurpose": "OPERATING-SYSTEM",
+            "sourceInfo": format!("acquired distribution info from {} (layer {})", d.evidence.path, d.evidence.layer),
+        });
+        if let Some(v) = &d.version_id {
+            os["versionInfo"] = json!(v);
+        }
+        if let Some(pn) = &d.pretty_name {
+            os["description"] = json!(pn);
+        }
+        packages.push(os);
+    }
+    for p in &sbom.packages {
+        let mut refs = vec![
+            json!({"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p.purl}),
+        ];
+        for c in &p.cpes {
+            refs.push(json!({"referenceCategory": "SECURITY", "referenceType": "cpe23Type", "referenceLocator": c}));
+        }
+        let mut v = json!({
+            "name": p.name,
+            "SPDXID": doc.pkg_refs[p.id.as_str()],
+            "versionInfo": p.version,
+            "supplier": supplier(&p.maintainer),
+            "downloadLocation": NOASSERTION,
+            "filesAnalyzed": false,
+            "sourceInfo": source_info(p),
+            "licenseConcluded": NOASSERTION,
+            "licenseDeclared": p.licenses.declared.as_deref().unwrap_or(NOASSERTION),
+            "copyrightText": NOASSERTION,
+            "externalRefs": refs,
+            "primaryPackagePurpose": "LIBRARY",
+        });
+        if let Some(code) = verification_code(sbom, &p.id) {
+            v["filesAnalyzed"] = json!(true);
+            v["packageVerificationCode"] = json!({"packageVerificationCodeValue": code});
+        }
+        let c = provenance(sbom, p);
+        if !c.is_empty() {
+            v["comment"] = json!(c);
+        }
+        if let Some(d) = p.metadata.get("description") {
+            v["summary"] = json!(d.lines().next().unwrap_or(d));
+        }
+        if let Some(h) = p.metadata.get("homepage") {
+            v["homepage"] = json!(h);
+        }
+        packages.push(v);
+    }
+    let files: Vec<Value> = sbom
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "fileName": file_name(&f.path),
+                "SPDXID": doc.file_refs[f.id.as_str()],
+                "checksums": [
+                    {"algorithm": "SHA1", "checksumValue": f.sha1},
+                    {"algorithm": "SHA256", "checksumValue": f.sha256},
+                ],
+                "licenseConcluded": NOASSERTION,
+                "copyrightText": NOASSERTION,
+                "comment": format!("layer {}", f.layer),
+            })
+        })
+        .collect();
+    let relationships: Vec<Value> = doc
+        .relationships()
+        .into_iter()
+        .map(
+            |(a, k, b)| json!({"spdxElementId": a, "relationshipType": k, "relatedSpdxElement": b}),
+        )
+        .collect();
+    let mut out = json!({
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": src.name,
+        "documentNamespace": doc.namespace(),
+        "comment": document_comment(sbom),
+        "creationInfo": {
+            "created": sbom.created,
+            "creators": [format!("Tool: {}-{}", sbom.tool.name, sbom.tool.version)],
+        },
+        "packages": packages,
+        "relationships": relationships,
+    });
+    if !files.is_empty() {
+        out["files"] = json!(files);
+    }
+    if !doc.extracted.is_empty() {
+        out["hasExtractedLicensingInfos"] = doc
+            .extracted
+            .iter()
+            .map(|(id, (name, text))| json!({"licenseId": id, "name": name, "extractedText": text}))
+            .collect();
+    }
+    let mut s = serde_json::to_string_pretty(&out).expect("serializes");
+    s.push('\n');
+    s
+}
+
+/// SPDX file names are relative to the package root: `./usr/bin/x`.
+fn file_name(path: &str) -> String {
+    format!("./{}", path.trim_start_matches('/'))
+}
+
+/// The package verification code (SPDX 2.3 §7.9) over the SHA-1s of the files a package
+/// contains; `None` when it lists no files (then its files were not analyzed).
+fn verification_code(sbom: &Sbom, pkg: &str) -> Option<String> {
+    use sha1::Digest;
+    let mut sums: Vec<&str> = sbom
+        .relationships
+        .iter()
+        .filter(|r| r.from == pkg && r.kind == RelationshipKind::Contains)
+        .filter_map(|r| sbom.files.iter().find(|f| f.id == r.to))
+        .map(|f| f.sha1.as_str())
+        .collect();
+    if sums.is_empty() {
+        return None;
+    }
+    sums.sort();
+    Some(hex::encode(sha1::Sha1::digest(sums.concat().as_bytes())))
+}
+
+/// A tag-value text field: multi-line values go in <text> tags.
+fn tv_text(s: &str) -> String {
+    let clean = s.replace("</text>", "</ text>");
+    format!("<text>{clean}</text>")
+}
+
+pub(crate) fn tag_value(sbom: &Sbom) -> String {
+    use std::fmt::Write;
+    let doc = Doc::new(sbom);
+    let src = &sbom.source;
+    let mut o = String::new();
+    let _ = writeln!(o, "SPDXVersion: SPDX-2.3");
+    let _ = writeln!(o, "DataLicense: CC0-1.0");
+    let _ = writeln!(o, "SPDXID: SPDXRef-DOCUMENT");
+    let _ = writeln!(o, "DocumentName: {}", src.name);
+    let _ = writeln!(o, "DocumentNamespace: {}", doc.namespace());
+    let _ = writeln!(o, "DocumentComment: {}", tv_text(&document_comment(sbom)));
+    let _ = writeln!(o, "Creator: Tool: {}-{}", sbom.tool.name, sbom.tool.version);
+    let _ = writeln!(o, "Created: {}", sbom.created);
+    let pkg = |o: &mut String,
+               name: &str,
+               id: &str,
+               version: Option<&str>,
+               purpose: &str,
+               code: Option<String>| {
+        let _ = writeln!(o, "\n##### Package: {name}\n");
+        let _ = writeln!(o, "PackageName: {name}");
+        let _ = writeln!(o, "SPDXID: {id}");
+        if let Some(v) = version {
+            let _ = writeln!(o, "PackageVersion: {v}");
+        }
+        let _ = writeln!(o, "PackageDownloadLocation: NOASSERTION");
+        match code {
+            Some(c) => {
+                let _ = writeln!(o, "FilesAnalyzed: true");
+                let _ = writeln!(o, "PackageVerificationCode: {c}");
+            }
+            None => {
+                let _ = writeln!(o, "FilesAnalyzed: false");
+            }
+        }
+        let _ = writeln!(o, "PrimaryPackagePurpose: {purpose}");
+    };
+    pkg(
+        &mut o,
+        &src.name,
+        &doc.root_ref,
+        root_version(sbom).as_deref(),
+        if src.kind == "dir" {
+            "OTHER"
+        } else {
+            "CONTAINER"
+        },
+        None,
+    );
+    let _ = writeln!(o, "PackageSupplier: NOASSERTION");
+    if let Some(hex) = src
+        .image_id
+        .as_deref()
+        .and_then(|i| i.strip_prefix("sha256:"))
+    {
+        let _ = writeln!(o, "PackageChecksum: SHA256: {hex}");
+    }
+    let _ = writeln!(o, "PackageLicenseConcluded: NOASSERTION");
+    let _ = writeln!(o, "PackageLicenseDeclared: NOASSERTION");
+    let _ = writeln!(o, "PackageCopyrightText: NOASSERTION");
+    if !src.layers.is_empty() {
+        let layers: Vec<String> = (0..src.layers.len()).map(|i| layer_text(sbom, i)).collect();
+        let _ = writeln!(
+            o,
+            "PackageComment: {}",
+            tv_text(&format!("Layers: {}", layers.join("; ")))
+        );
+    }
+    if let (Some(d), Some(os_ref)) = (&sbom.distro, &doc.os_ref) {
+        pkg(
+            &mut o,
+            &d.id,
+            os_ref,
+            d.version_id.as_deref(),
+            "OPERATING-SYSTEM",
+            None,
+        );
+        let _ = writeln!(o, "PackageSupplier: NOASSERTION");
+        let _ = writeln!(
+            o,
+            "PackageSourceInfo: {}",
+            tv_text(&format!(
+                "acquired distribution info from {} (layer {})",
+                d.evidence.path, d.evidence.layer
+            ))
+        );
+        let _ = writeln!(o, "PackageLicenseConcluded: NOASSERTION");
+        let _ = writeln!(o, "PackageLicenseDeclared: NOASSERTION");
+        let _ = writeln!(o, "PackageCopyrightText: NOASSERTION");
+    }
+    for p in &sbom.packages {
+        pkg(
+            &mut o,
+            &p.name,
+            &doc.pkg_refs[p.id.as_str()],
+            Some(&p.version),
+            "LIBRARY",
+            verification_code(sbom, &p.id),
+        );
+        let _ = writeln!(o, "PackageSupplier: {}", supplier(&p.maintainer));
+        let _ = writeln!(o, "PackageSourceInfo: {}", tv_text(&source_info(p)));
+        let _ = writeln!(o, "PackageLicenseConcluded: NOASSERTION");
+        let _ = writeln!(
+            o,
+            "PackageLicenseDeclared: {}",
+            p.licenses.declared.as_deref().unwrap_or(NOASSERTION)
+        );
+        let _ = writeln!(o, "PackageCopyrightText: NOASSERTION");
+        if let Some(h) = p.metadata.get("homepage") {
+            let _ = writeln!(o, "PackageHomePage: {h}");
+        }
+        let _ = writeln!(o, "ExternalRef: PACKAGE-MANAGER purl {}", p.purl);
+        for c in &p.cpes {
+            let _ = writeln!(o, "ExternalRef: SECURITY cpe23Type {c}");
+        }
+        let c = provenance(sbom, p);
+        if !c.is_empty() {
+            let _ = writeln!(o, "PackageComment: {}", tv_text(&c));
+        }
+    }
+    for f in &sbom.files {
+        let _ = writeln!(o, "\nFileName: {}", file_name(&f.path));
+        let _ = writeln!(o, "SPDXID: {}", doc.file_refs[f.id.as_str()]);
+        let _ = writeln!(o, "FileChecksum: SHA1: {}", f.sha1);
+        let _ = writeln!(o, "FileChecksum: SHA256: {}", f.sha256);
+        let _ = writeln!(o, "LicenseConcluded: NOASSERTION");
+        let _ = writeln!(o, "FileCopyrightText: NOASSERTION");
+        let _ = writeln!(o, "FileComment: {}", tv_text(&format!("layer {}", f.layer)));
+    }
+    let _ = writeln!(o);
+    for (a, k, b) in doc.relationships() {
+        let _ = writeln!(o, "Relationship: {a} {k} {b}");
+    }
+    for (id, (name, text)) in &doc.extracted {
+        let _ = writeln!(o, "\nLicenseID: {id}");
+        let _ = writeln!(o, "ExtractedText: {}", tv_text(text));
+        let _ = writeln!(o, "LicenseName: {name}");
+    }
+    o
+}

@@ -1,0 +1,194 @@
+//! `cairn sbom IMAGE [-o FORMAT[=FILE]]...`
+
+use crate::Verbosity;
+use anyhow::{Context, Result};
+use cairn_catalog::Options;
+use cairn_image::{Platform, SourceSpec};
+use cairn_sbom::Format;
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Args)]
+pub struct SbomArgs {
+    /// The image: a docker-archive tarball, an OCI layout directory or archive, or a root
+    /// filesystem directory. Prefix with docker-archive:, oci-dir:, oci-archive: or dir: to
+    /// force the kind.
+    image: String,
+    /// Output as FORMAT, to stdout or to FILE; repeat for several. Formats: table (default),
+    /// json, spdx-json, spdx-tag-value, cyclonedx-json.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
+    outputs: Vec<String>,
+    /// Platform to pick from a multi-platform image, as os/arch[/variant].
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    platform: Option<String>,
+    /// List every file of the image with its SHA-1 and SHA-256 digests.
+    #[arg(long)]
+    files: bool,
+}
+
+struct Output {
+    format: Format,
+    file: Option<PathBuf>,
+}
+
+/// A mistake in the command line: exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn parse_outputs(specs: &[String]) -> Result<Vec<Output>> {
+    let mut out = Vec::new();
+    for s in specs {
+        let (name, file) = match s.split_once('=') {
+            Some((n, f)) if !f.is_empty() => (n, Some(PathBuf::from(f))),
+            Some((n, _)) => (n, None),
+            None => (s.as_str(), None),
+        };
+        let Some(format) = Format::parse(name) else {
+            let known: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+            return Err(UsageError(format!(
+                "unknown output format '{name}' (known: {})",
+                known.join(", ")
+            ))
+            .into());
+        };
+        out.push(Output { format, file });
+    }
+    if out.is_empty() {
+        out.push(Output {
+            format: Format::Table,
+            file: None,
+        });
+    }
+    if out.iter().filter(|o| o.file.is_none()).count() > 1 {
+        return Err(UsageError(
+            "only one output can go to stdout; give the others a file (-o FORMAT=FILE)".into(),
+        )
+        .into());
+    }
+    Ok(out)
+}
+
+/// Write a file whole or not at all: a temporary file beside it, renamed into place.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().context("output path has no file name")?;
+    let tmp = dir.join(format!(
+        ".{}.cairn-tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
+    let outputs = parse_outputs(&args.outputs)?;
+    let spec = SourceSpec::parse(&args.image)?;
+    let platform = args
+        .platform
+        .as_deref()
+        .map(str::parse::<Platform>)
+        .transpose()
+        .map_err(|e| UsageError(e.to_string()))?;
+    let progress = Arc::new(AtomicU64::new(0));
+    let opts = Options {
+        platform,
+        files: args.files,
+        progress: Some(progress.clone()),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let image =
+        cairn_catalog::open(&spec, &opts).with_context(|| format!("opening {}", args.image))?;
+    if v.verbose > 0 {
+        eprintln!(
+            "cairn: {} ({}), {} layers",
+            image.name,
+            image.kind.prefix(),
+            image.layers.len()
+        );
+    }
+    let total: u64 = image.layers.iter().map(|l| l.size).sum();
+    let done = Arc::new(AtomicBool::new(false));
+    let bar = (!v.quiet && std::io::stderr().is_terminal() && total > 0).then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} reading layers {bar:30} {bytes}/{total_bytes} {elapsed}",
+            )
+            .expect("valid template"),
+        );
+        let (bar2, progress, done) = (bar.clone(), progress.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                bar2.set_position(progress.load(Ordering::Relaxed));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        bar
+    });
+    let result = cairn_catalog::scan(&image, &opts);
+    done.store(true, Ordering::Relaxed);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let sbom = result.with_context(|| format!("scanning {}", args.image))?;
+    if v.verbose > 0 {
+        eprintln!(
+            "cairn: {} packages in {:.2}s",
+            sbom.packages.len(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    for o in &outputs {
+        let text = cairn_sbom::render(&sbom, o.format);
+        match &o.file {
+            Some(f) => write_atomically(f, &text)?,
+            None => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(text.as_bytes())
+                    .context("writing to stdout")?;
+                out.flush().ok();
+            }
+        }
+    }
+    if !sbom.complete {
+        if !v.quiet {
+            eprintln!("cairn: the SBOM is INCOMPLETE (marked so in every output):");
+            for w in &sbom.warnings {
+                eprintln!("  - {w}");
+            }
+        }
+        return Ok(ExitCode::from(1));
+    }
+    if !v.quiet && !sbom.warnings.is_empty() {
+        for w in &sbom.warnings {
+            eprintln!("cairn: warning: {w}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,85 @@
+//! Shared helpers for the end-to-end tests: run the real `cairn` binary on real images.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+pub fn demo() -> PathBuf {
+    root().join("fixtures/images/demo")
+}
+
+pub fn cairn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .expect("cairn runs")
+}
+
+pub fn cairn_ok(args: &[&str]) -> String {
+    let out = cairn(args);
+    assert!(
+        out.status.success(),
+        "cairn {args:?} failed ({:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn scan_json(image: &str) -> serde_json::Value {
+    serde_json::from_str(&cairn_ok(&["sbom", image, "-o", "json", "-q"])).unwrap()
+}
+
+/// The Python used for the official validators (installed by scripts/setup).
+pub fn python() -> PathBuf {
+    let venv = std::env::var_os("CAIRN_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv"));
+    let py = venv.join("bin/python");
+    assert!(
+        py.exists(),
+        "{} not found: run scripts/setup first (it installs the SPDX and CycloneDX validators)",
+        py.display()
+    );
+    py
+}
+
+/// An OCI archive: the demo layout directory as a tar.
+pub fn oci_archive(dir: &Path) -> PathBuf {
+    let archive = dir.join("demo-oci.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&archive).unwrap());
+    b.append_dir_all(".", demo().join("oci")).unwrap();
+    b.finish().unwrap();
+    archive
+}
+
+/// Ground truth: `dpkg-query -W` after each layer, as (name, version, arch) of installed
+/// packages, recorded by fixtures/build-images.sh.
+pub fn truth(layer: usize) -> Vec<(String, String, String)> {
+    let text =
+        std::fs::read_to_string(demo().join(format!("truth/layer-{}.tsv", layer + 1))).unwrap();
+    let mut v: Vec<(String, String, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f.len() >= 4 && f[3].trim() == "ii").then(|| {
+                let name = f[0].split(':').next().unwrap().to_owned();
+                (name, f[1].to_owned(), f[2].to_owned())
+            })
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+pub fn truth_layers() -> usize {
+    std::fs::read_dir(demo().join("truth")).unwrap().count()
+}

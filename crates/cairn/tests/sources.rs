@@ -1,0 +1,221 @@
+//! Source forms beyond the committed ones, made in the test from the demo image: the legacy
+//! `docker save` layout, a nested multi-platform index, and root filesystem directories.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::io::Read;
+use std::path::Path;
+
+fn sha256(b: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(b)))
+}
+
+fn demo_archive_members() -> (Value, Value, Vec<Vec<u8>>) {
+    let mut a = tar::Archive::new(std::fs::File::open(demo().join("docker-archive.tar")).unwrap());
+    let mut files = std::collections::HashMap::new();
+    for e in a.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().to_string_lossy().into_owned();
+        let mut b = Vec::new();
+        e.read_to_end(&mut b).unwrap();
+        files.insert(name, b);
+    }
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let config: Value =
+        serde_json::from_slice(&files[manifest[0]["Config"].as_str().unwrap()]).unwrap();
+    let layers = manifest[0]["Layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| files[l.as_str().unwrap()].clone())
+        .collect();
+    (manifest, config, layers)
+}
+
+fn add(b: &mut tar::Builder<std::fs::File>, name: &str, data: &[u8]) {
+    let mut h = tar::Header::new_gnu();
+    h.set_path(name).unwrap();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append(&h, data).unwrap();
+}
+
+#[test]
+fn legacy_docker_save_layout() {
+    // Docker before 1.10: `repositories` names the top layer; each layer's `json` names its
+    // parent; layers are uncompressed tars.
+    let (_, config, layers) = demo_archive_members();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("legacy.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&path).unwrap());
+    let history: Vec<&Value> = config["history"].as_array().unwrap().iter().collect();
+    let mut parent: Option<String> = None;
+    for (i, gz) in layers.iter().enumerate() {
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut raw)
+            .unwrap();
+        let id = sha256(format!("legacy-{i}").as_bytes())[7..].to_owned();
+        let mut j = json!({"id": id, "container_config": {"Cmd": ["/bin/sh", "-c", history[i]["created_by"]]}});
+        if let Some(p) = &parent {
+            j["parent"] = json!(p);
+        }
+        add(&mut b, &format!("{id}/VERSION"), b"1.0");
+        add(
+            &mut b,
+            &format!("{id}/json"),
+            &serde_json::to_vec(&j).unwrap(),
+        );
+        add(&mut b, &format!("{id}/layer.tar"), &raw);
+        parent = Some(id);
+    }
+    let repos = json!({"cairn/legacy": {"1.0": parent.unwrap()}});
+    add(&mut b, "repositories", &serde_json::to_vec(&repos).unwrap());
+    b.finish().unwrap();
+    drop(b);
+    let sbom = scan_json(path.to_str().unwrap());
+    assert_eq!(sbom["source"]["name"], "cairn/legacy:1.0");
+    assert_eq!(sbom["source"]["layers"].as_array().unwrap().len(), 5);
+    let expat = sbom["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "libexpat1")
+        .unwrap();
+    assert_eq!(expat["version"], "2.5.0-1+deb12u5");
+    assert_eq!(expat["evidence"]["introduced_in"], 1);
+    let n = sbom["packages"].as_array().unwrap().len();
+    assert_eq!(n, truth(truth_layers() - 1).len());
+}
+
+/// A copy of the demo OCI layout whose index.json points at a nested index holding the
+/// demo (linux/amd64), a second image for linux/arm64/v8, and an attestation manifest.
+fn multi_platform(dir: &Path) -> std::path::PathBuf {
+    let root = dir.join("multi");
+    let blobs = root.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for e in std::fs::read_dir(demo().join("oci/blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), blobs.join(e.file_name())).unwrap();
+    }
+    let put = |b: &[u8]| {
+        let d = sha256(b);
+        std::fs::write(blobs.join(&d[7..]), b).unwrap();
+        json!({"digest": d, "size": b.len()})
+    };
+    let demo_index: Value =
+        serde_json::from_slice(&std::fs::read(demo().join("oci/index.json")).unwrap()).unwrap();
+    let amd64 = demo_index["manifests"][0].clone();
+    // The arm64 image: one layer with an os-release.
+    let mut lb = tar::Builder::new(Vec::new());
+    let osr = b"ID=debian\nVERSION_ID=\"12\"\n";
+    let mut h = tar::Header::new_gnu();
+    h.set_path("etc/os-release").unwrap();
+    h.set_size(osr.len() as u64);
+    h.set_cksum();
+    lb.append(&h, &osr[..]).unwrap();
+    let layer = lb.into_inner().unwrap();
+    let layer_d = put(&layer);
+    let config = serde_json::to_vec(
+        &json!({"architecture": "arm64", "variant": "v8", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer_d["digest"]]}}),
+    )
+    .unwrap();
+    let config_d = put(&config);
+    let manifest = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_d["digest"], "size": config_d["size"]},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_d["digest"], "size": layer_d["size"]}]})).unwrap();
+    let m = put(&manifest);
+    let nested = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m["digest"], "size": m["size"],
+         "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m["digest"], "size": m["size"],
+         "platform": {"os": "unknown", "architecture": "unknown"}},
+        amd64,
+    ]})).unwrap();
+    let n = put(&nested);
+    let top = json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
+        "digest": n["digest"], "size": n["size"]}]});
+    std::fs::write(root.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    std::fs::write(
+        root.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    root
+}
+
+#[test]
+fn nested_index_picks_linux_amd64_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = multi_platform(dir.path());
+    let sbom = scan_json(img.to_str().unwrap());
+    assert_eq!(sbom["source"]["platform"], "linux/amd64");
+    assert_eq!(
+        sbom["packages"].as_array().unwrap().len(),
+        truth(truth_layers() - 1).len()
+    );
+}
+
+#[test]
+fn platform_flag_picks_another_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = multi_platform(dir.path());
+    for p in ["linux/arm64", "linux/arm64/v8"] {
+        let sbom: Value = serde_json::from_str(&cairn_ok(&[
+            "sbom",
+            img.to_str().unwrap(),
+            "--platform",
+            p,
+            "-o",
+            "json",
+            "-q",
+        ]))
+        .unwrap();
+        assert_eq!(sbom["source"]["platform"], "linux/arm64/v8");
+        assert_eq!(sbom["packages"].as_array().unwrap().len(), 0);
+        assert_eq!(sbom["distro"]["id"], "debian");
+    }
+    let out = cairn(&["sbom", img.to_str().unwrap(), "--platform", "linux/s390x"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no image for platform linux/s390x")
+            && err.contains("linux/arm64/v8, linux/amd64"),
+        "{err}"
+    );
+    let out = cairn(&["sbom", img.to_str().unwrap(), "--platform", "linux"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn root_filesystem_directory() {
+    // The demo's final filesystem, unpacked by the test, scanned as a directory.
+    let (_, _, layers) = demo_archive_members();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("rootfs");
+    std::fs::create_dir_all(&root).unwrap();
+    // Only the base layer: no whiteouts to apply by hand.
+    let mut a = tar::Archive::new(flate2::read::GzDecoder::new(&layers[0][..]));
+    a.set_preserve_permissions(false);
+    a.unpack(&root).unwrap();
+    let sbom = scan_json(&format!("dir:{}", root.display()));
+    assert_eq!(sbom["source"]["kind"], "dir");
+    let mut got: Vec<(String, String, String)> = sbom["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().into(),
+                p["version"].as_str().unwrap().into(),
+                p["arch"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, truth(0));
+}

@@ -1,0 +1,204 @@
+//! The SPDX and CycloneDX outputs pass the official validators: SPDX's `pyspdxtools`
+//! (spdx-tools) for JSON and tag-value, and CycloneDX's own 1.6 JSON schema (through
+//! cyclonedx-python-lib's strict validator). Both are installed by scripts/setup.
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn pyspdxtools(file: &std::path::Path) {
+    let out = Command::new(python())
+        .args(["-m", "spdx_tools.spdx.clitools.pyspdxtools", "-i"])
+        .arg(file)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "pyspdxtools rejected {}:\n{all}",
+        file.display()
+    );
+    assert!(
+        !all.contains("validation"),
+        "pyspdxtools reported problems in {}:\n{all}",
+        file.display()
+    );
+}
+
+fn cyclonedx_validate(file: &std::path::Path) {
+    let script = r#"
+import sys
+from cyclonedx.validation.json import JsonStrictValidator
+from cyclonedx.schema import SchemaVersion
+errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())
+if errors:
+    print(errors)
+    sys.exit(1)
+"#;
+    let out = Command::new(python())
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "CycloneDX 1.6 schema rejected {}:\n{}{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn write(
+    dir: &std::path::Path,
+    image: &str,
+    format: &str,
+    name: &str,
+    extra: &[&str],
+) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let mut args = vec!["sbom", image, "-o"];
+    let spec = format!("{format}={}", path.display());
+    args.push(&spec);
+    args.push("-q");
+    args.extend_from_slice(extra);
+    cairn_ok(&args);
+    path
+}
+
+#[test]
+fn spdx_json_passes_pyspdxtools() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = demo().join("oci");
+    pyspdxtools(&write(
+        dir.path(),
+        img.to_str().unwrap(),
+        "spdx-json",
+        "demo.spdx.json",
+        &[],
+    ));
+}
+
+#[test]
+fn spdx_tag_value_passes_pyspdxtools() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = demo().join("docker-archive.tar");
+    pyspdxtools(&write(
+        dir.path(),
+        img.to_str().unwrap(),
+        "spdx-tag-value",
+        "demo.spdx",
+        &[],
+    ));
+}
+
+#[test]
+fn spdx_with_files_passes_pyspdxtools() {
+    // --files lists every file with SHA-1 and SHA-256. The validator is slow on big
+    // documents, so this uses a small root filesystem directory.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("var/lib/dpkg/info")).unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "ID=debian\nVERSION_ID=\"12\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("var/lib/dpkg/status"),
+        "Package: hello\nStatus: install ok installed\nVersion: 2.10-3\nArchitecture: amd64\nMaintainer: Santiago Vila <sanvila@debian.org>\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+    std::fs::write(root.join("usr/bin/hello"), "binary").unwrap();
+    std::fs::write(
+        root.join("var/lib/dpkg/info/hello.list"),
+        "/.\n/usr\n/usr/bin\n/usr/bin/hello\n",
+    )
+    .unwrap();
+    let img = format!("dir:{}", root.display());
+    let spdx = write(
+        dir.path(),
+        &img,
+        "spdx-json",
+        "files.spdx.json",
+        &["--files"],
+    );
+    pyspdxtools(&spdx);
+    let tv = write(
+        dir.path(),
+        &img,
+        "spdx-tag-value",
+        "files.spdx",
+        &["--files"],
+    );
+    pyspdxtools(&tv);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&spdx).unwrap()).unwrap();
+    let hello = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fileName"] == "./usr/bin/hello")
+        .unwrap();
+    let file_id = hello["SPDXID"].as_str().unwrap();
+    assert!(doc["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["relationshipType"] == "CONTAINS" && r["relatedSpdxElement"] == file_id));
+}
+
+#[test]
+fn cyclonedx_passes_the_1_6_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = demo().join("oci");
+    let file = write(
+        dir.path(),
+        img.to_str().unwrap(),
+        "cyclonedx-json",
+        "demo.cdx.json",
+        &[],
+    );
+    cyclonedx_validate(&file);
+    let bom: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let expat = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "libexpat1")
+        .unwrap();
+    // The provenance lives in standard fields too, not only in cairn's own format.
+    let occ = &expat["evidence"]["occurrences"][0];
+    assert_eq!(occ["location"], "/var/lib/dpkg/status");
+    assert!(occ["line"].as_u64().unwrap() > 0);
+    assert!(occ["additionalContext"]
+        .as_str()
+        .unwrap()
+        .contains("created by"));
+    assert_eq!(bom["compositions"][0]["aggregate"], "complete");
+}
+
+#[test]
+fn own_json_matches_its_published_schema() {
+    let schema_text = cairn_ok(&["schema"]);
+    let committed = std::fs::read_to_string(root().join("docs/cairn-sbom.schema.json")).unwrap();
+    assert_eq!(
+        schema_text, committed,
+        "docs/cairn-sbom.schema.json is stale: regenerate with `cairn schema`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
+    let sbom = scan_json(demo().join("oci").to_str().unwrap());
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sbom)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
