@@ -18,6 +18,7 @@ use cairn_sbom::{
     PackageChangeKind, Relationship, RelationshipKind, SourceRef,
 };
 use rayon::prelude::*;
+use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -190,10 +191,49 @@ impl Cataloger for Dpkg {
                 files: files.files,
             });
         }
-        // Copyright files may need full-text matching, the one costly step: in parallel.
-        out.packages
-            .par_iter_mut()
-            .for_each(|p| p.licenses = licenses(cx.view, &p.name));
+        // Copyright files may need full-text matching, the one costly step: each distinct
+        // free-form file once (packages of one source share theirs), in parallel.
+        let files: Vec<Option<Copyright>> = out
+            .packages
+            .iter()
+            .map(|p| copyright_file(cx.view, &p.name))
+            .collect();
+        let mut free_form: BTreeMap<[u8; 32], &str> = BTreeMap::new();
+        let texts: Vec<Option<(String, [u8; 32])>> = files
+            .iter()
+            .map(|f| {
+                f.as_ref().map(|c| {
+                    let text = String::from_utf8_lossy(&c.bytes).into_owned();
+                    (text, sha2::Sha256::digest(&c.bytes).into())
+                })
+            })
+            .collect();
+        let parsed: Vec<Option<copyright::Statements>> = texts
+            .iter()
+            .map(|t| t.as_ref().map(|(text, _)| copyright::parse(text)))
+            .collect();
+        for (t, p) in texts.iter().zip(&parsed) {
+            if let (Some((text, hash)), Some(p)) = (t, p) {
+                if !p.machine_readable {
+                    free_form.entry(*hash).or_insert(text.as_str());
+                }
+            }
+        }
+        let matches: BTreeMap<[u8; 32], Vec<license::TextMatch>> = free_form
+            .into_par_iter()
+            .map(|(hash, text)| (hash, license::full_texts(text)))
+            .collect();
+        for (i, p) in out.packages.iter_mut().enumerate() {
+            if let (Some(file), Some((_, hash)), Some(statements)) =
+                (&files[i], &texts[i], &parsed[i])
+            {
+                p.licenses = if statements.machine_readable {
+                    declared_licenses(statements, file)
+                } else {
+                    matched_licenses(&matches[hash], file)
+                };
+            }
+        }
         for (from, alts) in deps {
             if let Some(to) = alts
                 .split('|')
@@ -597,21 +637,50 @@ fn file_changes(
         .collect()
 }
 
+/// A package's copyright file: where it was read and what it says.
+struct Copyright {
+    path: String,
+    layer: usize,
+    bytes: Arc<[u8]>,
+}
+
+/// `/usr/share/doc/NAME/copyright`, even when a later layer deleted it (slim images do): the
+/// statement was made by the package, and the evidence says which layer it was read from.
+fn copyright_file(view: &FsView, name: &str) -> Option<Copyright> {
+    let path = format!("/usr/share/doc/{name}/copyright");
+    match view.resolve(&path) {
+        Ok(Some((real, node))) => node.content().map(|c| Copyright {
+            path: format!("/{real}"),
+            layer: node.layer(),
+            bytes: c.clone(),
+        }),
+        _ => None,
+    }
+    .or_else(|| {
+        let n = view.removed(&path)?;
+        let (layer, c) = n.versions.last()?;
+        Some(Copyright {
+            path: path.clone(),
+            layer: *layer,
+            bytes: c.clone(),
+        })
+    })
+}
+
 /// A free-form copyright file: only full license texts it contains, matched against the
 /// SPDX license list's texts with high confidence, count. Anything else is NOASSERTION.
-fn matched_texts(text: &str, path: &str, layer: usize) -> Licenses {
-    let found = crate::license::full_texts(text);
+fn matched_licenses(found: &[license::TextMatch], file: &Copyright) -> Licenses {
     let exprs: Vec<String> = found.iter().map(|m| m.id.clone()).collect();
     Licenses {
         declared: license::all_of(&exprs),
         evidence: found
-            .into_iter()
+            .iter()
             .map(|m| LicenseEvidence {
                 value: format!("full text of {} (match score {:.2})", m.id, m.score),
-                spdx: m.id,
+                spdx: m.id.clone(),
                 location: Location {
-                    path: path.to_owned(),
-                    layer,
+                    path: file.path.clone(),
+                    layer: file.layer,
                     lines: Some(m.lines),
                 },
                 text: None,
@@ -620,30 +689,8 @@ fn matched_texts(text: &str, path: &str, layer: usize) -> Licenses {
     }
 }
 
-/// Licenses from `/usr/share/doc/NAME/copyright`, even when a later layer deleted the file
-/// (slim images do): the statement was made by the package, and the evidence says which
-/// layer it was read from.
-fn licenses(view: &FsView, name: &str) -> Licenses {
-    let path = format!("/usr/share/doc/{name}/copyright");
-    let found = match view.resolve(&path) {
-        Ok(Some((real, node))) => node
-            .content()
-            .map(|c| (format!("/{real}"), node.layer(), c.clone())),
-        _ => None,
-    }
-    .or_else(|| {
-        let n = view.removed(&path)?;
-        let (layer, c) = n.versions.last()?;
-        Some((path.clone(), *layer, c.clone()))
-    });
-    let Some((real, layer, bytes)) = found else {
-        return Licenses::default();
-    };
-    let text = String::from_utf8_lossy(&bytes);
-    let parsed = copyright::parse(&text);
-    if !parsed.machine_readable {
-        return matched_texts(&text, &real, layer);
-    }
+/// A machine-readable (DEP-5) copyright file: its `License:` statements.
+fn declared_licenses(parsed: &copyright::Statements, file: &Copyright) -> Licenses {
     let mut evidence = Vec::new();
     let mut exprs = Vec::new();
     for (statement, lines) in &parsed.uses {
@@ -657,8 +704,8 @@ fn licenses(view: &FsView, name: &str) -> Licenses {
                 .flatten(),
             spdx,
             location: Location {
-                path: real.clone(),
-                layer,
+                path: file.path.clone(),
+                layer: file.layer,
                 lines: Some(*lines),
             },
         });

@@ -93,6 +93,21 @@ pub fn open(spec: &SourceSpec, opts: &Options) -> Result<Image, ImageError> {
 
 /// Scan an opened image into an SBOM.
 pub fn scan(image: &Image, opts: &Options) -> Result<Sbom, ImageError> {
+    scan_timed(image, opts).map(|(sbom, _)| sbom)
+}
+
+/// Where a scan's time went, for `-v`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Reading and merging the layers.
+    pub layers: std::time::Duration,
+    /// Running the catalogers and assembling the SBOM.
+    pub catalog: std::time::Duration,
+}
+
+/// `scan`, also saying where the time went.
+pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), ImageError> {
+    let started = std::time::Instant::now();
     let cats = catalogers();
     let mut contents = distro::patterns();
     for c in &cats {
@@ -109,6 +124,7 @@ pub fn scan(image: &Image, opts: &Options) -> Result<Sbom, ImageError> {
             progress: opts.progress.clone(),
         },
     )?;
+    let layers_done = std::time::Instant::now();
     let _ = preload.join();
     let mut warnings = Warnings::default();
     for w in view.warnings() {
@@ -151,7 +167,11 @@ pub fn scan(image: &Image, opts: &Options) -> Result<Sbom, ImageError> {
         warnings: warnings.messages,
     };
     sbom.normalize();
-    Ok(sbom)
+    let timings = Timings {
+        layers: layers_done - started,
+        catalog: layers_done.elapsed(),
+    };
+    Ok((sbom, timings))
 }
 
 fn source_of(image: &Image) -> Source {

@@ -98,7 +98,8 @@ impl TarIndex {
             path: path.to_owned(),
             reason: format!("not a readable tar archive: {e}"),
         };
-        for entry in archive.entries().map_err(bad)? {
+        // Seek past member data instead of reading it: only the headers matter here.
+        for entry in archive.entries_with_seek().map_err(bad)? {
             let entry = entry.map_err(bad)?;
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let Some(name) = normalize_member(&name) else {

@@ -71,8 +71,13 @@ impl SourceSpec {
 
     /// Decide the kind from the path itself when no prefix forced it.
     pub fn detect(&self) -> Result<SourceKind> {
+        self.detect_indexed().map(|(k, _)| k)
+    }
+
+    /// The kind, and the member index of an archive when detecting needed to read it.
+    fn detect_indexed(&self) -> Result<(SourceKind, Option<TarIndex>)> {
         if let Some(k) = self.kind {
-            return Ok(k);
+            return Ok((k, None));
         }
         let p = &self.path;
         let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
@@ -84,15 +89,15 @@ impl SourceSpec {
         })?;
         if meta.is_dir() {
             if p.join("index.json").is_file() && p.join("oci-layout").is_file() {
-                return Ok(SourceKind::OciDir);
+                return Ok((SourceKind::OciDir, None));
             }
-            return Ok(SourceKind::Dir);
+            return Ok((SourceKind::Dir, None));
         }
         let index = TarIndex::read(p)?;
         if index.contains("manifest.json") || index.contains("repositories") {
-            Ok(SourceKind::DockerArchive)
+            Ok((SourceKind::DockerArchive, Some(index)))
         } else if index.contains("index.json") {
-            Ok(SourceKind::OciArchive)
+            Ok((SourceKind::OciArchive, Some(index)))
         } else {
             Err(Error::UnknownKind {
                 path: p.clone(),
@@ -212,16 +217,20 @@ pub struct Image {
 
 /// Open the source, reading manifests and choosing the platform, without reading layers.
 pub fn open(spec: &SourceSpec, platform: Option<&Platform>) -> Result<Image> {
-    let kind = spec.detect()?;
+    let (kind, index) = spec.detect_indexed()?;
     let path = spec.path.clone();
+    let index = || match index {
+        Some(i) => Ok(i),
+        None => TarIndex::read(&path),
+    };
     match kind {
         SourceKind::Dir => open_dir(&path, platform),
         SourceKind::DockerArchive => {
-            let index = TarIndex::read(&path)?;
+            let index = index()?;
             open_docker_archive(&path, &index, platform)
         }
         SourceKind::OciArchive => {
-            let index = TarIndex::read(&path)?;
+            let index = index()?;
             let store = Store::Archive(&index);
             open_oci(kind, &path, &store, platform)
         }

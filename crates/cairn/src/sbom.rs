@@ -151,17 +151,19 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
         });
         bar
     });
-    let result = cairn_catalog::scan(&image, &opts);
+    let result = cairn_catalog::scan_timed(&image, &opts);
     done.store(true, Ordering::Relaxed);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let sbom = result.with_context(|| format!("scanning {}", args.image))?;
+    let (sbom, timings) = result.with_context(|| format!("scanning {}", args.image))?;
     if v.verbose > 0 {
         eprintln!(
-            "cairn: {} packages in {:.2}s",
+            "cairn: {} packages in {:.2}s (layers {:.2}s, catalogers {:.2}s)",
             sbom.packages.len(),
-            start.elapsed().as_secs_f64()
+            start.elapsed().as_secs_f64(),
+            timings.layers.as_secs_f64(),
+            timings.catalog.as_secs_f64()
         );
     }
     for o in &outputs {
