@@ -5,7 +5,7 @@
 
 use crate::ids::uuid_from;
 use crate::model::*;
-use crate::spdx::provenance;
+use crate::spdx::{layer_text, provenance};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -16,23 +16,6 @@ fn prop(name: &str, value: impl Into<String>) -> Value {
 fn licenses(p: &Package) -> Option<Value> {
     let d = p.licenses.declared.as_ref()?;
     Some(json!([{"expression": d, "acknowledgement": "declared"}]))
-}
-
-fn layer_context(sbom: &Sbom, layer: usize) -> String {
-    match sbom.source.layers.get(layer) {
-        Some(l) => {
-            let id = l
-                .digest
-                .as_deref()
-                .or(l.diff_id.as_deref())
-                .unwrap_or("no digest");
-            match &l.created_by {
-                Some(c) => format!("layer {layer} ({id}); created by: {c}"),
-                None => format!("layer {layer} ({id})"),
-            }
-        }
-        None => format!("layer {layer}"),
-    }
 }
 
 pub(crate) fn json(sbom: &Sbom) -> String {
@@ -89,7 +72,7 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         if let Some(p) = &d.pretty_name {
             os["description"] = json!(p);
         }
-        os["evidence"] = json!({"occurrences": [{"location": d.evidence.path, "additionalContext": layer_context(sbom, d.evidence.layer)}]});
+        os["evidence"] = json!({"occurrences": [{"location": d.evidence.path, "additionalContext": layer_text(sbom, d.evidence.layer)}]});
         components.push(os);
     }
     for p in &sbom.packages {
@@ -128,7 +111,7 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         }
         if let Some(i) = p.evidence.introduced_in {
             props.push(prop("cairn:introduced-in-layer", i.to_string()));
-            props.push(prop("cairn:introduced-by", layer_context(sbom, i)));
+            props.push(prop("cairn:introduced-by", layer_text(sbom, i)));
         }
         for (n, ch) in p.evidence.changes.iter().enumerate() {
             let v = serde_json::to_value(ch.kind).expect("serializes");
@@ -145,8 +128,7 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         // Evidence: how the identity was established, and every place it was found.
         let mut occurrences: Vec<Value> = Vec::new();
         for l in &p.evidence.locations {
-            let mut o =
-                json!({"location": l.path, "additionalContext": layer_context(sbom, l.layer)});
+            let mut o = json!({"location": l.path, "additionalContext": layer_text(sbom, l.layer)});
             if let Some((a, _)) = l.lines {
                 o["line"] = json!(a);
             }

@@ -184,7 +184,8 @@ fn supplier(maintainer: &Option<String>) -> String {
     }
 }
 
-fn layer_text(sbom: &Sbom, i: usize) -> String {
+/// A layer for humans: index, digest and the build step that made it.
+pub(crate) fn layer_text(sbom: &Sbom, i: usize) -> String {
     match sbom.source.layers.get(i) {
         Some(l) => {
             let id = l

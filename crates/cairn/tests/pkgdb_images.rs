@@ -7,7 +7,6 @@ use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn image(name: &str) -> PathBuf {
     root().join("fixtures/images").join(name)
@@ -161,53 +160,6 @@ fn alpine_apk_image_yields_the_final_database_with_its_history() {
     assert!(before
         .iter()
         .any(|(n, v)| after.get(n).is_some_and(|a| a != v)));
-}
-
-fn pyspdxtools(file: &Path) {
-    let out = Command::new(python())
-        .args(["-m", "spdx_tools.spdx.clitools.pyspdxtools", "-i"])
-        .arg(file)
-        .output()
-        .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "pyspdxtools rejected {}:\n{all}",
-        file.display()
-    );
-    assert!(
-        !all.contains("validation"),
-        "pyspdxtools reported problems in {}:\n{all}",
-        file.display()
-    );
-}
-
-fn cyclonedx_validate(file: &Path) {
-    let script = r#"
-import sys
-from cyclonedx.validation.json import JsonStrictValidator
-from cyclonedx.schema import SchemaVersion
-errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())
-if errors:
-    print(errors)
-    sys.exit(1)
-"#;
-    let out = Command::new(python())
-        .args(["-c", script])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "CycloneDX 1.6 schema rejected {}:\n{}{}",
-        file.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -83,3 +83,52 @@ pub fn truth(layer: usize) -> Vec<(String, String, String)> {
 pub fn truth_layers() -> usize {
     std::fs::read_dir(demo().join("truth")).unwrap().count()
 }
+
+/// Validate an SPDX document (JSON or tag-value) with SPDX's own `pyspdxtools`.
+pub fn pyspdxtools(file: &std::path::Path) {
+    let out = std::process::Command::new(python())
+        .args(["-m", "spdx_tools.spdx.clitools.pyspdxtools", "-i"])
+        .arg(file)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "pyspdxtools rejected {}:\n{all}",
+        file.display()
+    );
+    assert!(
+        !all.contains("validation"),
+        "pyspdxtools reported problems in {}:\n{all}",
+        file.display()
+    );
+}
+
+/// Validate a CycloneDX document against the official 1.6 JSON schema.
+pub fn cyclonedx_validate(file: &std::path::Path) {
+    let script = r#"
+import sys
+from cyclonedx.validation.json import JsonStrictValidator
+from cyclonedx.schema import SchemaVersion
+errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())
+if errors:
+    print(errors)
+    sys.exit(1)
+"#;
+    let out = std::process::Command::new(python())
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "CycloneDX 1.6 schema rejected {}:\n{}{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
