@@ -11,11 +11,10 @@ use crate::rpm::distro_qualifier;
 use crate::{Cataloger, Context, Findings};
 use cairn_image::PathPattern;
 use cairn_sbom::{
-    Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, Relationship,
-    RelationshipKind, SourceRef,
+    Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, SourceRef,
 };
 use installed::{ApkFileKind, ApkPackage};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 pub(crate) struct Apk;
 
@@ -60,7 +59,7 @@ impl Cataloger for Apk {
             .unwrap_or_else(|| "alpine".into());
         let distro_q = distro_qualifier(cx);
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut depends: Vec<(String, String)> = Vec::new();
+        let mut depends: Vec<(String, Vec<String>)> = Vec::new();
         for (key, entry) in &timeline.final_state {
             let p = &entry.record;
             let upstream = p.origin.as_deref().filter(|o| *o != p.name).unwrap_or("");
@@ -100,7 +99,7 @@ impl Cataloger for Apk {
             for d in &p.depends {
                 // `!name` is a conflict, not a dependency.
                 if !d.starts_with('!') {
-                    depends.push((id.clone(), dep_name(d).to_owned()));
+                    depends.push((id.clone(), vec![dep_name(d).to_owned()]));
                 }
             }
             by_name.entry(p.name.clone()).or_default().push(id.clone());
@@ -157,20 +156,8 @@ impl Cataloger for Apk {
                 files,
             });
         }
-        let mut edges = BTreeSet::new();
-        for (from, name) in depends {
-            if let Some(to) = by_name.get(&name).and_then(|ids| ids.first()) {
-                if *to != from {
-                    edges.insert((from, to.clone()));
-                }
-            }
-        }
         out.relationships
-            .extend(edges.into_iter().map(|(from, to)| Relationship {
-                from,
-                kind: RelationshipKind::DependsOn,
-                to,
-            }));
+            .extend(crate::depends_on(depends, &by_name));
         out
     }
 }

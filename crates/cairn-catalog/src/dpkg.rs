@@ -15,7 +15,7 @@ use crate::{Cataloger, Context, Findings};
 use cairn_image::{ChangeKind, FsView, Node, PathPattern};
 use cairn_sbom::{
     Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, PackageChange,
-    PackageChangeKind, Relationship, RelationshipKind, SourceRef,
+    PackageChangeKind, SourceRef,
 };
 use rayon::prelude::*;
 use sha2::Digest;
@@ -78,7 +78,7 @@ impl Cataloger for Dpkg {
             })
             .unwrap_or_default();
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut deps: Vec<(String, String)> = Vec::new();
+        let mut deps: Vec<(String, Vec<String>)> = Vec::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
         for (key, entry) in &timeline.final_state {
             let p = &entry.para;
@@ -151,7 +151,7 @@ impl Cataloger for Dpkg {
                     for group in v.split(',') {
                         let alts: Vec<String> = group.split('|').filter_map(dep_name).collect();
                         if !alts.is_empty() {
-                            deps.push((id.clone(), alts.join("|")));
+                            deps.push((id.clone(), alts));
                         }
                     }
                 }
@@ -234,21 +234,7 @@ impl Cataloger for Dpkg {
                 };
             }
         }
-        for (from, alts) in deps {
-            if let Some(to) = alts
-                .split('|')
-                .find_map(|a| by_name.get(a))
-                .and_then(|ids| ids.first())
-            {
-                if *to != from {
-                    out.relationships.push(Relationship {
-                        from,
-                        kind: RelationshipKind::DependsOn,
-                        to: to.clone(),
-                    });
-                }
-            }
-        }
+        out.relationships.extend(crate::depends_on(deps, &by_name));
         out
     }
 }

@@ -69,6 +69,35 @@ pub trait Cataloger: Sync {
     fn catalog(&self, cx: &Context) -> Findings;
 }
 
+/// Resolve "package FROM needs one of NAMES" (package names, provided capabilities or file
+/// paths, tried in order) to DEPENDS_ON relationships on installed packages: each edge once,
+/// never a package on itself, and nothing for a need no installed package meets.
+pub(crate) fn depends_on(
+    needs: Vec<(String, Vec<String>)>,
+    providers: &BTreeMap<String, Vec<String>>,
+) -> Vec<Relationship> {
+    let mut edges = std::collections::BTreeSet::new();
+    for (from, names) in needs {
+        if let Some(to) = names
+            .iter()
+            .find_map(|n| providers.get(n))
+            .and_then(|ids| ids.first())
+        {
+            if *to != from {
+                edges.insert((from, to.clone()));
+            }
+        }
+    }
+    edges
+        .into_iter()
+        .map(|(from, to)| Relationship {
+            from,
+            kind: RelationshipKind::DependsOn,
+            to,
+        })
+        .collect()
+}
+
 /// Every cataloger cairn has, in a fixed order.
 pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
     vec![Box::new(dpkg::Dpkg), Box::new(rpm::Rpm), Box::new(apk::Apk)]

@@ -12,8 +12,7 @@ use crate::{Cataloger, Context, Findings};
 use cairn_image::PathPattern;
 use cairn_rpmdb::RpmPackage;
 use cairn_sbom::{
-    Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, Relationship,
-    RelationshipKind, SourceRef,
+    Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, SourceRef,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -76,7 +75,7 @@ impl Cataloger for Rpm {
         let distro_q = distro_qualifier(cx);
         let ns = cx.distro.map(|d| d.id.to_lowercase());
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut requires: Vec<(String, String)> = Vec::new();
+        let mut requires: Vec<(String, Vec<String>)> = Vec::new();
         let mut seen = BTreeSet::new();
         for (key, entry) in &timeline.final_state {
             let p = &entry.record;
@@ -136,7 +135,7 @@ impl Cataloger for Rpm {
             for r in &p.requires {
                 // rpm's own feature markers are not packages.
                 if !r.starts_with("rpmlib(") {
-                    requires.push((id.clone(), r.clone()));
+                    requires.push((id.clone(), vec![r.clone()]));
                 }
             }
             by_name.entry(p.name.clone()).or_default().push(id.clone());
@@ -174,20 +173,8 @@ impl Cataloger for Rpm {
                 files,
             });
         }
-        let mut edges = BTreeSet::new();
-        for (from, capability) in requires {
-            if let Some(to) = by_name.get(&capability).and_then(|ids| ids.first()) {
-                if *to != from {
-                    edges.insert((from, to.clone()));
-                }
-            }
-        }
         out.relationships
-            .extend(edges.into_iter().map(|(from, to)| Relationship {
-                from,
-                kind: RelationshipKind::DependsOn,
-                to,
-            }));
+            .extend(crate::depends_on(requires, &by_name));
         out
     }
 }
