@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 error, or an SBOM that was written but is incomplete (some input
 //! could not be read; the document says so); 2 usage error.
 
+mod output;
 mod sbom;
 mod tuf;
 

@@ -7,7 +7,7 @@ use cairn_image::{Platform, SourceSpec};
 use cairn_sbom::Format;
 use clap::Args;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -81,30 +81,6 @@ fn parse_outputs(specs: &[String]) -> Result<Vec<Output>> {
     Ok(out)
 }
 
-/// Write a file whole or not at all: a temporary file beside it, renamed into place.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().context("output path has no file name")?;
-    let tmp = dir.join(format!(
-        ".{}.cairn-tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
-}
-
 pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
     let outputs = parse_outputs(&args.outputs)?;
     let spec = SourceSpec::parse(&args.image)?;
@@ -169,7 +145,7 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
     for o in &outputs {
         let text = cairn_sbom::render(&sbom, o.format);
         match &o.file {
-            Some(f) => write_atomically(f, &text)?,
+            Some(f) => crate::output::write(f, text.as_bytes())?,
             None => {
                 let mut out = std::io::stdout().lock();
                 out.write_all(text.as_bytes())

@@ -9,6 +9,7 @@
 //! check refused ("rollback refused", "freeze attack refused", ...); the exit
 //! status is 1 on any error.
 
+use crate::output::{self, Destination};
 use anyhow::{bail, Context, Result};
 use cairn_tuf::fetcher::DefaultFetcher;
 use cairn_tuf::metadata::Role;
@@ -110,9 +111,23 @@ pub fn run(args: TufArgs) -> Result<()> {
                 .target_info(&target)
                 .with_context(|| format!("looking up {target}"))?
                 .ok_or_else(|| cairn_tuf::Error::TargetNotFound(target.clone()))?;
-            if !cairn_tuf::updater::is_cached(&info, &output) {
-                up.download_target(&target, &info, &targets_url, &output)
-                    .with_context(|| format!("fetching {target}"))?;
+            match Destination::of(&output) {
+                Destination::File(path) => {
+                    if !cairn_tuf::updater::is_cached(&info, &path) {
+                        up.download_target(&target, &info, &targets_url, &path)
+                            .with_context(|| format!("fetching {target}"))?;
+                    }
+                }
+                // A pipe or device gets the target only once it is whole and verified.
+                Destination::Special(path) => {
+                    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+                    let staged = dir.path().join("target");
+                    up.download_target(&target, &info, &targets_url, &staged)
+                        .with_context(|| format!("fetching {target}"))?;
+                    let mut f = std::fs::File::open(&staged)
+                        .with_context(|| format!("reading {}", staged.display()))?;
+                    output::copy_to(&path, &mut f)?;
+                }
             }
             let (alg, hash) = info.hashes.iter().next().expect("validated: non-empty");
             println!(

@@ -91,6 +91,41 @@ fn trust_refresh_fetch() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(std::fs::read(&out).unwrap(), b"the guide\n");
 
+    // To a pipe: the verified bytes go through it and it stays a pipe.
+    let fifo = work.path().join("guide.pipe");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let reader = Command::new("cat")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = cairn(&[
+        "tuf",
+        "--metadata-dir",
+        md,
+        "--metadata-url",
+        &md_url,
+        "fetch",
+        "docs/guide.txt",
+        "--targets-url",
+        &tg_url,
+        "-o",
+        fifo.to_str().unwrap(),
+    ]);
+    use std::os::unix::fs::FileTypeExt;
+    let still_fifo = std::fs::symlink_metadata(&fifo).is_ok_and(|m| m.file_type().is_fifo());
+    if !o.status.success() || !still_fifo {
+        // The reader would wait forever for a writer.
+        let mut reader = reader;
+        let _ = reader.kill();
+        panic!("still a FIFO: {still_fifo}; {}", text(&o));
+    }
+    assert_eq!(reader.wait_with_output().unwrap().stdout, b"the guide\n");
+
     // The mirror now serves tampered bytes for a target: refused, nothing written.
     let tampered = work.path().join("readme.md");
     for e in std::fs::read_dir(repo.path().join("targets")).unwrap() {
