@@ -3,10 +3,13 @@
 //! not count its whole size against the process's resident memory.
 
 use crate::error::{io_err, Error, Result};
+use crate::layer::Limits;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tempfile::TempPath;
 
 #[derive(Clone, Debug)]
 pub(crate) struct BlobRef {
@@ -15,6 +18,9 @@ pub(crate) struct BlobRef {
     pub path: PathBuf,
     pub offset: u64,
     pub len: u64,
+    /// The decompressed copy of a compressed outer archive that `path` names, deleted
+    /// when the last blob in it is dropped.
+    pub _temp: Option<Arc<TempPath>>,
 }
 
 impl BlobRef {
@@ -37,6 +43,7 @@ impl BlobRef {
             path,
             offset: 0,
             len: meta.len(),
+            _temp: None,
         })
     }
 
@@ -76,27 +83,52 @@ pub(crate) struct TarIndex {
     path: PathBuf,
     files: HashMap<String, (u64, u64)>,
     links: HashMap<String, String>,
+    temp: Option<Arc<TempPath>>,
 }
 
 impl TarIndex {
+    /// Index the archive at `path`. A gzip- or zstd-compressed archive (`docker save |
+    /// gzip`) is first decompressed once into a temporary file, which lives as long as the
+    /// index or any blob taken from it.
     pub fn read(path: &Path) -> Result<TarIndex> {
-        let file = File::open(path).map_err(io_err(path))?;
+        let mut file = File::open(path).map_err(io_err(path))?;
         let mut magic = [0u8; 4];
-        (&file).read_exact(&mut magic).ok();
-        if magic[..2] == [0x1f, 0x8b] || magic == [0x28, 0xb5, 0x2f, 0xfd] {
-            return Err(Error::UnknownKind {
-                path: path.to_owned(),
-                reason: "the archive itself is compressed; decompress it first (e.g. gunzip)"
-                    .into(),
-            });
+        let n = file.read(&mut magic).map_err(io_err(path))?;
+        if !crate::layer::is_compressed(&magic[..n]) {
+            return Self::read_plain(path, None);
         }
+        let unreadable = |e: std::io::Error| Error::Decompress {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".cairn-archive-")
+            .tempfile()
+            .map_err(io_err(&std::env::temp_dir()))?;
+        let input = File::open(path).map_err(io_err(path))?;
+        crate::layer::decompress_to(input, tmp.as_file_mut(), &Limits::default())
+            .map_err(unreadable)?;
+        let temp = Arc::new(tmp.into_temp_path());
+        let index = Self::read_plain(&temp, Some(temp.clone()));
+        // Messages name the user's file, not the temporary copy.
+        index.map_err(|e| match e {
+            Error::UnknownKind { reason, .. } => Error::UnknownKind {
+                path: path.to_owned(),
+                reason,
+            },
+            e => e,
+        })
+    }
+
+    fn read_plain(path: &Path, temp: Option<Arc<TempPath>>) -> Result<TarIndex> {
         let mut archive =
             tar::Archive::new(BufReader::new(File::open(path).map_err(io_err(path))?));
         let mut files = HashMap::new();
         let mut links = HashMap::new();
+        // The tar crate quotes the offending header bytes: keep the message to one short line.
         let bad = |e: std::io::Error| Error::UnknownKind {
             path: path.to_owned(),
-            reason: format!("not a readable tar archive: {e}"),
+            reason: format!("not a readable tar archive: {}", one_line(&e.to_string())),
         };
         // Seek past member data instead of reading it: only the headers matter here.
         for entry in archive.entries_with_seek().map_err(bad)? {
@@ -132,6 +164,7 @@ impl TarIndex {
             path: path.to_owned(),
             files,
             links,
+            temp,
         })
     }
 
@@ -148,6 +181,7 @@ impl TarIndex {
                     path: self.path.clone(),
                     offset,
                     len,
+                    _temp: self.temp.clone(),
                 });
             }
             name = self.links.get(&name)?.clone();
@@ -158,6 +192,16 @@ impl TarIndex {
     pub fn blob(&self, name: &str) -> Result<BlobRef> {
         self.get(name)
             .ok_or_else(|| Error::MissingBlob(name.to_owned()))
+    }
+}
+
+/// `s` cut at its first control character and to at most 80 characters.
+fn one_line(s: &str) -> String {
+    let line: String = s.chars().take_while(|c| !c.is_control()).take(80).collect();
+    if line.len() < s.len() {
+        format!("{line}…")
+    } else {
+        line
     }
 }
 

@@ -15,6 +15,8 @@ pub enum Error {
     NotFound(PathBuf),
     #[error("{path}: cannot tell what kind of image this is ({reason}); force it with a prefix such as docker-archive:, oci-dir:, oci-archive: or dir:")]
     UnknownKind { path: PathBuf, reason: String },
+    #[error("{path}: a compressed archive that does not decompress: {reason}")]
+    Decompress { path: PathBuf, reason: String },
     #[error("unknown source prefix '{0}:' (known: docker-archive, oci-dir, oci-archive, dir)")]
     UnknownPrefix(String),
     #[error("{file}: invalid JSON: {source}")]

@@ -190,6 +190,47 @@ fn compression(
     })
 }
 
+/// Whether `magic` starts a gzip or zstd stream.
+pub(crate) fn is_compressed(magic: &[u8]) -> bool {
+    compression(magic, None).is_ok_and(|k| k != "tar")
+}
+
+/// Decompress a gzip or zstd stream into `out`, under the same bomb guard as a layer.
+/// Returns the decompressed size.
+pub(crate) fn decompress_to(
+    input: impl Read,
+    out: &mut impl std::io::Write,
+    limits: &Limits,
+) -> std::io::Result<u64> {
+    let compressed = Arc::new(AtomicU64::new(0));
+    let mut buffered = BufReader::with_capacity(
+        256 * 1024,
+        Tap {
+            inner: input,
+            hasher: None,
+            count: 0,
+            shared: Some(compressed.clone()),
+        },
+    );
+    let magic = buffered.fill_buf()?.to_vec();
+    let decoder = match compression(&magic, None) {
+        Ok("gzip") => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Ok("zstd") => Decoder::Zstd(zstd::stream::read::Decoder::with_buffer(buffered)?),
+        _ => Decoder::Plain(buffered),
+    };
+    let mut bounded = Bounded {
+        inner: Tap {
+            inner: decoder,
+            hasher: None,
+            count: 0,
+            shared: None,
+        },
+        compressed,
+        limits: limits.clone(),
+    };
+    std::io::copy(&mut bounded, out)
+}
+
 pub(crate) fn read_layer(layer: &LayerInfo, opts: &ScanOptions) -> Result<LayerIndex> {
     let err = |reason: String| Error::Layer {
         layer: layer.index,

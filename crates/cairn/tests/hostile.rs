@@ -107,13 +107,19 @@ const STATUS: &[u8] = b"Package: hello\nStatus: install ok installed\nVersion: 2
 /// and that the output file itself was not written.
 fn scan_fails(image: &Path, dir: &Path) -> String {
     let out_file = dir.join("out.json");
+    // cairn's temporary files go here too, so that any left behind show up.
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
     let before = listing(dir);
-    let out = cairn(&[
-        "sbom",
-        image.to_str().unwrap(),
-        "-o",
-        &format!("json={}", out_file.display()),
-    ]);
+    let out = cairn_env(
+        &[
+            "sbom",
+            image.to_str().unwrap(),
+            "-o",
+            &format!("json={}", out_file.display()),
+        ],
+        &[("TMPDIR", &tmp)],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(
         out.status.code(),
@@ -253,6 +259,33 @@ fn gzip_bomb_is_refused() {
     let img = oci(dir.path(), &[(b"unused".to_vec(), stored)]);
     let err = scan_fails(&img, dir.path());
     assert!(err.contains("decompression bomb"), "{err}");
+}
+
+#[test]
+fn compressed_archive_bomb_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // `docker save | gzip` gone wrong: 300 MiB of zeros behind a gzip header.
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..300 {
+        gz.write_all(&chunk).unwrap();
+    }
+    let img = dir.path().join("image.tar.gz");
+    std::fs::write(&img, gz.finish().unwrap()).unwrap();
+    let err = scan_fails(&img, dir.path());
+    assert!(err.contains("decompression bomb"), "{err}");
+}
+
+#[test]
+fn truncated_compressed_archive_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = gzip(&std::fs::read(demo().join("docker-archive.tar")).unwrap());
+    let img = dir.path().join("image.tar.gz");
+    std::fs::write(&img, &whole[..whole.len() / 2]).unwrap();
+    let err = scan_fails(&img, dir.path());
+    assert!(err.contains("does not decompress"), "{err}");
+    assert!(!err.contains("prefix"), "no kind prefix would help: {err}");
+    assert!(err.contains("image.tar.gz"), "{err}");
 }
 
 #[test]

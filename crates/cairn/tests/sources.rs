@@ -219,3 +219,54 @@ fn root_filesystem_directory() {
     got.sort();
     assert_eq!(got, truth(0));
 }
+
+/// `docker save | gzip` and a zstd-compressed OCI archive scan exactly like their plain
+/// forms, and the decompressed copy is gone when cairn exits.
+#[test]
+fn compressed_archives() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let plain_docker = demo().join("docker-archive.tar");
+    let plain_oci = oci_archive(dir.path());
+
+    let gz_docker = dir.path().join("demo.tar.gz");
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz_docker).unwrap(),
+        flate2::Compression::fast(),
+    );
+    e.write_all(&std::fs::read(&plain_docker).unwrap()).unwrap();
+    e.finish().unwrap();
+    let zst_oci = dir.path().join("demo-oci.tar.zst");
+    let bytes = zstd::encode_all(std::fs::File::open(&plain_oci).unwrap(), 3).unwrap();
+    std::fs::write(&zst_oci, bytes).unwrap();
+
+    let scan = |img: &Path| -> Value {
+        let out = cairn_env(
+            &["sbom", img.to_str().unwrap(), "-q", "-o", "json"],
+            &[("TMPDIR", &tmp)],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["source"]["path"] = Value::Null;
+        v
+    };
+    for (plain, packed, kind) in [
+        (&plain_docker, &gz_docker, "docker-archive"),
+        (&plain_oci, &zst_oci, "oci-archive"),
+    ] {
+        let packed_sbom = scan(packed);
+        assert_eq!(packed_sbom["source"]["kind"], kind);
+        assert_eq!(scan(plain), packed_sbom, "{}", packed.display());
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "temporary files left"
+        );
+    }
+}

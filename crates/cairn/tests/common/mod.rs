@@ -16,9 +16,15 @@ pub fn demo() -> PathBuf {
 }
 
 pub fn cairn(args: &[&str]) -> Output {
+    cairn_env(args, &[])
+}
+
+/// `cairn` with extra environment variables (e.g. its own TMPDIR, to see what it leaves).
+pub fn cairn_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cairn"))
         .args(args)
         .env("SOURCE_DATE_EPOCH", "1700000000")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("cairn runs")
 }
