@@ -2,7 +2,7 @@
 //! their checksums, `D:`/`p:` relationships and per-layer provenance from the database's own
 //! history (see `history`).
 
-mod installed;
+pub mod installed;
 
 use crate::history::{self, DbFile, Parsed};
 use crate::license;

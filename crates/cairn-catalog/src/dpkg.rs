@@ -9,13 +9,13 @@
 mod copyright;
 
 use crate::deb822::{self, Paragraph};
+use crate::history::{self, DbFile, Parsed, Timeline};
 use crate::license;
 use crate::purl::{cpe, purl};
 use crate::{Cataloger, Context, Findings};
-use cairn_image::{ChangeKind, FsView, Node, PathPattern};
+use cairn_image::{FsView, PathPattern};
 use cairn_sbom::{
-    Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, PackageChange,
-    PackageChangeKind, SourceRef,
+    Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, SourceRef,
 };
 use rayon::prelude::*;
 use sha2::Digest;
@@ -25,6 +25,7 @@ use std::sync::Arc;
 pub(crate) struct Dpkg;
 
 const STATUS: &str = "var/lib/dpkg/status";
+const STATUS_D: &str = "/var/lib/dpkg/status.d/*";
 const INFO: &str = "var/lib/dpkg/info";
 
 /// Files in status.d that are not control paragraphs.
@@ -51,7 +52,7 @@ impl Cataloger for Dpkg {
     fn patterns(&self) -> Vec<PathPattern> {
         [
             "/var/lib/dpkg/status",
-            "/var/lib/dpkg/status.d/*",
+            STATUS_D,
             "/var/lib/dpkg/info/*.list",
             "/var/lib/dpkg/info/*.md5sums",
             "/usr/share/doc/*/copyright",
@@ -67,7 +68,7 @@ impl Cataloger for Dpkg {
         if dbs.is_empty() {
             return out;
         }
-        let timeline = Timeline::build(&dbs, &mut out);
+        let timeline = timeline(&dbs, &mut out);
         let ns = namespace(cx);
         let distro_q = cx
             .distro
@@ -81,7 +82,7 @@ impl Cataloger for Dpkg {
         let mut deps: Vec<(String, Vec<String>)> = Vec::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
         for (key, entry) in &timeline.final_state {
-            let p = &entry.para;
+            let p = &entry.record.para;
             let name = p.get("Package").unwrap_or_default().to_owned();
             let version = p.get("Version").unwrap_or_default().to_owned();
             let arch = p.get("Architecture").map(str::to_owned);
@@ -114,21 +115,16 @@ impl Cataloger for Dpkg {
                 cx.view,
                 &name,
                 arch.as_deref(),
-                entry.from_status_d.then_some(entry.path.as_str()),
+                entry.record.status_d.then_some(entry.path.as_str()),
             );
             let history = &timeline.history[key];
             let mut changes = history.changes.clone();
-            changes.extend(file_changes(
-                cx.view,
-                &files,
-                history.settled_at,
-                &timeline.layers_touching[key],
-            ));
+            changes.extend(history::file_changes(cx.view, &files.files, history));
             changes.sort_by_key(|c| c.layer);
             let mut locations = vec![Location {
                 path: entry.path.clone(),
                 layer: entry.layer,
-                lines: Some(entry.para.lines),
+                lines: Some(entry.record.para.lines),
             }];
             if let Some(list) = &files.list {
                 locations.push(list.clone());
@@ -272,23 +268,10 @@ fn dep_name(s: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
-struct Db<'a> {
-    /// Absolute path of the database file.
-    path: String,
-    node: &'a Node,
-    status_d: bool,
-}
-
-fn databases(view: &FsView) -> Vec<Db<'_>> {
-    let mut out = Vec::new();
-    if let Some(n) = view.get(STATUS).or_else(|| view.removed(STATUS)) {
-        out.push(Db {
-            path: format!("/{STATUS}"),
-            node: n,
-            status_d: false,
-        });
-    }
-    let pat = PathPattern::new("/var/lib/dpkg/status.d/*");
+/// The status file and the distroless `status.d` files, live or removed.
+fn databases(view: &FsView) -> Vec<DbFile<'_>> {
+    let mut out = history::databases(view, &[STATUS]);
+    let pat = PathPattern::new(STATUS_D);
     for (path, node) in view.glob(&pat).into_iter().chain(view.glob_removed(&pat)) {
         let file = path.rsplit('/').next().unwrap_or("");
         if file.starts_with('.')
@@ -297,43 +280,19 @@ fn databases(view: &FsView) -> Vec<Db<'_>> {
         {
             continue;
         }
-        out.push(Db {
+        out.push(DbFile {
             path: format!("/{path}"),
             node,
-            status_d: true,
         });
     }
     out
 }
 
-/// One installed package entry of one database version.
-#[derive(Clone)]
-struct DbEntry {
-    path: String,
-    layer: usize,
+/// One installed package's paragraph in one version of a database file.
+struct Record {
     para: Paragraph,
-    from_status_d: bool,
-}
-
-impl DbEntry {
-    fn version(&self) -> &str {
-        self.para.get("Version").unwrap_or("")
-    }
-}
-
-struct PkgHistory {
-    introduced: usize,
-    /// The layer from which the current version is the one installed.
-    settled_at: usize,
-    changes: Vec<PackageChange>,
-}
-
-/// The package databases over time.
-struct Timeline {
-    final_state: BTreeMap<String, DbEntry>,
-    history: BTreeMap<String, PkgHistory>,
-    /// Layers in which each package's database entry changed.
-    layers_touching: BTreeMap<String, BTreeSet<usize>>,
+    /// From a distroless `status.d` file, whose owned files are in `FILE.md5sums`.
+    status_d: bool,
 }
 
 fn installed(p: &Paragraph) -> bool {
@@ -347,153 +306,53 @@ fn installed(p: &Paragraph) -> bool {
     }
 }
 
-fn key_of(p: &Paragraph) -> Option<String> {
-    let name = p.get("Package")?;
-    Some(match p.get("Architecture") {
+/// `NAME:ARCH`, or `NAME` for `Architecture: all`.
+fn key_of(p: &Paragraph) -> String {
+    let name = p.get("Package").unwrap_or_default();
+    match p.get("Architecture") {
         Some(a) if a != "all" => format!("{name}:{a}"),
         _ => name.to_owned(),
-    })
+    }
 }
 
-impl Timeline {
-    fn build(dbs: &[Db], out: &mut Findings) -> Timeline {
-        // Every layer at which some database file changed, in order.
-        let layers: BTreeSet<usize> = dbs
-            .iter()
-            .flat_map(|d| d.node.history.iter().map(|c| c.layer))
-            .collect();
-        let mut parsed: BTreeMap<(usize, usize), Arc<Vec<DbEntry>>> = BTreeMap::new();
-        let mut prev: BTreeMap<String, DbEntry> = BTreeMap::new();
-        let mut history: BTreeMap<String, PkgHistory> = BTreeMap::new();
-        let mut touching: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-        let mut ever_removed: BTreeSet<String> = BTreeSet::new();
-        let last = layers.iter().next_back().copied();
-        for &layer in &layers {
-            let mut state: BTreeMap<String, DbEntry> = BTreeMap::new();
-            for (di, db) in dbs.iter().enumerate() {
-                // The database file as of this layer: its last change at or before it.
-                let Some(change) = db.node.history.iter().rev().find(|c| c.layer <= layer) else {
-                    continue;
-                };
-                if change.kind == ChangeKind::Removed {
-                    continue;
-                }
-                let Some((vi, (vlayer, bytes))) = db
-                    .node
-                    .versions
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .find(|(_, (l, _))| *l <= layer)
-                else {
-                    continue;
-                };
-                let is_final = Some(layer) == last;
-                let entries = parsed
-                    .entry((di, vi))
-                    .or_insert_with(|| {
-                        let text = String::from_utf8_lossy(bytes);
-                        let (paras, malformed) = deb822::parse(&text);
-                        let report = is_final && vi + 1 == db.node.versions.len();
-                        if report {
-                            for m in malformed {
-                                out.warnings.missing(format!(
-                                    "{} (layer {vlayer}): malformed entry at lines {}-{} skipped: {}",
-                                    db.path, m.lines.0, m.lines.1, m.reason
-                                ));
-                            }
-                        }
-                        let mut v = Vec::new();
-                        for p in paras {
-                            if p.get("Package").is_none() || p.get("Version").is_none() {
-                                if report {
-                                    out.warnings.missing(format!(
-                                        "{} (layer {vlayer}): entry at lines {}-{} has no Package or Version; skipped",
-                                        db.path, p.lines.0, p.lines.1
-                                    ));
-                                }
-                                continue;
-                            }
-                            if !installed(&p) {
-                                continue;
-                            }
-                            v.push(DbEntry {
-                                path: db.path.clone(),
-                                layer: *vlayer,
-                                para: p,
-                                from_status_d: db.status_d,
-                            });
-                        }
-                        Arc::new(v)
-                    })
-                    .clone();
-                for e in entries.iter() {
-                    if let Some(k) = key_of(&e.para) {
-                        state.entry(k).or_insert_with(|| e.clone());
-                    }
+/// The databases over time (the shared rules of `history`), reporting the malformed and
+/// incomplete entries of the versions that are visible now.
+fn timeline(dbs: &[DbFile], out: &mut Findings) -> Timeline<Record> {
+    let warnings = &mut out.warnings;
+    history::build(
+        dbs,
+        |db, vlayer, bytes, is_final| {
+            let text = String::from_utf8_lossy(bytes);
+            let (paras, malformed) = deb822::parse(&text);
+            if is_final {
+                for m in malformed {
+                    warnings.missing(format!(
+                        "{} (layer {vlayer}): malformed entry at lines {}-{} skipped: {}",
+                        db.path, m.lines.0, m.lines.1, m.reason
+                    ));
                 }
             }
-            // What this layer did to each package.
-            for (k, e) in &state {
-                match prev.get(k) {
-                    None => {
-                        touching.entry(k.clone()).or_default().insert(layer);
-                        match history.get_mut(k) {
-                            Some(h) if ever_removed.contains(k) => {
-                                h.settled_at = layer;
-                                h.changes.push(PackageChange {
-                                    layer,
-                                    kind: PackageChangeKind::Reinstalled,
-                                    from_version: None,
-                                    to_version: Some(e.version().to_owned()),
-                                    paths: vec![],
-                                });
-                            }
-                            _ => {
-                                history.insert(
-                                    k.clone(),
-                                    PkgHistory {
-                                        introduced: layer,
-                                        settled_at: layer,
-                                        changes: vec![],
-                                    },
-                                );
-                            }
-                        }
+            let status_d = db.path != format!("/{STATUS}");
+            let mut records = Vec::new();
+            for para in paras {
+                if para.get("Package").is_none() || para.get("Version").is_none() {
+                    if is_final {
+                        warnings.missing(format!(
+                            "{} (layer {vlayer}): entry at lines {}-{} has no Package or Version; skipped",
+                            db.path, para.lines.0, para.lines.1
+                        ));
                     }
-                    Some(old) if old.version() != e.version() => {
-                        touching.entry(k.clone()).or_default().insert(layer);
-                        if let Some(h) = history.get_mut(k) {
-                            h.settled_at = layer;
-                            h.changes.push(PackageChange {
-                                layer,
-                                kind: PackageChangeKind::VersionChanged,
-                                from_version: Some(old.version().to_owned()),
-                                to_version: Some(e.version().to_owned()),
-                                paths: vec![],
-                            });
-                        }
-                    }
-                    Some(old) if old.para.lines != e.para.lines || old.layer != e.layer => {
-                        // Same version, entry rewritten (dpkg rewrites the whole file).
-                    }
-                    Some(_) => {}
+                    continue;
+                }
+                if installed(&para) {
+                    records.push(Arc::new(Record { para, status_d }));
                 }
             }
-            for k in prev.keys() {
-                if !state.contains_key(k) {
-                    ever_removed.insert(k.clone());
-                    touching.entry(k.clone()).or_default().insert(layer);
-                }
-            }
-            prev = state;
-        }
-        Timeline {
-            final_state: prev,
-            history,
-            layers_touching: touching,
-        }
-    }
+            Parsed { records }
+        },
+        |r| key_of(&r.para),
+        |r| r.para.get("Version").unwrap_or_default().to_owned(),
+    )
 }
 
 struct Owned {
@@ -577,50 +436,6 @@ fn owned_files(view: &FsView, name: &str, arch: Option<&str>, status_d: Option<&
         });
     }
     Owned { files, list }
-}
-
-/// Later layers that overwrote or deleted the package's files without the database
-/// recording a change of the package.
-fn file_changes(
-    view: &FsView,
-    owned: &Owned,
-    settled_at: usize,
-    db_layers: &BTreeSet<usize>,
-) -> Vec<PackageChange> {
-    let mut by: BTreeMap<(usize, bool), Vec<String>> = BTreeMap::new();
-    for f in &owned.files {
-        let node = match view.get(&f.path) {
-            Some(n) => n,
-            None => match view.removed(&f.path) {
-                Some(n) => n,
-                None => continue,
-            },
-        };
-        for c in &node.history {
-            if c.layer <= settled_at || db_layers.contains(&c.layer) {
-                continue;
-            }
-            match c.kind {
-                ChangeKind::Removed => by.entry((c.layer, true)).or_default().push(f.path.clone()),
-                ChangeKind::Modified | ChangeKind::Added => {
-                    by.entry((c.layer, false)).or_default().push(f.path.clone())
-                }
-            }
-        }
-    }
-    by.into_iter()
-        .map(|((layer, removed), paths)| PackageChange {
-            layer,
-            kind: if removed {
-                PackageChangeKind::FilesRemoved
-            } else {
-                PackageChangeKind::FilesModified
-            },
-            from_version: None,
-            to_version: None,
-            paths,
-        })
-        .collect()
 }
 
 /// A package's copyright file: where it was read and what it says.

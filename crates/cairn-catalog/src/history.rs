@@ -1,10 +1,11 @@
-//! Package provenance from a database file's own history, for the catalogers whose database
-//! is one opaque file per image (rpm, apk): every layer's version of the file is parsed, so
-//! the layer that introduced a package, the layers that changed its version, and a removal
-//! and reinstall are read from the databases, not inferred from file ownership.
+//! Package provenance from the package databases' own history, for every OS cataloger
+//! (dpkg's `status` and `status.d/*`, rpm's database, apk's `installed`): every layer's
+//! version of each database file is parsed, so the layer that introduced a package, the
+//! layers that changed its version, and a removal and reinstall are read from the
+//! databases, not inferred from file ownership.
 //!
-//! The same rules as the dpkg cataloger's timeline, over any record type: the caller says
-//! how to parse one version of the file and how to key and version its records.
+//! The rules are the same over any record type: the caller says how to parse one version
+//! of a file and how to key and version its records.
 
 use cairn_image::{ChangeKind, FsView, Node};
 use cairn_sbom::{OwnedFile, PackageChange, PackageChangeKind};

@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
+pub use apk::installed as apk_installed;
 pub use cairn_image::Error as ImageError;
 
 /// What a cataloger gets to look at.
