@@ -7,9 +7,9 @@ use crate::error::{Error, Result};
 use crate::layer::{self, Added, LayerIndex, Op};
 use crate::source::{Image, LayerInfo};
 use crate::{PathPattern, ScanOptions};
-use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NodeKind {
@@ -102,17 +102,59 @@ fn literal_prefix(p: &PathPattern) -> String {
     out.join("/")
 }
 
+/// Decode every layer, largest first, each worker taking the next one as it finishes.
+/// Layers differ in size by several times: rayon's halving of the list in image order
+/// can leave one core decoding the two big layers while the other sits idle, so the
+/// order is the classic longest-first schedule instead. After an error no new layer is
+/// started; the error of the lowest failing layer is returned.
+fn read_layers(layers: &[LayerInfo], opts: &ScanOptions) -> Result<Vec<LayerIndex>> {
+    let mut order: Vec<usize> = (0..layers.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(layers[i].size));
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let slots: Vec<Mutex<Option<Result<LayerIndex>>>> =
+        layers.iter().map(|_| Mutex::new(None)).collect();
+    let workers = rayon::current_num_threads().min(layers.len());
+    rayon::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|_| {
+                while !failed.load(Ordering::Relaxed) {
+                    let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    let r = layer::read_layer(&layers[i], opts);
+                    if r.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                }
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(layers.len());
+    let mut first_err = None;
+    for slot in slots {
+        match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(Ok(idx)) => out.push(idx),
+            Some(Err(e)) => {
+                first_err.get_or_insert(e);
+            }
+            None => {} // not started after another layer failed
+        }
+    }
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
 impl FsView {
     /// Scan an image: decode every layer in parallel, then apply them in order.
     pub fn scan(image: &Image, opts: &ScanOptions) -> Result<FsView> {
         let indexes: Vec<LayerIndex> = if let Some(root) = image.rootfs() {
             vec![crate::rootfs::read_dir(root, opts)?]
         } else {
-            image
-                .layers
-                .par_iter()
-                .map(|l| layer::read_layer(l, opts))
-                .collect::<Result<Vec<_>>>()?
+            read_layers(&image.layers, opts)?
         };
         let mut view = FsView::default();
         for (i, idx) in indexes.into_iter().enumerate() {
