@@ -51,6 +51,21 @@ fn trust_refresh_fetch() {
     let md_url = format!("file://{}/metadata", repo.path().display());
     let tg_url = format!("file://{}/targets", repo.path().display());
     let root = repo.path().join("metadata/1.root.json");
+    let fetch = |target: &str, out: &Path| {
+        cairn(&[
+            "tuf",
+            "--metadata-dir",
+            md,
+            "--metadata-url",
+            &md_url,
+            "fetch",
+            target,
+            "--targets-url",
+            &tg_url,
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    };
 
     let o = cairn(&["tuf", "--metadata-dir", md, "trust", root.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
@@ -75,19 +90,7 @@ fn trust_refresh_fetch() {
     );
 
     let out = work.path().join("guide.txt");
-    let o = cairn(&[
-        "tuf",
-        "--metadata-dir",
-        md,
-        "--metadata-url",
-        &md_url,
-        "fetch",
-        "docs/guide.txt",
-        "--targets-url",
-        &tg_url,
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let o = fetch("docs/guide.txt", &out);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(std::fs::read(&out).unwrap(), b"the guide\n");
 
@@ -103,19 +106,7 @@ fn trust_refresh_fetch() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let o = cairn(&[
-        "tuf",
-        "--metadata-dir",
-        md,
-        "--metadata-url",
-        &md_url,
-        "fetch",
-        "docs/guide.txt",
-        "--targets-url",
-        &tg_url,
-        "-o",
-        fifo.to_str().unwrap(),
-    ]);
+    let o = fetch("docs/guide.txt", &fifo);
     use std::os::unix::fs::FileTypeExt;
     let still_fifo = std::fs::symlink_metadata(&fifo).is_ok_and(|m| m.file_type().is_fifo());
     if !o.status.success() || !still_fifo {
@@ -134,37 +125,13 @@ fn trust_refresh_fetch() {
             std::fs::write(&p, b"# evil!!\n").unwrap();
         }
     }
-    let o = cairn(&[
-        "tuf",
-        "--metadata-dir",
-        md,
-        "--metadata-url",
-        &md_url,
-        "fetch",
-        "README.md",
-        "--targets-url",
-        &tg_url,
-        "-o",
-        tampered.to_str().unwrap(),
-    ]);
+    let o = fetch("README.md", &tampered);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("hash mismatch"), "{}", text(&o));
     assert!(!tampered.exists());
 
     // A target no role lists.
-    let o = cairn(&[
-        "tuf",
-        "--metadata-dir",
-        md,
-        "--metadata-url",
-        &md_url,
-        "fetch",
-        "nope",
-        "--targets-url",
-        &tg_url,
-        "-o",
-        tampered.to_str().unwrap(),
-    ]);
+    let o = fetch("nope", &tampered);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         text(&o).contains("not found in trusted metadata"),
