@@ -6,8 +6,7 @@ pub mod installed;
 
 use crate::history::{self, DbFile, Parsed};
 use crate::license;
-use crate::purl::{cpe, purl};
-use crate::rpm::distro_qualifier;
+use crate::purl::{cpe, distro_qualifier, purl};
 use crate::{Cataloger, Context, Findings};
 use cairn_image::PathPattern;
 use cairn_sbom::{

@@ -11,7 +11,7 @@ mod copyright;
 use crate::deb822::{self, Paragraph};
 use crate::history::{self, DbFile, Parsed, Timeline};
 use crate::license;
-use crate::purl::{cpe, purl};
+use crate::purl::{cpe, distro_qualifier, purl};
 use crate::{Cataloger, Context, Findings};
 use cairn_image::{FsView, PathPattern};
 use cairn_sbom::{
@@ -70,14 +70,7 @@ impl Cataloger for Dpkg {
         }
         let timeline = timeline(&dbs, &mut out);
         let ns = namespace(cx);
-        let distro_q = cx
-            .distro
-            .map(|d| {
-                format!("{}-{}", d.id, d.version_id.as_deref().unwrap_or(""))
-                    .trim_end_matches('-')
-                    .to_owned()
-            })
-            .unwrap_or_default();
+        let distro_q = distro_qualifier(cx);
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut deps: Vec<(String, Vec<String>)> = Vec::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();

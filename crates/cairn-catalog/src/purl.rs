@@ -1,5 +1,6 @@
 //! Package URLs and CPEs.
 
+use crate::Context;
 use packageurl::PackageUrl;
 
 /// Build a purl; qualifiers with empty values are left out.
@@ -48,6 +49,18 @@ pub fn cpe(vendor: &str, product: &str, version: &str) -> String {
         cpe_escape(&product.to_lowercase()),
         cpe_escape(version)
     )
+}
+
+/// The `distro` purl qualifier: `ID-VERSION_ID` from os-release (`debian-12`, `fedora-38`),
+/// empty when the distribution is unknown.
+pub(crate) fn distro_qualifier(cx: &Context) -> String {
+    cx.distro
+        .map(|d| {
+            format!("{}-{}", d.id, d.version_id.as_deref().unwrap_or(""))
+                .trim_end_matches('-')
+                .to_owned()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use crate::history::{self, DbFile, Parsed};
 use crate::license;
-use crate::purl::{cpe, purl};
+use crate::purl::{cpe, distro_qualifier, purl};
 use crate::{Cataloger, Context, Findings};
 use cairn_image::PathPattern;
 use cairn_rpmdb::RpmPackage;
@@ -185,17 +185,6 @@ fn evr(p: &RpmPackage) -> String {
         Some(e) => format!("{e}:{}-{}", p.version, p.release),
         None => format!("{}-{}", p.version, p.release),
     }
-}
-
-/// The `distro` purl qualifier: `ID-VERSION_ID` from os-release (`fedora-38`).
-pub(crate) fn distro_qualifier(cx: &Context) -> String {
-    cx.distro
-        .map(|d| {
-            format!("{}-{}", d.id, d.version_id.as_deref().unwrap_or(""))
-                .trim_end_matches('-')
-                .to_owned()
-        })
-        .unwrap_or_default()
 }
 
 /// `bash-5.2.15-3.fc38.src.rpm` -> name `bash`, version `5.2.15-3.fc38`.
