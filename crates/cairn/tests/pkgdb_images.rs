@@ -20,6 +20,26 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// An rpm package of the SBOM in the shape of the fixtures' `expected.json`: the
+/// `[epoch:]version-release` split back into its fields.
+fn as_expected_rpm(p: &Value) -> Value {
+    let evr = p["version"].as_str().unwrap();
+    let (epoch, vr) = match evr.split_once(':') {
+        Some((e, vr)) => (Value::from(e.parse::<u64>().unwrap()), vr),
+        None => (Value::Null, evr),
+    };
+    let (version, release) = vr.rsplit_once('-').unwrap();
+    serde_json::json!({
+        "name": p["name"],
+        "epoch": epoch,
+        "version": version,
+        "release": release,
+        "arch": p["arch"],
+        "license": p["licenses"]["evidence"][0]["value"],
+        "source_rpm": p["metadata"]["source-rpm"],
+    })
+}
+
 #[test]
 fn fedora_rpm_image_yields_the_rpmdb_ground_truth() {
     let expected = read_json(&image("fedora-rpm/expected.json"));
@@ -32,21 +52,7 @@ fn fedora_rpm_image_yields_the_rpmdb_ground_truth() {
             .into_iter()
             .filter(|p| p["type"] == "rpm")
             .collect();
-        let got: Vec<Value> = rpms
-            .iter()
-            .map(|p| {
-                let (version, release) = p["version"].as_str().unwrap().rsplit_once('-').unwrap();
-                serde_json::json!({
-                    "name": p["name"],
-                    "epoch": null,
-                    "version": version,
-                    "release": release,
-                    "arch": p["arch"],
-                    "license": p["licenses"]["evidence"][0]["value"],
-                    "source_rpm": p["metadata"]["source-rpm"],
-                })
-            })
-            .collect();
+        let got: Vec<Value> = rpms.iter().map(|p| as_expected_rpm(p)).collect();
         assert_eq!(Value::Array(got), expected, "{form}");
         let tz = rpms[0];
         assert_eq!(
@@ -289,26 +295,7 @@ fn every_rpm_fixture_database_scans_to_its_ground_truth() {
         }
         let sbom = scan_json(&img);
         assert_eq!(sbom["complete"], true, "{}", fixture.display());
-        let mut got: Vec<Value> = packages(&sbom)
-            .into_iter()
-            .map(|p| {
-                let evr = p["version"].as_str().unwrap();
-                let (epoch, vr) = match evr.split_once(':') {
-                    Some((e, vr)) => (Value::from(e.parse::<u64>().unwrap()), vr),
-                    None => (Value::Null, evr),
-                };
-                let (version, release) = vr.rsplit_once('-').unwrap();
-                serde_json::json!({
-                    "name": p["name"],
-                    "epoch": epoch,
-                    "version": version,
-                    "release": release,
-                    "arch": p["arch"],
-                    "license": p["licenses"]["evidence"][0]["value"],
-                    "source_rpm": p["metadata"]["source-rpm"],
-                })
-            })
-            .collect();
+        let mut got: Vec<Value> = packages(&sbom).into_iter().map(as_expected_rpm).collect();
         got.sort_by_key(|v| {
             let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
             (s("name"), s("version"), s("release"), s("arch"))
