@@ -11,10 +11,10 @@ pub(crate) fn short_hash(parts: &[&str]) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
-/// `SPDXRef-` ids allow only letters, digits, `.` and `-`.
-pub(crate) fn spdx_ref(kind: &str, name: &str, id: &str) -> String {
-    let clean: String = name
-        .chars()
+/// `name` with everything but ASCII letters, digits, `.` and `-` turned into `-`: safe in an
+/// `SPDXRef-` id and in a URI path segment.
+pub(crate) fn id_safe(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
                 c
@@ -22,8 +22,12 @@ pub(crate) fn spdx_ref(kind: &str, name: &str, id: &str) -> String {
                 '-'
             }
         })
-        .collect();
-    format!("SPDXRef-{kind}-{clean}-{}", short_hash(&[id]))
+        .collect()
+}
+
+/// `SPDXRef-` ids allow only letters, digits, `.` and `-`.
+pub(crate) fn spdx_ref(kind: &str, name: &str, id: &str) -> String {
+    format!("SPDXRef-{kind}-{}-{}", id_safe(name), short_hash(&[id]))
 }
 
 /// A version-5-style UUID (SHA-256 based here) from content, for CycloneDX serial numbers.

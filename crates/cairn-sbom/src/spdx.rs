@@ -3,7 +3,7 @@
 //! databases say, and CONTAINS the files listed with `--files`. Declared licenses come from
 //! the packages' own statements; cairn concludes nothing, so licenseConcluded is NOASSERTION.
 
-use crate::ids::{short_hash, spdx_ref};
+use crate::ids::{id_safe, short_hash, spdx_ref};
 use crate::model::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -78,19 +78,9 @@ impl<'a> Doc<'a> {
         let mut ids: Vec<&str> = self.sbom.packages.iter().map(|p| p.id.as_str()).collect();
         ids.push(s.image_id.as_deref().unwrap_or(&s.path));
         ids.push(&self.sbom.created);
-        let clean: String = s
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
         format!(
-            "https://github.com/cairn-sbom/cairn/spdxdocs/{clean}-{}",
+            "https://github.com/cairn-sbom/cairn/spdxdocs/{}-{}",
+            id_safe(&s.name),
             short_hash(&ids)
         )
     }
