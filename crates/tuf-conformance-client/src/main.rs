@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use cairn_tuf::fetcher::HttpFetcher;
 use cairn_tuf::{Config, TrustedSet, Updater};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -68,13 +68,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Refresh => {
             let url = cli.metadata_url.context("--metadata-url is required")?;
-            let mut updater = Updater::new(
-                &cli.metadata_dir,
-                &url,
-                HttpFetcher::new(),
-                Config::default(),
-            )?;
-            updater.refresh()?;
+            refreshed(&cli.metadata_dir, &url)?;
             Ok(())
         }
         Command::Download => {
@@ -86,13 +80,7 @@ fn run(cli: Cli) -> Result<()> {
             if cli.target_name.is_empty() {
                 bail!("--target-name is required");
             }
-            let mut updater = Updater::new(
-                &cli.metadata_dir,
-                &url,
-                HttpFetcher::new(),
-                Config::default(),
-            )?;
-            updater.refresh()?;
+            let mut updater = refreshed(&cli.metadata_dir, &url)?;
             for name in &cli.target_name {
                 let info = updater
                     .target_info(name)?
@@ -108,4 +96,11 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// An updater over `dir` and `url`, refreshed: the top-level metadata is current.
+fn refreshed(dir: &Path, url: &str) -> Result<Updater<HttpFetcher>> {
+    let mut updater = Updater::new(dir, url, HttpFetcher::new(), Config::default())?;
+    updater.refresh()?;
+    Ok(updater)
 }
