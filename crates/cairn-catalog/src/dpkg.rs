@@ -451,11 +451,10 @@ fn copyright_file(view: &FsView, name: &str) -> Option<Copyright> {
         _ => None,
     }
     .or_else(|| {
-        let n = view.removed(&path)?;
-        let (layer, c) = n.versions.last()?;
+        let (layer, c) = view.removed(&path)?.version()?;
         Some(Copyright {
             path: path.clone(),
-            layer: *layer,
+            layer,
             bytes: c.clone(),
         })
     })

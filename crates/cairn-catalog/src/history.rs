@@ -88,13 +88,16 @@ pub(crate) fn build<T>(
             if change.kind == ChangeKind::Removed {
                 continue;
             }
+            // The bytes that layer wrote. When they were not read (over the content limit,
+            // a warning already says so), an older version must not stand in for them: the
+            // database is unknown in that layer.
             let Some((vi, (vlayer, bytes))) = db
                 .node
                 .versions
                 .iter()
                 .enumerate()
                 .rev()
-                .find(|(_, (l, _))| *l <= layer)
+                .find(|(_, (l, _))| *l == change.layer)
             else {
                 continue;
             };
@@ -102,7 +105,8 @@ pub(crate) fn build<T>(
                 .entry((di, vi))
                 .or_insert_with(|| {
                     let is_final = vi + 1 == db.node.versions.len()
-                        && db.node.history.last().map(|c| c.kind) != Some(ChangeKind::Removed);
+                        && db.node.history.last().map(|c| c.kind) != Some(ChangeKind::Removed)
+                        && db.node.version().is_some();
                     Arc::new(parse(db, *vlayer, bytes, is_final).records)
                 })
                 .clone();

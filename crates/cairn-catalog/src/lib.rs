@@ -118,7 +118,7 @@ pub struct Options {
 
 /// Open a source without reading its layers (to size a progress bar, say).
 pub fn open(spec: &SourceSpec, opts: &Options) -> Result<Image, ImageError> {
-    cairn_image::open(spec, opts.platform.as_ref())
+    cairn_image::open_with(spec, opts.platform.as_ref(), &opts.limits)
 }
 
 /// Scan an opened image into an SBOM.

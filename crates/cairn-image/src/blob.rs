@@ -3,7 +3,7 @@
 //! not count its whole size against the process's resident memory.
 
 use crate::error::{io_err, Error, Result};
-use crate::layer::Limits;
+use crate::Limits;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -90,12 +90,12 @@ impl TarIndex {
     /// Index the archive at `path`. A gzip- or zstd-compressed archive (`docker save |
     /// gzip`) is first decompressed once into a temporary file, which lives as long as the
     /// index or any blob taken from it.
-    pub fn read(path: &Path) -> Result<TarIndex> {
+    pub fn read(path: &Path, limits: &Limits) -> Result<TarIndex> {
         let mut file = File::open(path).map_err(io_err(path))?;
         let mut magic = [0u8; 4];
         let n = file.read(&mut magic).map_err(io_err(path))?;
         if !crate::layer::is_compressed(&magic[..n]) {
-            return Self::read_plain(path, None);
+            return Self::read_plain(path, None, limits);
         }
         let unreadable = |e: std::io::Error| Error::Decompress {
             path: path.to_owned(),
@@ -106,10 +106,9 @@ impl TarIndex {
             .tempfile()
             .map_err(io_err(&std::env::temp_dir()))?;
         let input = File::open(path).map_err(io_err(path))?;
-        crate::layer::decompress_to(input, tmp.as_file_mut(), &Limits::default())
-            .map_err(unreadable)?;
+        crate::layer::decompress_to(input, tmp.as_file_mut(), limits).map_err(unreadable)?;
         let temp = Arc::new(tmp.into_temp_path());
-        let index = Self::read_plain(&temp, Some(temp.clone()));
+        let index = Self::read_plain(&temp, Some(temp.clone()), limits);
         // Messages name the user's file, not the temporary copy.
         index.map_err(|e| match e {
             Error::UnknownKind { reason, .. } => Error::UnknownKind {
@@ -120,7 +119,7 @@ impl TarIndex {
         })
     }
 
-    fn read_plain(path: &Path, temp: Option<Arc<TempPath>>) -> Result<TarIndex> {
+    fn read_plain(path: &Path, temp: Option<Arc<TempPath>>, limits: &Limits) -> Result<TarIndex> {
         let mut archive =
             tar::Archive::new(BufReader::new(File::open(path).map_err(io_err(path))?));
         let mut files = HashMap::new();
@@ -131,8 +130,16 @@ impl TarIndex {
             reason: format!("not a readable tar archive: {}", one_line(&e.to_string())),
         };
         // Seek past member data instead of reading it: only the headers matter here.
+        let mut count: u64 = 0;
         for entry in archive.entries_with_seek().map_err(bad)? {
             let entry = entry.map_err(bad)?;
+            count += 1;
+            if count > limits.max_archive_entries {
+                return Err(Error::OverLimit {
+                    what: format!("{}: archive entries", path.display()),
+                    limit: limits.max_archive_entries,
+                });
+            }
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let Some(name) = normalize_member(&name) else {
                 continue;

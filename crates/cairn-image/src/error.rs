@@ -51,6 +51,10 @@ pub enum Error {
         digest: String,
         reason: String,
     },
+    #[error("{what}: more than {limit} (a limit that protects against hostile input)")]
+    OverLimit { what: String, limit: u64 },
+    #[error("{path}: {reason}")]
+    Path { path: String, reason: String },
     #[error("{what}: {size} bytes exceeds the limit of {limit} bytes")]
     TooLarge { what: String, size: u64, limit: u64 },
 }

@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use crate::layer::{self, Added, LayerIndex, Op};
 use crate::source::{Image, LayerInfo};
 use crate::{PathPattern, ScanOptions};
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,9 +70,91 @@ impl Node {
         self.history.get(start).map(|c| c.layer).unwrap_or(0)
     }
 
-    /// The visible contents, if they were requested.
+    /// The layer that last wrote this path (for a removed path: before it was removed).
+    pub fn last_written(&self) -> Option<usize> {
+        self.history
+            .iter()
+            .rev()
+            .find(|c| c.kind != ChangeKind::Removed)
+            .map(|c| c.layer)
+    }
+
+    /// The contents of the last write and the layer that wrote them, if they were read.
+    /// When the last layer to write the path was not read (its version was over the content
+    /// limit, or it made the path a link or a directory), there is none: older contents
+    /// never stand in for newer ones.
+    pub fn version(&self) -> Option<(usize, &Arc<[u8]>)> {
+        let (layer, c) = self.versions.last()?;
+        (Some(*layer) == self.last_written()).then_some((*layer, c))
+    }
+
+    /// The visible contents, if they were requested and read (see [`Node::version`]).
     pub fn content(&self) -> Option<&Arc<[u8]>> {
-        self.versions.last().map(|(_, c)| c)
+        self.version().map(|(_, c)| c)
+    }
+}
+
+/// The longest path the kernel takes (`PATH_MAX`, including the terminating NUL).
+pub const MAX_PATH_BYTES: usize = 4096;
+/// The longest name of one path segment (`NAME_MAX`).
+pub const MAX_NAME_BYTES: usize = 255;
+/// Symbolic links followed while resolving one path before it is called a loop (Linux's
+/// `MAXSYMLINKS`).
+pub const MAX_LINK_HOPS: usize = 40;
+
+/// Refuse a path no Linux system could use: over `PATH_MAX` bytes in all, or with a segment
+/// over `NAME_MAX`. Paths read from package databases are checked with this before they
+/// are resolved, so a hostile database cannot make resolution costly.
+pub fn check_path(path: &str) -> std::result::Result<(), String> {
+    if path.len() >= MAX_PATH_BYTES {
+        return Err(format!(
+            "path of {} bytes is over the kernel's {MAX_PATH_BYTES}-byte limit",
+            path.len()
+        ));
+    }
+    if let Some(seg) = path.split('/').find(|s| s.len() > MAX_NAME_BYTES) {
+        return Err(format!(
+            "path segment of {} bytes is over the kernel's {MAX_NAME_BYTES}-byte limit",
+            seg.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A path for a message: whole when short, else its start and its length.
+pub fn shorten(path: &str) -> String {
+    const KEEP: usize = 96;
+    if path.len() <= KEEP {
+        return path.to_owned();
+    }
+    let mut end = KEEP;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &path[..end], path.len())
+}
+
+/// FNV-1a over `/seg1/seg2/...`, extended one segment at a time, so that every prefix of a
+/// path being resolved has its hash at the cost of its last segment.
+#[derive(Clone, Copy)]
+struct PathHash(u64);
+
+impl PathHash {
+    const ROOT: PathHash = PathHash(0xcbf2_9ce4_8422_2325);
+
+    fn push(self, seg: &str) -> PathHash {
+        const PRIME: u64 = 0x0000_0100_0000_01b3;
+        let mut h = (self.0 ^ u64::from(b'/')).wrapping_mul(PRIME);
+        for b in seg.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(PRIME);
+        }
+        PathHash(h)
+    }
+
+    fn of(path: &str) -> PathHash {
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .fold(PathHash::ROOT, PathHash::push)
     }
 }
 
@@ -82,6 +164,8 @@ impl Node {
 pub struct FsView {
     nodes: BTreeMap<String, Node>,
     removed: BTreeMap<String, Node>,
+    /// `PathHash` of every live symbolic link, so that `resolve` only looks up real links.
+    symlinks: HashSet<u64>,
     warnings: Vec<String>,
     layers: usize,
 }
@@ -107,7 +191,11 @@ fn literal_prefix(p: &PathPattern) -> String {
 /// can leave one core decoding the two big layers while the other sits idle, so the
 /// order is the classic longest-first schedule instead. After an error no new layer is
 /// started; the error of the lowest failing layer is returned.
-fn read_layers(layers: &[LayerInfo], opts: &ScanOptions) -> Result<Vec<LayerIndex>> {
+fn read_layers(
+    layers: &[LayerInfo],
+    opts: &ScanOptions,
+    kept: &AtomicU64,
+) -> Result<Vec<LayerIndex>> {
     let mut order: Vec<usize> = (0..layers.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(layers[i].size));
     let next = AtomicUsize::new(0);
@@ -122,7 +210,7 @@ fn read_layers(layers: &[LayerInfo], opts: &ScanOptions) -> Result<Vec<LayerInde
                     let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
-                    let r = layer::read_layer(&layers[i], opts);
+                    let r = layer::read_layer(&layers[i], opts, kept);
                     if r.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -151,16 +239,34 @@ fn read_layers(layers: &[LayerInfo], opts: &ScanOptions) -> Result<Vec<LayerInde
 impl FsView {
     /// Scan an image: decode every layer in parallel, then apply them in order.
     pub fn scan(image: &Image, opts: &ScanOptions) -> Result<FsView> {
+        let kept = AtomicU64::new(0);
         let indexes: Vec<LayerIndex> = if let Some(root) = image.rootfs() {
-            vec![crate::rootfs::read_dir(root, opts)?]
+            vec![crate::rootfs::read_dir(root, opts, &kept)?]
         } else {
-            read_layers(&image.layers, opts)?
+            read_layers(&image.layers, opts, &kept)?
         };
         let mut view = FsView::default();
         for (i, idx) in indexes.into_iter().enumerate() {
             view.apply(i, idx);
+            let paths = (view.nodes.len() + view.removed.len()) as u64;
+            if paths > opts.limits.max_paths {
+                return Err(Error::Layer {
+                    layer: i,
+                    digest: image.layers.get(i).map(LayerInfo::id).unwrap_or_default(),
+                    reason: format!(
+                        "the image has more than {} paths (the limit on paths in one image)",
+                        opts.limits.max_paths
+                    ),
+                });
+            }
         }
         view.layers = image.layers.len();
+        view.symlinks = view
+            .nodes
+            .iter()
+            .filter(|(_, n)| matches!(n.kind, NodeKind::Symlink(_)))
+            .map(|(k, _)| PathHash::of(k).0)
+            .collect();
         Ok(view)
     }
 
@@ -331,57 +437,92 @@ impl FsView {
     /// Follow symbolic links in every component of `path`, never leaving the image root
     /// (`..` at the root stays at the root, absolute targets are taken from the image root).
     /// Returns the final path and its node, `Ok(None)` when it does not exist, and an error
-    /// for a link loop.
+    /// for a link loop, a path over the kernel's limits (see [`check_path`]) or a link
+    /// target over them.
+    ///
+    /// The cost is linear in the length of `path` (and of the link targets followed): the
+    /// resolved prefix is one string extended and truncated in place, and whether a prefix
+    /// is a symbolic link is asked of a set of the links' path hashes, carried along
+    /// segment by segment, so only the final path and real links are looked up by name.
     pub fn resolve(&self, path: &str) -> Result<Option<(String, &Node)>> {
+        check_path(path).map_err(|reason| Error::Path {
+            path: shorten(path),
+            reason,
+        })?;
         let mut hops = 0;
-        let mut pending: Vec<String> = key(path)
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .rev()
-            .collect();
-        let mut done: Vec<String> = Vec::new();
+        // Segments still to walk, last first; link targets are pushed onto it.
+        let mut pending: Vec<&str> = key(path).split('/').rev().collect();
+        // The resolved prefix, and for each of its segments where it started and the
+        // prefix's hash before it.
+        let mut cur = String::with_capacity(path.len());
+        let mut marks: Vec<(usize, PathHash)> = Vec::new();
+        let mut hash = PathHash::ROOT;
         while let Some(seg) = pending.pop() {
-            match seg.as_str() {
-                "." => continue,
+            match seg {
+                "" | "." => continue,
                 ".." => {
-                    done.pop();
+                    if let Some((start, h)) = marks.pop() {
+                        cur.truncate(start);
+                        hash = h;
+                    }
                     continue;
                 }
                 _ => {}
             }
-            done.push(seg);
-            let cur = done.join("/");
-            match self.nodes.get(&cur) {
-                // Layers may leave parent directories implicit: only the last component
-                // has to exist.
-                None if !pending.is_empty() => {}
+            marks.push((cur.len(), hash));
+            if !cur.is_empty() {
+                cur.push('/');
+            }
+            cur.push_str(seg);
+            hash = hash.push(seg);
+            // Layers may leave parent directories implicit: only the last component has
+            // to exist, and only links matter on the way.
+            if !pending.is_empty() && !self.symlinks.contains(&hash.0) {
+                continue;
+            }
+            let target = match self.nodes.get(cur.as_str()) {
+                None if !pending.is_empty() => continue, // a hash collision
                 None => return Ok(None),
                 Some(Node {
                     kind: NodeKind::Symlink(target),
+                    history,
                     ..
                 }) => {
                     hops += 1;
-                    if hops > 40 {
+                    if hops > MAX_LINK_HOPS {
                         return Err(Error::Layer {
-                            layer: self.nodes[&cur].layer(),
-                            digest: format!("/{cur}"),
-                            reason: format!("symbolic link loop resolving /{}", key(path)),
+                            layer: history.last().map(|c| c.layer).unwrap_or(0),
+                            digest: format!("/{}", shorten(&cur)),
+                            reason: format!(
+                                "symbolic link loop (more than {MAX_LINK_HOPS} links) resolving /{}",
+                                shorten(key(path))
+                            ),
                         });
                     }
-                    done.pop();
-                    if target.starts_with('/') {
-                        done.clear();
+                    if target.len() > MAX_PATH_BYTES {
+                        return Err(Error::Path {
+                            path: format!("/{}", shorten(&cur)),
+                            reason: format!(
+                                "symbolic link target of {} bytes is over the {MAX_PATH_BYTES}-byte limit",
+                                target.len()
+                            ),
+                        });
                     }
-                    for s in target.split('/').filter(|s| !s.is_empty()).rev() {
-                        pending.push(s.to_owned());
-                    }
+                    target
                 }
-                Some(_) => {}
+                Some(_) => continue,
+            };
+            let (start, h) = marks.pop().expect("pushed above");
+            cur.truncate(start);
+            hash = h;
+            if target.starts_with('/') {
+                cur.clear();
+                marks.clear();
+                hash = PathHash::ROOT;
             }
+            pending.extend(target.split('/').rev());
         }
-        let cur = done.join("/");
-        Ok(self.nodes.get(&cur).map(|n| (cur, n)))
+        Ok(self.nodes.get(cur.as_str()).map(|n| (cur, n)))
     }
 
     /// The visible contents of a file, following symlinks; `None` if it does not exist, is
@@ -393,5 +534,122 @@ impl FsView {
     /// Describe a layer for messages.
     pub fn describe_layer(layer: &LayerInfo) -> String {
         format!("layer {} ({})", layer.index, layer.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::{Added, Entry, LayerIndex, Op};
+
+    fn add(path: &str, kind: NodeKind, content: Option<&[u8]>) -> Entry {
+        Entry {
+            path: path.to_owned(),
+            op: Op::Add(Added {
+                kind,
+                size: content.map_or(0, |c| c.len() as u64),
+                mode: 0o644,
+                hardlink: None,
+                content: content.map(Arc::from),
+                digests: None,
+            }),
+        }
+    }
+
+    fn view(layers: Vec<Vec<Entry>>) -> FsView {
+        let mut v = FsView::default();
+        for (i, entries) in layers.into_iter().enumerate() {
+            v.apply(
+                i,
+                LayerIndex {
+                    entries,
+                    ..Default::default()
+                },
+            );
+        }
+        v.symlinks = v
+            .nodes
+            .iter()
+            .filter(|(_, n)| matches!(n.kind, NodeKind::Symlink(_)))
+            .map(|(k, _)| PathHash::of(k).0)
+            .collect();
+        v
+    }
+
+    /// A 2 MB `/a/a/a/...` (as a hostile `.list` line gives) took 19 s when every segment
+    /// rebuilt the joined path; it is refused at once as over PATH_MAX.
+    #[test]
+    fn a_2mb_deep_path_is_refused_not_resolved() {
+        let v = view(vec![vec![add("a", NodeKind::Dir, None)]]);
+        let deep = "/a".repeat(1 << 20);
+        let start = std::time::Instant::now();
+        let err = v.resolve(&deep).unwrap_err().to_string();
+        assert!(err.contains("4096-byte limit"), "{err}");
+        assert!(
+            err.len() < 300,
+            "the message quotes the path whole: {}",
+            err.len()
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        let long_name = format!("/usr/{}", "x".repeat(256));
+        assert!(v
+            .resolve(&long_name)
+            .unwrap_err()
+            .to_string()
+            .contains("255-byte"));
+    }
+
+    /// The longest path allowed, deep and through links, resolves correctly.
+    #[test]
+    fn deep_paths_resolve_through_links_and_dotdot() {
+        let deep: String = (0..2000).map(|_| "d/").collect::<String>() + "f";
+        let v = view(vec![vec![
+            add(&deep, NodeKind::File, Some(b"x")),
+            add("l", NodeKind::Symlink("d/d".into()), None),
+            add("abs", NodeKind::Symlink("/d".into()), None),
+            add("up", NodeKind::Symlink("../../d".into()), None),
+        ]]);
+        let via_link = format!("/l/{}", &deep[4..]);
+        assert_eq!(v.resolve(&via_link).unwrap().unwrap().0, deep);
+        let via_abs = format!("/abs/{}", &deep[2..]);
+        assert_eq!(v.resolve(&via_abs).unwrap().unwrap().0, deep);
+        let via_up = format!("/up/../up/{}", &deep[2..]);
+        assert_eq!(v.resolve(&via_up).unwrap().unwrap().0, deep);
+        assert!(v.resolve("/l/nothing").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_link_loop_is_an_error() {
+        let v = view(vec![vec![
+            add("a", NodeKind::Symlink("b".into()), None),
+            add("b", NodeKind::Symlink("a".into()), None),
+        ]]);
+        assert!(v.resolve("/a/x").unwrap_err().to_string().contains("loop"));
+    }
+
+    /// A later layer rewrote the file but its bytes were not read (over a limit, or the path
+    /// became a link): the older layer's contents must not be presented as the visible ones.
+    #[test]
+    fn a_rewrite_that_was_not_read_hides_the_older_contents() {
+        let v = view(vec![
+            vec![
+                add("etc/os-release", NodeKind::File, Some(b"ID=debian\n")),
+                add("doc", NodeKind::File, Some(b"old")),
+            ],
+            vec![
+                add("etc/os-release", NodeKind::File, None),
+                add("doc", NodeKind::Symlink("/nowhere".into()), None),
+            ],
+        ]);
+        let n = v.get("/etc/os-release").unwrap();
+        assert_eq!(n.layer(), 1);
+        assert!(n.content().is_none() && n.version().is_none());
+        assert!(v.get("/doc").unwrap().version().is_none());
+        let v = view(vec![
+            vec![add("f", NodeKind::File, Some(b"one"))],
+            vec![add("f", NodeKind::File, Some(b"two"))],
+        ]);
+        let (layer, c) = v.get("/f").unwrap().version().unwrap();
+        assert_eq!((layer, &c[..]), (1, &b"two"[..]));
     }
 }

@@ -5,36 +5,11 @@
 use crate::error::{Error, Result};
 use crate::fs::{FileDigests, NodeKind};
 use crate::source::{LayerInfo, Verify};
-use crate::ScanOptions;
+use crate::{Limits, ScanOptions};
 use sha2::Digest;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// Bounds that keep a hostile layer from exhausting memory or time.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    /// Largest file whose contents a cataloger may receive; bigger ones are skipped with a
-    /// warning.
-    pub max_content: u64,
-    /// Largest decompressed size of one layer.
-    pub max_layer_bytes: u64,
-    /// Past `bomb_floor` decompressed bytes, a layer that inflates more than this many times
-    /// its stored size is refused as a decompression bomb.
-    pub max_ratio: u64,
-    pub bomb_floor: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_content: 64 << 20,
-            max_layer_bytes: 64 << 30,
-            max_ratio: 100,
-            bomb_floor: 256 << 20,
-        }
-    }
-}
 
 #[derive(Debug)]
 pub(crate) enum Op {
@@ -231,7 +206,22 @@ pub(crate) fn decompress_to(
     std::io::copy(&mut bounded, out)
 }
 
-pub(crate) fn read_layer(layer: &LayerInfo, opts: &ScanOptions) -> Result<LayerIndex> {
+/// Whether `size` more bytes of contents may be kept, charging them to the scan's total.
+pub(crate) fn may_keep(kept: &AtomicU64, size: u64, limits: &Limits) -> bool {
+    let before = kept.fetch_add(size, Ordering::Relaxed);
+    if before.saturating_add(size) <= limits.max_kept_bytes {
+        return true;
+    }
+    kept.fetch_sub(size, Ordering::Relaxed);
+    false
+}
+
+/// Decode one layer. `kept` counts the bytes of contents kept by every layer of the scan.
+pub(crate) fn read_layer(
+    layer: &LayerInfo,
+    opts: &ScanOptions,
+    kept: &AtomicU64,
+) -> Result<LayerIndex> {
     let err = |reason: String| Error::Layer {
         layer: layer.index,
         digest: layer.id(),
@@ -286,9 +276,17 @@ pub(crate) fn read_layer(layer: &LayerInfo, opts: &ScanOptions) -> Result<LayerI
     let entries = archive
         .entries()
         .map_err(|e| err(format!("not a tar stream: {e}")))?;
+    let mut count: u64 = 0;
     for entry in entries {
         let mut entry =
             entry.map_err(|e| err(format!("corrupt or truncated tar ({kind}): {e}")))?;
+        count += 1;
+        if count > opts.limits.max_layer_entries {
+            return Err(err(format!(
+                "more than {} entries (the limit on entries per layer)",
+                opts.limits.max_layer_entries
+            )));
+        }
         let raw_name = entry.path_bytes().into_owned();
         let Some(path) = normalize_entry(&raw_name).map_err(|r| err(r.to_string()))? else {
             continue; // the layer root itself ("./")
@@ -373,6 +371,13 @@ pub(crate) fn read_layer(layer: &LayerInfo, opts: &ScanOptions) -> Result<LayerI
                         index.warnings.push(format!(
                             "layer {}: /{path} is {size} bytes, over the {}-byte content limit; not read",
                             layer.index, opts.limits.max_content
+                        ));
+                    }
+                    let keep = keep && may_keep(kept, size, &opts.limits);
+                    if want && size <= opts.limits.max_content && !keep {
+                        index.warnings.push(format!(
+                            "layer {}: /{path} not read: the contents kept for catalogers reached the {}-byte limit",
+                            layer.index, opts.limits.max_kept_bytes
                         ));
                     }
                     let (bytes, d) =

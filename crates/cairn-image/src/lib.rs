@@ -13,16 +13,20 @@ mod blob;
 mod error;
 mod fs;
 mod layer;
+mod limits;
 mod manifest;
 mod pattern;
 mod rootfs;
 mod source;
 
 pub use error::{Error, Result};
-pub use fs::{Change, ChangeKind, FileDigests, FsView, Node, NodeKind};
-pub use layer::Limits;
+pub use fs::{
+    check_path, shorten, Change, ChangeKind, FileDigests, FsView, Node, NodeKind, MAX_LINK_HOPS,
+    MAX_NAME_BYTES, MAX_PATH_BYTES,
+};
+pub use limits::Limits;
 pub use pattern::PathPattern;
-pub use source::{open, Image, LayerInfo, Platform, SourceKind, SourceSpec};
+pub use source::{open, open_with, Image, LayerInfo, Platform, SourceKind, SourceSpec};
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;

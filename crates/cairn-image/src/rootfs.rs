@@ -3,13 +3,14 @@
 
 use crate::error::{io_err, Result};
 use crate::fs::NodeKind;
-use crate::layer::{read_entry, Added, Entry, LayerIndex, Op};
+use crate::layer::{may_keep, read_entry, Added, Entry, LayerIndex, Op};
 use crate::ScanOptions;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-pub(crate) fn read_dir(root: &Path, opts: &ScanOptions) -> Result<LayerIndex> {
+pub(crate) fn read_dir(root: &Path, opts: &ScanOptions, kept: &AtomicU64) -> Result<LayerIndex> {
     let mut index = LayerIndex::default();
     let mut stack = vec![String::new()];
     while let Some(rel) = stack.pop() {
@@ -48,7 +49,9 @@ pub(crate) fn read_dir(root: &Path, opts: &ScanOptions) -> Result<LayerIndex> {
                 added.kind = NodeKind::File;
                 added.size = meta.len();
                 let want = opts.contents.iter().any(|p| p.matches(&path));
-                let keep = want && meta.len() <= opts.limits.max_content;
+                let keep = want
+                    && meta.len() <= opts.limits.max_content
+                    && may_keep(kept, meta.len(), &opts.limits);
                 if want && !keep {
                     index.warnings.push(format!(
                         "/{path} is {} bytes, over the {}-byte content limit; not read",

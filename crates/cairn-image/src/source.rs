@@ -6,12 +6,12 @@ use crate::error::{Error, Result};
 use crate::manifest::{
     self, Descriptor, DockerManifestEntry, History, ImageConfig, ManifestOrIndex,
 };
+use crate::Limits;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// Manifests, indexes and configs are small; anything bigger is refused.
-const JSON_LIMIT: u64 = 16 * 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceKind {
@@ -71,11 +71,11 @@ impl SourceSpec {
 
     /// Decide the kind from the path itself when no prefix forced it.
     pub fn detect(&self) -> Result<SourceKind> {
-        self.detect_indexed().map(|(k, _)| k)
+        self.detect_indexed(&Limits::default()).map(|(k, _)| k)
     }
 
     /// The kind, and the member index of an archive when detecting needed to read it.
-    fn detect_indexed(&self) -> Result<(SourceKind, Option<TarIndex>)> {
+    fn detect_indexed(&self, limits: &Limits) -> Result<(SourceKind, Option<TarIndex>)> {
         if let Some(k) = self.kind {
             return Ok((k, None));
         }
@@ -93,7 +93,7 @@ impl SourceSpec {
             }
             return Ok((SourceKind::Dir, None));
         }
-        let index = TarIndex::read(p)?;
+        let index = TarIndex::read(p, limits)?;
         if index.contains("manifest.json") || index.contains("repositories") {
             Ok((SourceKind::DockerArchive, Some(index)))
         } else if index.contains("index.json") {
@@ -217,26 +217,31 @@ pub struct Image {
 
 /// Open the source, reading manifests and choosing the platform, without reading layers.
 pub fn open(spec: &SourceSpec, platform: Option<&Platform>) -> Result<Image> {
-    let (kind, index) = spec.detect_indexed()?;
+    open_with(spec, platform, &Limits::default())
+}
+
+/// [`open`] under the given limits (JSON sizes, archive entries, layer count).
+pub fn open_with(spec: &SourceSpec, platform: Option<&Platform>, limits: &Limits) -> Result<Image> {
+    let (kind, index) = spec.detect_indexed(limits)?;
     let path = spec.path.clone();
     let index = || match index {
         Some(i) => Ok(i),
-        None => TarIndex::read(&path),
+        None => TarIndex::read(&path, limits),
     };
     match kind {
         SourceKind::Dir => open_dir(&path, platform),
         SourceKind::DockerArchive => {
             let index = index()?;
-            open_docker_archive(&path, &index, platform)
+            open_docker_archive(&path, &index, platform, limits)
         }
         SourceKind::OciArchive => {
             let index = index()?;
             let store = Store::Archive(&index);
-            open_oci(kind, &path, &store, platform)
+            open_oci(kind, &path, &store, platform, limits)
         }
         SourceKind::OciDir => {
             let store = Store::Dir(&path);
-            open_oci(kind, &path, &store, platform)
+            open_oci(kind, &path, &store, platform, limits)
         }
     }
 }
@@ -296,16 +301,17 @@ fn open_docker_archive(
     path: &Path,
     index: &TarIndex,
     platform: Option<&Platform>,
+    limits: &Limits,
 ) -> Result<Image> {
     if index.contains("manifest.json") {
-        let bytes = index.blob("manifest.json")?.read_small(JSON_LIMIT)?;
+        let bytes = index.blob("manifest.json")?.read_small(limits.max_json)?;
         let entries: Vec<DockerManifestEntry> = manifest::parse("manifest.json", &bytes)?;
         let entry = entries.into_iter().next().ok_or_else(|| Error::Manifest {
             file: "manifest.json".into(),
             reason: "lists no image".into(),
         })?;
         let cfg_blob = index.blob(&entry.config)?;
-        let cfg_bytes = cfg_blob.read_small(JSON_LIMIT)?;
+        let cfg_bytes = cfg_blob.read_small(limits.max_json)?;
         let config: ImageConfig = manifest::parse(&entry.config, &cfg_bytes)?;
         let config_digest = sha256_hex_of(&cfg_bytes);
         // Docker 25+ names blobs by digest; check the config against its name too.
@@ -337,6 +343,7 @@ fn open_docker_archive(
         }
         let history = layer_history(config.history.as_deref().unwrap_or(&[]), entry.layers.len());
         let mut layers = Vec::new();
+        too_many_layers("manifest.json", entry.layers.len(), limits)?;
         for (i, name) in entry.layers.iter().enumerate() {
             let blob = index.blob(name)?;
             let diff_id = diff_ids.get(i).cloned();
@@ -387,13 +394,13 @@ fn open_docker_archive(
             layers,
         });
     }
-    open_legacy_docker_archive(path, index)
+    open_legacy_docker_archive(path, index, limits)
 }
 
 /// `docker save` before Docker 1.10: `repositories` names the top layer id, and each layer
 /// directory's `json` names its parent.
-fn open_legacy_docker_archive(path: &Path, index: &TarIndex) -> Result<Image> {
-    let bytes = index.blob("repositories")?.read_small(JSON_LIMIT)?;
+fn open_legacy_docker_archive(path: &Path, index: &TarIndex, limits: &Limits) -> Result<Image> {
+    let bytes = index.blob("repositories")?.read_small(limits.max_json)?;
     let repos: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
         manifest::parse("repositories", &bytes)?;
     let (tag, top) = repos
@@ -418,7 +425,7 @@ fn open_legacy_docker_archive(path: &Path, index: &TarIndex) -> Result<Image> {
         }
         let name = format!("{id}/json");
         let json: manifest::LegacyLayerJson =
-            manifest::parse(&name, &index.blob(&name)?.read_small(JSON_LIMIT)?)?;
+            manifest::parse(&name, &index.blob(&name)?.read_small(limits.max_json)?)?;
         next = json.parent.clone();
         chain.push((id, json));
     }
@@ -476,8 +483,8 @@ impl Store<'_> {
     }
 
     /// Read a small blob and check it against its descriptor.
-    fn verified(&self, d: &Descriptor) -> Result<Vec<u8>> {
-        let bytes = self.blob(&d.digest)?.read_small(JSON_LIMIT)?;
+    fn verified(&self, d: &Descriptor, limits: &Limits) -> Result<Vec<u8>> {
+        let bytes = self.blob(&d.digest)?.read_small(limits.max_json)?;
         if bytes.len() as u64 != d.size {
             return Err(Error::SizeMismatch {
                 what: d.digest.clone(),
@@ -495,6 +502,17 @@ impl Store<'_> {
         }
         Ok(bytes)
     }
+}
+
+/// An image with more layers than [`Limits::max_layers`] is refused before any is read.
+fn too_many_layers(manifest: &str, layers: usize, limits: &Limits) -> Result<()> {
+    if layers > limits.max_layers {
+        return Err(Error::OverLimit {
+            what: format!("{manifest}: layers"),
+            limit: limits.max_layers as u64,
+        });
+    }
+    Ok(())
 }
 
 pub(crate) fn split_digest(digest: &str) -> Result<(&str, &str)> {
@@ -543,8 +561,9 @@ fn open_oci(
     path: &Path,
     store: &Store,
     platform: Option<&Platform>,
+    limits: &Limits,
 ) -> Result<Image> {
-    let index_bytes = store.file("index.json")?.read_small(JSON_LIMIT)?;
+    let index_bytes = store.file("index.json")?.read_small(limits.max_json)?;
     let top: ManifestOrIndex = manifest::parse("index.json", &index_bytes)?;
     let wanted = platform.cloned().unwrap_or_default();
     let mut current = top;
@@ -556,7 +575,7 @@ fn open_oci(
         }
         let manifests = current.manifests.clone().unwrap_or_default();
         let d = select_manifest(&manifests, &wanted, platform.is_some())?;
-        let bytes = store.verified(&d)?;
+        let bytes = store.verified(&d, limits)?;
         current = manifest::parse(&d.digest, &bytes)?;
         chosen = Some(d);
     }
@@ -574,12 +593,13 @@ fn open_oci(
         file: chosen.digest.clone(),
         reason: "image manifest has no config".into(),
     })?;
-    let cfg_bytes = store.verified(&cfg_desc)?;
+    let cfg_bytes = store.verified(&cfg_desc, limits)?;
     let config: ImageConfig = manifest::parse(&cfg_desc.digest, &cfg_bytes)?;
     if chosen.platform.is_none() {
         check_platform(&config, platform)?;
     }
     let descs = current.layers.clone().unwrap_or_default();
+    too_many_layers(&chosen.digest, descs.len(), limits)?;
     let diff_ids = config
         .rootfs
         .as_ref()

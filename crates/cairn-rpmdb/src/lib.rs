@@ -25,7 +25,7 @@ pub mod tag;
 
 pub use error::{BdbError, Error, HeaderError, NdbError, SqliteError};
 pub use header::Header;
-pub use package::{DigestAlgorithm, FileFlags, RpmFile, RpmPackage};
+pub use package::{DigestAlgorithm, FileBudget, FileFlags, RpmFile, RpmPackage};
 
 /// Where rpm keeps its database, newest layout first. The file name says the format:
 /// `rpmdb.sqlite`, `Packages.db` (NDB) or `Packages` (Berkeley DB).
@@ -111,15 +111,23 @@ pub fn parse_package(blob: &[u8]) -> Result<RpmPackage, HeaderError> {
     RpmPackage::from_header(&Header::parse(blob)?)
 }
 
-/// Reads every package of an rpm database file.
+/// Reads every package of an rpm database file, with [`FileBudget::DEFAULT`] for the file
+/// lists of the whole database.
 ///
 /// Fails only when the file is not a database at all; a damaged record is left out and
 /// described in [`Database::problems`].
 pub fn read_database(bytes: &[u8]) -> Result<Database, Error> {
+    let mut budget = FileBudget::DEFAULT;
+    read_database_within(bytes, &mut budget)
+}
+
+/// [`read_database`] with the caller's budget for the file lists of all its packages; a
+/// package whose list did not fit has `files_truncated` set.
+pub fn read_database_within(bytes: &[u8], budget: &mut FileBudget) -> Result<Database, Error> {
     let (format, records, mut problems) = read_records(bytes)?;
     let mut packages = Vec::with_capacity(records.len());
     for r in records {
-        match parse_package(&r.blob) {
+        match Header::parse(&r.blob).and_then(|h| RpmPackage::from_header_within(&h, budget)) {
             Ok(p) => packages.push(p),
             Err(source) => problems.push(Error::Header {
                 record: r.record,

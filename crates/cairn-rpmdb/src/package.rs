@@ -35,6 +35,41 @@ pub struct RpmPackage {
     /// The algorithm of every digest in `files`.
     pub digest_algorithm: DigestAlgorithm,
     pub files: Vec<RpmFile>,
+    /// The header lists more files than the [`FileBudget`] allowed to materialise: `files`
+    /// holds the first ones only.
+    pub files_truncated: bool,
+}
+
+/// How much of the file lists (paths joined from dirnames and basenames) reading may
+/// materialise. The join is where a small header becomes a large allocation (one long
+/// dirname shared by many basenames), so the bound is on what is built, not on the input.
+/// One budget is shared by every package read with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileBudget {
+    /// Files still allowed.
+    pub files: u64,
+    /// Bytes of joined paths still allowed.
+    pub path_bytes: u64,
+}
+
+impl FileBudget {
+    /// What [`crate::read_database`] allows one database: a million files, 128 MiB of paths
+    /// (the largest real databases list a few hundred thousand files in some tens of MiB).
+    pub const DEFAULT: FileBudget = FileBudget {
+        files: 1_000_000,
+        path_bytes: 128 << 20,
+    };
+
+    /// Take one path of `len` bytes out of the budget, or say it does not fit.
+    pub fn take(&mut self, len: usize) -> bool {
+        let len = len as u64;
+        if self.files == 0 || self.path_bytes < len {
+            return false;
+        }
+        self.files -= 1;
+        self.path_bytes -= len;
+        true
+    }
 }
 
 /// One file the package owns.
@@ -156,11 +191,22 @@ impl RpmPackage {
     /// Reads the package fields from a verified header. Fails if NAME, VERSION or RELEASE is
     /// missing, if a tag has a type rpm never writes for it, or if the file arrays disagree.
     pub fn from_header(h: &Header<'_>) -> Result<Self, HeaderError> {
+        let mut budget = FileBudget::DEFAULT;
+        Self::from_header_within(h, &mut budget)
+    }
+
+    /// [`RpmPackage::from_header`], materialising file paths only while `budget` lasts; the
+    /// rest are left out and `files_truncated` is set.
+    pub fn from_header_within(
+        h: &Header<'_>,
+        budget: &mut FileBudget,
+    ) -> Result<Self, HeaderError> {
         let size = match h.u64(tag::LONGSIZE)? {
             Some(size) => Some(size),
             None => h.u32(tag::SIZE)?.map(u64::from),
         };
         // rpm's default when the tag is absent (packages built before rpm 4.6).
+        let (files, files_truncated) = files(h, budget)?;
         let digest_algorithm = h
             .u32(tag::FILEDIGESTALGO)?
             .map_or(DigestAlgorithm::Md5, DigestAlgorithm::from_pgp_id);
@@ -178,15 +224,23 @@ impl RpmPackage {
             requires: owned_array(h.string_array(tag::REQUIRENAME)?),
             provides: owned_array(h.string_array(tag::PROVIDENAME)?),
             digest_algorithm,
-            files: files(h)?,
+            files,
+            files_truncated,
         })
     }
 }
 
 /// Rebuilds the file list from `DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]` (or `OLDFILENAMES` in
-/// headers from before rpm 4.0) and pairs each path with the per-file arrays.
-fn files(h: &Header<'_>) -> Result<Vec<RpmFile>, HeaderError> {
-    let paths: Vec<String> = match h.string_array(tag::BASENAMES)? {
+/// headers from before rpm 4.0) and pairs each path with the per-file arrays. Paths are
+/// built only while `budget` lasts; the flag says some were left out.
+fn files(h: &Header<'_>, budget: &mut FileBudget) -> Result<(Vec<RpmFile>, bool), HeaderError> {
+    let mut truncated = false;
+    let mut keep = |len: usize| {
+        let fits = !truncated && budget.take(len);
+        truncated |= !fits;
+        fits
+    };
+    let (paths, listed): (Vec<String>, usize) = match h.string_array(tag::BASENAMES)? {
         Some(basenames) => {
             let dirnames = h.string_array(tag::DIRNAMES)?.unwrap_or_default();
             let dirindexes = h.u32_array(tag::DIRINDEXES)?.unwrap_or_default();
@@ -197,23 +251,32 @@ fn files(h: &Header<'_>) -> Result<Vec<RpmFile>, HeaderError> {
                     dirindexes.len()
                 )));
             }
-            basenames
-                .iter()
-                .zip(&dirindexes)
-                .map(|(base, &index)| {
-                    let dir = dirnames.get(index as usize).ok_or_else(|| {
-                        HeaderError::FileList(format!(
-                            "dirindex {index} but only {} dirnames",
-                            dirnames.len()
-                        ))
-                    })?;
-                    Ok(format!("{dir}{base}"))
-                })
-                .collect::<Result<_, HeaderError>>()?
+            let mut paths = Vec::new();
+            for (base, &index) in basenames.iter().zip(&dirindexes) {
+                let dir = dirnames.get(index as usize).ok_or_else(|| {
+                    HeaderError::FileList(format!(
+                        "dirindex {index} but only {} dirnames",
+                        dirnames.len()
+                    ))
+                })?;
+                if keep(dir.len() + base.len()) {
+                    paths.push(format!("{dir}{base}"));
+                }
+            }
+            (paths, basenames.len())
         }
-        None => owned_array(h.string_array(tag::OLDFILENAMES)?),
+        None => {
+            let old = h.string_array(tag::OLDFILENAMES)?.unwrap_or_default();
+            let listed = old.len();
+            let paths = old
+                .into_iter()
+                .take_while(|p| keep(p.len()))
+                .map(Cow::into_owned)
+                .collect();
+            (paths, listed)
+        }
     };
-    let n = paths.len();
+    let n = listed;
     let digests = per_file(h.string_array(tag::FILEDIGESTS)?, n, "FILEDIGESTS")?;
     let modes = per_file(h.u16_array(tag::FILEMODES)?, n, "FILEMODES")?;
     let sizes = match h.u64_array(tag::LONGFILESIZES)? {
@@ -226,7 +289,7 @@ fn files(h: &Header<'_>) -> Result<Vec<RpmFile>, HeaderError> {
         )?,
     };
     let flags = per_file(h.u32_array(tag::FILEFLAGS)?, n, "FILEFLAGS")?;
-    Ok(paths
+    let files = paths
         .into_iter()
         .enumerate()
         .map(|(i, path)| RpmFile {
@@ -240,7 +303,8 @@ fn files(h: &Header<'_>) -> Result<Vec<RpmFile>, HeaderError> {
             size: sizes.as_ref().map(|s| s[i]),
             flags: FileFlags(flags.as_ref().map_or(0, |f| f[i])),
         })
-        .collect())
+        .collect();
+    Ok((files, truncated))
 }
 
 /// A per-file array must have one element per file when present.
