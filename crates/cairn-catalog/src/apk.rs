@@ -12,6 +12,7 @@ use cairn_image::PathPattern;
 use cairn_sbom::{
     Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, SourceRef,
 };
+use cairn_sbom::{Warning, WarningKind};
 use installed::{ApkFileKind, ApkPackage};
 use std::collections::BTreeMap;
 
@@ -38,10 +39,17 @@ impl Cataloger for Apk {
         let timeline = history::build(
             &dbs,
             |db: &DbFile, layer, bytes, is_final| {
-                let parsed = installed::parse(bytes);
+                let mut budget = cx.budget.database();
+                let parsed = installed::parse_within(bytes, &mut budget);
+                cx.budget.give_back(budget);
                 if is_final {
                     for p in &parsed.problems {
-                        warnings.missing(format!("{} (layer {layer}): {p}", db.path));
+                        warnings.push(
+                            Warning::new(WarningKind::Malformed, p.kind.to_string())
+                                .at(&db.path, Some(layer))
+                                .lines((p.line, p.line))
+                                .incomplete(),
+                        );
                     }
                 }
                 Parsed {
@@ -75,15 +83,11 @@ impl Cataloger for Apk {
             );
             let id = purl.clone();
             let h = &timeline.history[key];
-            let files = owned_files(cx, p);
+            let files = owned_files(cx, p, &id, &location_of(entry), &mut out.warnings);
             let mut changes = h.changes.clone();
             changes.extend(history::file_changes(cx.view, &files, h));
             changes.sort_by_key(|c| c.layer);
-            let location = Location {
-                path: entry.path.clone(),
-                layer: entry.layer,
-                lines: Some((p.line, p.end_line)),
-            };
+            let location = location_of(entry);
             let mut metadata = BTreeMap::new();
             for (k, v) in [
                 ("description", &p.description),
@@ -153,6 +157,7 @@ impl Cataloger for Apk {
                     changes,
                 },
                 files,
+                files_truncated: p.files_truncated,
             });
         }
         out.relationships
@@ -178,11 +183,36 @@ fn upstream_version(v: &str) -> &str {
     }
 }
 
-/// Files (not directories) the package owns, with apk's checksums.
-fn owned_files(cx: &Context, p: &ApkPackage) -> Vec<OwnedFile> {
-    p.files
-        .iter()
-        .filter(|f| f.kind == ApkFileKind::File)
+/// The database entry of a package.
+fn location_of(entry: &history::Entry<ApkPackage>) -> Location {
+    Location {
+        path: entry.path.clone(),
+        layer: entry.layer,
+        lines: Some((entry.record.line, entry.record.end_line)),
+    }
+}
+
+/// Files (not directories) the package owns, with apk's checksums. Paths no Linux system
+/// could have are left out with a warning, and a list the budget cut short is one.
+fn owned_files(
+    cx: &Context,
+    p: &ApkPackage,
+    id: &str,
+    at: &Location,
+    warnings: &mut crate::Warnings,
+) -> Vec<OwnedFile> {
+    if p.files_truncated {
+        warnings.push(history::truncated(id, at));
+    }
+    let files = history::valid_paths(
+        p.files.iter().filter(|f| f.kind == ApkFileKind::File),
+        |f| &f.path,
+        id,
+        at,
+        warnings,
+    );
+    files
+        .into_iter()
         .map(|f| OwnedFile {
             path: f.path.clone(),
             digest: f.digest.as_ref().map(|d| FileDigest {

@@ -5,6 +5,7 @@
 use crate::Warnings;
 use cairn_image::{FsView, PathPattern};
 use cairn_sbom::{Distro, Location};
+use cairn_sbom::{Warning, WarningKind};
 
 pub(crate) fn patterns() -> Vec<PathPattern> {
     [
@@ -53,7 +54,11 @@ pub(crate) fn detect(view: &FsView, warnings: &mut Warnings) -> Option<Distro> {
         let resolved = match view.resolve(path) {
             Ok(r) => r,
             Err(e) => {
-                warnings.missing(format!("{path}: {e}; distribution unknown"));
+                warnings.push(
+                    Warning::new(WarningKind::Link, format!("{e}; distribution unknown"))
+                        .at(path, None)
+                        .incomplete(),
+                );
                 continue;
             }
         };

@@ -17,9 +17,10 @@ use cairn_image::{FsView, PathPattern};
 use cairn_sbom::{
     Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, SourceRef,
 };
+use cairn_sbom::{Warning, WarningKind};
 use rayon::prelude::*;
 use sha2::Digest;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub(crate) struct Dpkg;
@@ -73,7 +74,9 @@ impl Cataloger for Dpkg {
         let distro_q = distro_qualifier(cx);
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut deps: Vec<(String, Vec<String>)> = Vec::new();
-        let mut seen: BTreeSet<String> = BTreeSet::new();
+        // One budget for the owned files of every package (the lists and md5sums files
+        // together are one database).
+        let mut budget = cx.budget.database();
         for (key, entry) in &timeline.final_state {
             let p = &entry.record.para;
             let name = p.get("Package").unwrap_or_default().to_owned();
@@ -96,20 +99,17 @@ impl Cataloger for Dpkg {
                     ("upstream", &upstream),
                 ],
             );
-            if !seen.insert(purl.clone()) {
-                out.warnings.note(format!(
-                    "{}: {name} {version} is listed more than once",
-                    entry.path
-                ));
-                continue;
-            }
             let id = purl.clone();
             let files = owned_files(
                 cx.view,
                 &name,
                 arch.as_deref(),
                 entry.record.status_d.then_some(entry.path.as_str()),
+                &mut budget,
             );
+            for w in files.problems {
+                out.warnings.push(w.package(&id));
+            }
             let history = &timeline.history[key];
             let mut changes = history.changes.clone();
             changes.extend(history::file_changes(cx.view, &files.files, history));
@@ -178,8 +178,10 @@ impl Cataloger for Dpkg {
                     changes,
                 },
                 files: files.files,
+                files_truncated: files.truncated,
             });
         }
+        cx.budget.give_back(budget);
         // Copyright files may need full-text matching, the one costly step: each distinct
         // free-form file once (packages of one source share theirs), in parallel.
         let files: Vec<Option<Copyright>> = out
@@ -319,10 +321,15 @@ fn timeline(dbs: &[DbFile], out: &mut Findings) -> Timeline<Record> {
             let (paras, malformed) = deb822::parse(&text);
             if is_final {
                 for m in malformed {
-                    warnings.missing(format!(
-                        "{} (layer {vlayer}): malformed entry at lines {}-{} skipped: {}",
-                        db.path, m.lines.0, m.lines.1, m.reason
-                    ));
+                    warnings.push(
+                        Warning::new(
+                            WarningKind::Malformed,
+                            format!("malformed entry skipped: {}", m.reason),
+                        )
+                        .at(&db.path, Some(vlayer))
+                        .lines(m.lines)
+                        .incomplete(),
+                    );
                 }
             }
             let status_d = db.path != format!("/{STATUS}");
@@ -330,10 +337,15 @@ fn timeline(dbs: &[DbFile], out: &mut Findings) -> Timeline<Record> {
             for para in paras {
                 if para.get("Package").is_none() || para.get("Version").is_none() {
                     if is_final {
-                        warnings.missing(format!(
-                            "{} (layer {vlayer}): entry at lines {}-{} has no Package or Version; skipped",
-                            db.path, para.lines.0, para.lines.1
-                        ));
+                        warnings.push(
+                            Warning::new(
+                                WarningKind::Malformed,
+                                "entry has no Package or Version; skipped",
+                            )
+                            .at(&db.path, Some(vlayer))
+                            .lines(para.lines)
+                            .incomplete(),
+                        );
                     }
                     continue;
                 }
@@ -351,22 +363,95 @@ fn timeline(dbs: &[DbFile], out: &mut Findings) -> Timeline<Record> {
 struct Owned {
     files: Vec<OwnedFile>,
     list: Option<Location>,
+    /// The budget ran out before every path was taken.
+    truncated: bool,
+    /// Paths refused, the list cut short (for the caller to give the package's id).
+    problems: Vec<Warning>,
+}
+
+/// The paths of a `.list` or `.md5sums` file (`HASH  PATH` lines when `md5sums`), taken while
+/// the budget lasts, without paths no Linux system could have (refused with one warning
+/// naming the file and the first such line).
+fn list_paths(
+    text: &str,
+    md5sums: bool,
+    at: &Location,
+    budget: &mut crate::FileBudget,
+    out: &mut Owned,
+) -> Vec<(String, Option<String>)> {
+    let mut paths = Vec::new();
+    let mut bad: Option<(usize, String, usize)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let (hash, path) = if md5sums {
+            match line.split_once(char::is_whitespace) {
+                Some((h, p)) => (Some(h.trim()), p.trim()),
+                None => continue,
+            }
+        } else {
+            (None, line.trim())
+        };
+        if path.is_empty() || path == "/." {
+            continue;
+        }
+        let path = format!("/{}", path.trim_start_matches('/'));
+        if let Err(reason) = cairn_image::check_path(&path) {
+            match &mut bad {
+                Some((_, _, n)) => *n += 1,
+                None => bad = Some((i + 1, reason, 1)),
+            }
+            continue;
+        }
+        if !budget.take(path.len()) {
+            out.truncated = true;
+            break;
+        }
+        paths.push((path, hash.map(str::to_owned)));
+    }
+    if let Some((line, reason, n)) = bad {
+        out.problems.push(
+            Warning::new(
+                WarningKind::InvalidPath,
+                format!("{n} owned path(s) refused, the first: {reason}"),
+            )
+            .at(at.path.clone(), Some(at.layer))
+            .lines((line, line)),
+        );
+    }
+    if out.truncated {
+        out.problems
+            .push(history::truncated("", at).at(at.path.clone(), Some(at.layer)));
+    }
+    paths
 }
 
 /// The files a package owns: `info/NAME[:ARCH].list` (or, for distroless status.d entries,
-/// the paths in `status.d/NAME.md5sums`), with md5 digests from the md5sums file.
-fn owned_files(view: &FsView, name: &str, arch: Option<&str>, status_d: Option<&str>) -> Owned {
+/// the paths in `status.d/NAME.md5sums`), with md5 digests from the md5sums file, while the
+/// owned-file budget lasts.
+fn owned_files(
+    view: &FsView,
+    name: &str,
+    arch: Option<&str>,
+    status_d: Option<&str>,
+    budget: &mut crate::FileBudget,
+) -> Owned {
+    let mut out = Owned {
+        files: Vec::new(),
+        list: None,
+        truncated: false,
+        problems: Vec::new(),
+    };
     let candidates: Vec<String> = match arch {
         Some(a) => vec![format!("{name}:{a}"), name.to_owned()],
         None => vec![name.to_owned()],
     };
-    let read = |path: &str| -> Option<(String, usize, Arc<[u8]>)> {
-        let n = view.get(path)?;
-        Some((
-            format!("/{}", path.trim_start_matches('/')),
-            n.layer(),
-            n.content()?.clone(),
-        ))
+    let read = |path: &str| -> Option<(Location, Arc<[u8]>)> {
+        let (layer, content) = view.get(path)?.version()?;
+        let at = Location {
+            path: format!("/{}", path.trim_start_matches('/')),
+            layer,
+            lines: None,
+        };
+        Some((at, content.clone()))
     };
     let md5_path = match status_d {
         Some(db) => vec![format!("{db}.md5sums")],
@@ -375,38 +460,51 @@ fn owned_files(view: &FsView, name: &str, arch: Option<&str>, status_d: Option<&
             .map(|c| format!("{INFO}/{c}.md5sums"))
             .collect(),
     };
-    let mut md5: BTreeMap<String, String> = BTreeMap::new();
-    if let Some((_, _, bytes)) = md5_path.iter().find_map(|p| read(p)) {
-        for line in String::from_utf8_lossy(&bytes).lines() {
-            if let Some((h, p)) = line.split_once(char::is_whitespace) {
-                md5.insert(
-                    format!("/{}", p.trim().trim_start_matches('/')),
-                    h.trim().to_owned(),
-                );
-            }
-        }
-    }
-    let mut list = None;
-    let paths: Vec<String>;
-    if let Some((lp, layer, bytes)) = candidates
+    // The md5sums file gives digests; it lists the files itself only when there is no
+    // .list file (distroless status.d), and only then are its paths charged to the budget.
+    let md5_file = md5_path.iter().find_map(|p| read(p));
+    let list_file = candidates
         .iter()
-        .find_map(|c| read(&format!("{INFO}/{c}.list")))
-    {
-        list = Some(Location {
-            path: lp,
-            layer,
-            lines: None,
-        });
-        paths = String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && *l != "/.")
-            .map(str::to_owned)
-            .collect();
-    } else {
-        paths = md5.keys().cloned().collect();
-    }
-    let mut files = Vec::new();
+        .find_map(|c| read(&format!("{INFO}/{c}.list")));
+    let mut md5: BTreeMap<String, String> = BTreeMap::new();
+    let paths: Vec<String> = match (&list_file, &md5_file) {
+        (Some((at, bytes)), _) => {
+            out.list = Some(at.clone());
+            if let Some((at5, bytes5)) = &md5_file {
+                let mut unlimited = crate::FileBudget {
+                    files: u64::MAX,
+                    path_bytes: u64::MAX,
+                };
+                let mut scratch = Owned {
+                    files: Vec::new(),
+                    list: None,
+                    truncated: false,
+                    problems: Vec::new(),
+                };
+                let text = String::from_utf8_lossy(bytes5);
+                md5 = list_paths(&text, true, at5, &mut unlimited, &mut scratch)
+                    .into_iter()
+                    .filter_map(|(p, h)| Some((p, h?)))
+                    .collect();
+            }
+            let text = String::from_utf8_lossy(bytes);
+            list_paths(&text, false, at, budget, &mut out)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect()
+        }
+        (None, Some((at, bytes))) => {
+            let text = String::from_utf8_lossy(bytes);
+            let listed = list_paths(&text, true, at, budget, &mut out);
+            let paths = listed.iter().map(|(p, _)| p.clone()).collect();
+            md5 = listed
+                .into_iter()
+                .filter_map(|(p, h)| Some((p, h?)))
+                .collect();
+            paths
+        }
+        (None, None) => Vec::new(),
+    };
     for p in paths {
         let live = view.resolve(&p).ok().flatten();
         if matches!(live, Some((_, n)) if n.kind == cairn_image::NodeKind::Dir) {
@@ -419,7 +517,7 @@ fn owned_files(view: &FsView, name: &str, arch: Option<&str>, status_d: Option<&
         {
             continue;
         }
-        files.push(OwnedFile {
+        out.files.push(OwnedFile {
             digest: md5.get(&p).map(|v| FileDigest {
                 algorithm: "md5".into(),
                 value: v.clone(),
@@ -428,7 +526,7 @@ fn owned_files(view: &FsView, name: &str, arch: Option<&str>, status_d: Option<&
             path: p,
         });
     }
-    Owned { files, list }
+    out
 }
 
 /// A package's copyright file: where it was read and what it says.

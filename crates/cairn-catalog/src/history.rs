@@ -8,7 +8,7 @@
 //! of a file and how to key and version its records.
 
 use cairn_image::{ChangeKind, FsView, Node};
-use cairn_sbom::{OwnedFile, PackageChange, PackageChangeKind};
+use cairn_sbom::{Location, OwnedFile, PackageChange, PackageChangeKind, Warning, WarningKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -232,6 +232,57 @@ pub(crate) fn file_changes(
             paths,
         })
         .collect()
+}
+
+/// The warning for a package whose file list a limit cut short.
+pub(crate) fn truncated(id: &str, at: &Location) -> Warning {
+    let mut w = Warning::new(
+        WarningKind::Limit,
+        "the database lists more owned files than the owned-file limits allow; the file list is truncated",
+    )
+    .at(at.path.clone(), Some(at.layer))
+    .package(id)
+    .incomplete();
+    if let Some(l) = at.lines {
+        w = w.lines(l);
+    }
+    w
+}
+
+/// The items whose path a Linux system could have (see `cairn_image::check_path`); the
+/// others are left out with one warning per package, naming the first and how many.
+pub(crate) fn valid_paths<'a, T: 'a>(
+    items: impl Iterator<Item = &'a T>,
+    path: impl Fn(&T) -> &str,
+    id: &str,
+    at: &Location,
+    warnings: &mut crate::Warnings,
+) -> Vec<&'a T> {
+    let mut bad = 0usize;
+    let mut first = None;
+    let kept: Vec<&T> = items
+        .filter(|i| match cairn_image::check_path(path(i)) {
+            Ok(()) => true,
+            Err(reason) => {
+                bad += 1;
+                first.get_or_insert(reason);
+                false
+            }
+        })
+        .collect();
+    if let Some(reason) = first {
+        let mut w = Warning::new(
+            WarningKind::InvalidPath,
+            format!("{bad} owned path(s) refused, the first: {reason}"),
+        )
+        .at(at.path.clone(), Some(at.layer))
+        .package(id);
+        if let Some(l) = at.lines {
+            w = w.lines(l);
+        }
+        warnings.push(w);
+    }
+    kept
 }
 
 /// The layer whose version of `path` is visible, or `None` if no layer has it now (a ghost

@@ -17,9 +17,13 @@ pub mod license;
 mod purl;
 mod rpm;
 
-use cairn_image::{FsView, Image, Limits, PathPattern, Platform, ScanOptions, SourceSpec};
+use cairn_image::{
+    FsView, Image, Limits, PathPattern, Platform, ScanOptions, SourceSpec, ViewWarning,
+    ViewWarningKind,
+};
 use cairn_sbom::{
-    Distro, File, Layer, Package, Relationship, RelationshipKind, Sbom, Source, Tool,
+    Distro, File, Layer, Package, Relationship, RelationshipKind, Sbom, Source, Tool, Warning,
+    WarningKind,
 };
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -34,24 +38,71 @@ pub struct Context<'a> {
     pub view: &'a FsView,
     pub image: &'a Image,
     pub distro: Option<&'a Distro>,
+    /// What the scan's package databases may still materialise as owned files.
+    pub budget: &'a ScanBudget,
 }
 
-/// Problems met while cataloging. `incomplete` ones mean packages may be missing.
+pub use cairn_rpmdb::FileBudget;
+
+/// The owned-file budget of a whole scan ([`Limits::owned_files_per_scan`]), shared by the
+/// catalogers running in parallel. Each database reads under a [`FileBudget`] reserved from
+/// it ([`Limits::owned_files_per_database`] at most) and gives back what it did not use, so
+/// the total that every database, in every layer's version, materialises stays bounded.
+#[derive(Debug)]
+pub struct ScanBudget {
+    files: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
+    per_database: (u64, u64),
+}
+
+impl ScanBudget {
+    pub fn new(limits: &Limits) -> ScanBudget {
+        ScanBudget {
+            files: limits.owned_files_per_scan.0.into(),
+            bytes: limits.owned_files_per_scan.1.into(),
+            per_database: limits.owned_files_per_database,
+        }
+    }
+
+    fn reserve(counter: &std::sync::atomic::AtomicU64, most: u64) -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut got = 0;
+        let _ = counter.fetch_update(Relaxed, Relaxed, |left| {
+            got = left.min(most);
+            Some(left - got)
+        });
+        got
+    }
+
+    /// A budget for reading one database.
+    pub fn database(&self) -> FileBudget {
+        FileBudget {
+            files: Self::reserve(&self.files, self.per_database.0),
+            path_bytes: Self::reserve(&self.bytes, self.per_database.1),
+        }
+    }
+
+    /// Give back what a database's reading left of its budget.
+    pub fn give_back(&self, left: FileBudget) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.files.fetch_add(left.files, Relaxed);
+        self.bytes.fetch_add(left.path_bytes, Relaxed);
+    }
+}
+
+/// Problems met while cataloging, each naming what it concerns. An `incomplete` one means
+/// packages or facts may be missing: the SBOM is then marked incomplete.
 #[derive(Debug, Default)]
 pub struct Warnings {
-    pub messages: Vec<String>,
-    pub incomplete: bool,
+    pub list: Vec<Warning>,
 }
 
 impl Warnings {
-    /// Something odd that does not cost any package.
-    pub fn note(&mut self, m: impl Into<String>) {
-        self.messages.push(m.into());
+    pub fn push(&mut self, w: Warning) {
+        self.list.push(w);
     }
-    /// Something that may have cost packages: the SBOM is marked incomplete.
-    pub fn missing(&mut self, m: impl Into<String>) {
-        self.messages.push(m.into());
-        self.incomplete = true;
+    pub fn incomplete(&self) -> bool {
+        self.list.iter().any(|w| w.incomplete)
     }
 }
 
@@ -158,14 +209,15 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
     let _ = preload.join();
     let mut warnings = Warnings::default();
     for w in view.warnings() {
-        // A file a cataloger asked for could not be read whole: its packages may be missing.
-        warnings.missing(w.clone());
+        warnings.push(view_warning(w));
     }
     let distro = distro::detect(&view, &mut warnings);
+    let budget = ScanBudget::new(&opts.limits);
     let cx = Context {
         view: &view,
         image,
         distro: distro.as_ref(),
+        budget: &budget,
     };
     let found: Vec<Findings> = cats.par_iter().map(|c| c.catalog(&cx)).collect();
     let mut packages = Vec::new();
@@ -173,9 +225,9 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
     for f in found {
         packages.extend(f.packages);
         relationships.extend(f.relationships);
-        warnings.messages.extend(f.warnings.messages);
-        warnings.incomplete |= f.warnings.incomplete;
+        warnings.list.extend(f.warnings.list);
     }
+    let packages = merge_duplicates(packages, &mut warnings);
     let files = if opts.files {
         list_files(&view, &packages, &mut relationships)
     } else {
@@ -193,8 +245,8 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
         packages,
         files,
         relationships,
-        complete: !warnings.incomplete,
-        warnings: warnings.messages,
+        complete: !warnings.incomplete(),
+        warnings: warnings.list,
     };
     sbom.normalize();
     let timings = Timings {
@@ -202,6 +254,84 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
         catalog: layers_done.elapsed(),
     };
     Ok((sbom, timings))
+}
+
+/// The one rule for a package identity (id) found more than once, by any cataloger: records
+/// that say the same are one package, with every place they were found as evidence;
+/// records that differ are all reported, the later ones with ids made distinct (`ID#2`, …),
+/// and a warning names each. Either way every id in the SBOM is unique, which SPDX ids and
+/// CycloneDX bom-refs require. (Relationships found for a later conflicting record stay on
+/// the first id.)
+fn merge_duplicates(packages: Vec<Package>, warnings: &mut Warnings) -> Vec<Package> {
+    let mut out: Vec<Package> = Vec::with_capacity(packages.len());
+    let mut by_id: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let same = |a: &Package, b: &Package| {
+        let strip = |p: &Package| Package {
+            evidence: Default::default(),
+            ..p.clone()
+        };
+        strip(a) == strip(b)
+    };
+    for p in packages {
+        let seen = by_id.entry(p.id.clone()).or_default();
+        let where_ = p.evidence.locations.first().cloned();
+        let warn = |kind, message: String, id: &str| {
+            let mut w = Warning::new(kind, message).package(id);
+            if let Some(l) = &where_ {
+                w = w.at(l.path.clone(), Some(l.layer));
+                if let Some(lines) = l.lines {
+                    w = w.lines(lines);
+                }
+            }
+            w
+        };
+        if let Some(&first) = seen.iter().find(|&&i| same(&out[i], &p)) {
+            let kept = &mut out[first];
+            warnings.push(warn(
+                WarningKind::Duplicate,
+                format!("{} {} is listed again; reported once", p.name, p.version),
+                &kept.id,
+            ));
+            for l in p.evidence.locations {
+                if !kept.evidence.locations.contains(&l) {
+                    kept.evidence.locations.push(l);
+                }
+            }
+            continue;
+        }
+        let mut p = p;
+        if !seen.is_empty() {
+            let id = format!("{}#{}", p.id, seen.len() + 1);
+            warnings.push(warn(
+                WarningKind::Conflict,
+                format!(
+                    "{} {} is listed again with different facts; reported as {id}",
+                    p.name, p.version
+                ),
+                &p.id,
+            ));
+            p.id = id;
+        }
+        seen.push(out.len());
+        out.push(p);
+    }
+    out
+}
+
+/// A problem of the layer pass in the SBOM's terms.
+fn view_warning(w: &ViewWarning) -> Warning {
+    let kind = match w.kind {
+        ViewWarningKind::Limit => WarningKind::Limit,
+        ViewWarningKind::Link => WarningKind::Link,
+        ViewWarningKind::Unreadable => WarningKind::Unreadable,
+        ViewWarningKind::InvalidPath => WarningKind::InvalidPath,
+    };
+    let out = Warning::new(kind, w.message.clone()).at(w.path.clone(), w.layer);
+    if w.incomplete {
+        out.incomplete()
+    } else {
+        out
+    }
 }
 
 fn source_of(image: &Image) -> Source {

@@ -14,7 +14,8 @@ use cairn_rpmdb::RpmPackage;
 use cairn_sbom::{
     Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, SourceRef,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use cairn_sbom::{Warning, WarningKind};
+use std::collections::BTreeMap;
 
 pub(crate) struct Rpm;
 
@@ -48,25 +49,38 @@ impl Cataloger for Rpm {
         let warnings = &mut out.warnings;
         let timeline = history::build(
             &dbs,
-            |db: &DbFile, layer, bytes, is_final| match cairn_rpmdb::read_database(bytes) {
-                Ok(parsed) => {
-                    if is_final {
-                        for p in &parsed.problems {
-                            warnings.missing(format!("{} (layer {layer}): {p}; skipped", db.path));
+            |db: &DbFile, layer, bytes, is_final| {
+                let mut budget = cx.budget.database();
+                let read = cairn_rpmdb::read_database_within(bytes, &mut budget);
+                cx.budget.give_back(budget);
+                match read {
+                    Ok(parsed) => {
+                        if is_final {
+                            for p in &parsed.problems {
+                                warnings.push(
+                                    Warning::new(WarningKind::Malformed, format!("{p}; skipped"))
+                                        .at(&db.path, Some(layer))
+                                        .incomplete(),
+                                );
+                            }
+                        }
+                        Parsed {
+                            records: parsed.packages.into_iter().map(Into::into).collect(),
                         }
                     }
-                    Parsed {
-                        records: parsed.packages.into_iter().map(Into::into).collect(),
+                    Err(e) => {
+                        if is_final {
+                            warnings.push(
+                                Warning::new(
+                                    WarningKind::Malformed,
+                                    format!("cannot read the rpm database: {e}"),
+                                )
+                                .at(&db.path, Some(layer))
+                                .incomplete(),
+                            );
+                        }
+                        Parsed { records: vec![] }
                     }
-                }
-                Err(e) => {
-                    if is_final {
-                        warnings.missing(format!(
-                            "{} (layer {layer}): cannot read the rpm database: {e}",
-                            db.path
-                        ));
-                    }
-                    Parsed { records: vec![] }
                 }
             },
             |p: &RpmPackage| format!("{}.{}", p.name, p.arch.as_deref().unwrap_or("")),
@@ -76,7 +90,6 @@ impl Cataloger for Rpm {
         let ns = cx.distro.map(|d| d.id.to_lowercase());
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut requires: Vec<(String, Vec<String>)> = Vec::new();
-        let mut seen = BTreeSet::new();
         for (key, entry) in &timeline.final_state {
             let p = &entry.record;
             // gpg-pubkey entries are keys imported into rpm, not software.
@@ -96,26 +109,20 @@ impl Cataloger for Rpm {
                     ("upstream", p.source_rpm.as_deref().unwrap_or("")),
                 ],
             );
-            if !seen.insert(purl.clone()) {
-                out.warnings.note(format!(
-                    "{}: {} {} is listed more than once",
-                    entry.path,
-                    p.name,
-                    evr(p)
-                ));
-                continue;
-            }
             let id = purl.clone();
             let h = &timeline.history[key];
-            let files = owned_files(cx, p);
-            let mut changes = h.changes.clone();
-            changes.extend(history::file_changes(cx.view, &files, h));
-            changes.sort_by_key(|c| c.layer);
             let location = Location {
                 path: entry.path.clone(),
                 layer: entry.layer,
                 lines: None,
             };
+            if p.files_truncated {
+                out.warnings.push(history::truncated(&id, &location));
+            }
+            let files = owned_files(cx, p, &id, &location, &mut out.warnings);
+            let mut changes = h.changes.clone();
+            changes.extend(history::file_changes(cx.view, &files, h));
+            changes.sort_by_key(|c| c.layer);
             let mut metadata = BTreeMap::new();
             for (k, v) in [
                 ("vendor", &p.vendor),
@@ -171,6 +178,7 @@ impl Cataloger for Rpm {
                     changes,
                 },
                 files,
+                files_truncated: p.files_truncated,
             });
         }
         out.relationships
@@ -340,11 +348,18 @@ fn rpm_license_expression(tag: &str) -> String {
 }
 
 /// The files the package owns, with the digests rpm recorded; directories are left out (as
-/// the dpkg cataloger does), ghost files are kept (owned, but maybe absent: layer `None`).
-fn owned_files(cx: &Context, p: &RpmPackage) -> Vec<OwnedFile> {
+/// the dpkg cataloger does), ghost files are kept (owned, but maybe absent: layer `None`),
+/// paths no Linux system could have are left out with a warning.
+fn owned_files(
+    cx: &Context,
+    p: &RpmPackage,
+    id: &str,
+    at: &Location,
+    warnings: &mut crate::Warnings,
+) -> Vec<OwnedFile> {
     let algorithm = p.digest_algorithm.name();
-    p.files
-        .iter()
+    history::valid_paths(p.files.iter(), |f| &f.path, id, at, warnings)
+        .into_iter()
         .filter(|f| match f.mode {
             Some(mode) => mode & S_IFMT != S_IFDIR,
             None => !history::is_dir(cx.view, &f.path),

@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::layer::{self, Added, LayerIndex, Op};
 use crate::source::{Image, LayerInfo};
-use crate::{PathPattern, ScanOptions};
+use crate::{PathPattern, ScanOptions, ViewWarning, ViewWarningKind};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -166,7 +166,7 @@ pub struct FsView {
     removed: BTreeMap<String, Node>,
     /// `PathHash` of every live symbolic link, so that `resolve` only looks up real links.
     symlinks: HashSet<u64>,
-    warnings: Vec<String>,
+    warnings: Vec<ViewWarning>,
     layers: usize,
 }
 
@@ -275,7 +275,7 @@ impl FsView {
     }
 
     /// Non-fatal problems met while reading (e.g. a requested file over the size limit).
-    pub fn warnings(&self) -> &[String] {
+    pub fn warnings(&self) -> &[ViewWarning] {
         &self.warnings
     }
 
@@ -312,9 +312,13 @@ impl FsView {
                 digests = t.digests.clone();
                 versions_from_link = t.content().cloned();
             } else {
-                self.warnings.push(format!(
-                    "layer {layer}: hard link /{path} points at /{target}, which does not exist"
-                ));
+                self.warnings.push(ViewWarning {
+                    kind: ViewWarningKind::Link,
+                    path: format!("/{path}"),
+                    layer: Some(layer),
+                    incomplete: false,
+                    message: format!("hard link to /{target}, which does not exist"),
+                });
             }
         }
         let content = content.or(versions_from_link);

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::fs::{FileDigests, NodeKind};
 use crate::source::{LayerInfo, Verify};
-use crate::{Limits, ScanOptions};
+use crate::{Limits, ScanOptions, ViewWarning, ViewWarningKind};
 use sha2::Digest;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,7 +40,7 @@ pub(crate) struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct LayerIndex {
     pub entries: Vec<Entry>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<ViewWarning>,
 }
 
 /// A reader that counts (and optionally hashes) what passes through it.
@@ -216,6 +216,40 @@ pub(crate) fn may_keep(kept: &AtomicU64, size: u64, limits: &Limits) -> bool {
     false
 }
 
+/// Whether a wanted file of `size` bytes may be kept: under the per-file content limit and
+/// within the scan's total, which it is charged to. A file that may not is reported.
+pub(crate) fn fits(
+    size: u64,
+    path: &str,
+    layer: Option<usize>,
+    opts: &ScanOptions,
+    kept: &AtomicU64,
+    index: &mut LayerIndex,
+) -> bool {
+    let limits = &opts.limits;
+    let message = if size > limits.max_content {
+        format!(
+            "{size} bytes, over the {}-byte content limit; not read",
+            limits.max_content
+        )
+    } else if !may_keep(kept, size, limits) {
+        format!(
+            "not read: the contents kept for catalogers reached the {}-byte limit",
+            limits.max_kept_bytes
+        )
+    } else {
+        return true;
+    };
+    index.warnings.push(ViewWarning {
+        kind: ViewWarningKind::Limit,
+        path: format!("/{path}"),
+        layer,
+        incomplete: true,
+        message,
+    });
+    false
+}
+
 /// Decode one layer. `kept` counts the bytes of contents kept by every layer of the scan.
 pub(crate) fn read_layer(
     layer: &LayerInfo,
@@ -366,20 +400,7 @@ pub(crate) fn read_layer(
                 let mut content = None;
                 let mut digests = None;
                 if want || opts.file_digests {
-                    let keep = want && size <= opts.limits.max_content;
-                    if want && !keep {
-                        index.warnings.push(format!(
-                            "layer {}: /{path} is {size} bytes, over the {}-byte content limit; not read",
-                            layer.index, opts.limits.max_content
-                        ));
-                    }
-                    let keep = keep && may_keep(kept, size, &opts.limits);
-                    if want && size <= opts.limits.max_content && !keep {
-                        index.warnings.push(format!(
-                            "layer {}: /{path} not read: the contents kept for catalogers reached the {}-byte limit",
-                            layer.index, opts.limits.max_kept_bytes
-                        ));
-                    }
+                    let keep = want && fits(size, &path, Some(layer.index), opts, kept, &mut index);
                     let (bytes, d) =
                         read_entry(&mut entry, keep, opts.file_digests).map_err(|e| {
                             err(format!(

@@ -18,6 +18,7 @@ mod manifest;
 mod pattern;
 mod rootfs;
 mod source;
+mod warning;
 
 pub use error::{Error, Result};
 pub use fs::{
@@ -27,6 +28,7 @@ pub use fs::{
 pub use limits::Limits;
 pub use pattern::PathPattern;
 pub use source::{open, open_with, Image, LayerInfo, Platform, SourceKind, SourceSpec};
+pub use warning::{ViewWarning, ViewWarningKind};
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;

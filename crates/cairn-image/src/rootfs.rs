@@ -3,7 +3,7 @@
 
 use crate::error::{io_err, Result};
 use crate::fs::NodeKind;
-use crate::layer::{may_keep, read_entry, Added, Entry, LayerIndex, Op};
+use crate::layer::{fits, read_entry, Added, Entry, LayerIndex, Op};
 use crate::ScanOptions;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -49,16 +49,7 @@ pub(crate) fn read_dir(root: &Path, opts: &ScanOptions, kept: &AtomicU64) -> Res
                 added.kind = NodeKind::File;
                 added.size = meta.len();
                 let want = opts.contents.iter().any(|p| p.matches(&path));
-                let keep = want
-                    && meta.len() <= opts.limits.max_content
-                    && may_keep(kept, meta.len(), &opts.limits);
-                if want && !keep {
-                    index.warnings.push(format!(
-                        "/{path} is {} bytes, over the {}-byte content limit; not read",
-                        meta.len(),
-                        opts.limits.max_content
-                    ));
-                }
+                let keep = want && fits(meta.len(), &path, None, opts, kept, &mut index);
                 if keep || opts.file_digests {
                     let mut f = std::fs::File::open(&host).map_err(io_err(&host))?;
                     let (bytes, d) =

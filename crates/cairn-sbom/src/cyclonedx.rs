@@ -194,9 +194,43 @@ pub(crate) fn json(sbom: &Sbom) -> String {
     ids.push(&sbom.created);
     let mut meta_props = vec![prop("cairn:complete", sbom.complete.to_string())];
     for w in &sbom.warnings {
-        meta_props.push(prop("cairn:warning", w));
+        meta_props.push(prop("cairn:warning", w.to_string()));
     }
-    let bom = json!({
+    // Each warning is an annotation on what it concerns (its package, else the image), and a
+    // package that may lack facts because of one is an incomplete assembly of its own.
+    let tool = json!({"type": "application", "name": sbom.tool.name, "version": sbom.tool.version});
+    let known: std::collections::BTreeSet<&str> =
+        sbom.packages.iter().map(|p| p.id.as_str()).collect();
+    let mut annotations = Vec::new();
+    let mut incomplete_pkgs: Vec<&str> = Vec::new();
+    for (n, w) in sbom.warnings.iter().enumerate() {
+        let on = w
+            .package
+            .as_deref()
+            .filter(|p| known.contains(p))
+            .unwrap_or(root_ref);
+        if w.incomplete && on != root_ref {
+            incomplete_pkgs.push(on);
+        }
+        let kind = serde_json::to_value(w.kind).expect("serializes");
+        annotations.push(json!({
+            "bom-ref": format!("cairn-warning-{n}"),
+            "subjects": [on],
+            "annotator": {"component": tool},
+            "timestamp": sbom.created,
+            "text": format!("cairn warning ({}{}): {w}", kind.as_str().unwrap_or(""), if w.incomplete { ", incomplete" } else { "" }),
+        }));
+    }
+    incomplete_pkgs.sort_unstable();
+    incomplete_pkgs.dedup();
+    let mut compositions = vec![json!({
+        "aggregate": if sbom.complete { "complete" } else { "incomplete" },
+        "assemblies": [root_ref],
+    })];
+    if !incomplete_pkgs.is_empty() {
+        compositions.push(json!({"aggregate": "incomplete", "assemblies": incomplete_pkgs}));
+    }
+    let mut bom = json!({
         "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
@@ -210,11 +244,11 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         },
         "components": components,
         "dependencies": dependencies,
-        "compositions": [{
-            "aggregate": if sbom.complete { "complete" } else { "incomplete" },
-            "assemblies": [root_ref],
-        }],
+        "compositions": compositions,
     });
+    if !annotations.is_empty() {
+        bom["annotations"] = json!(annotations);
+    }
     let mut s = serde_json::to_string_pretty(&bom).expect("serializes");
     s.push('\n');
     s

@@ -12,8 +12,10 @@ mod ids;
 mod model;
 mod spdx;
 mod table;
+mod text;
 
 pub use model::*;
+pub use text::escape_control;
 
 /// An output format `cairn sbom -o` knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

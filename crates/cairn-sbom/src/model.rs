@@ -25,9 +25,120 @@ pub struct Sbom {
     pub files: Vec<File>,
     /// Relationships between packages and files, sorted.
     pub relationships: Vec<Relationship>,
-    /// False when something could not be read and packages may be missing: see `warnings`.
+    /// False when something could not be read and packages may be missing: see `warnings`
+    /// (exactly when one of them is `incomplete`).
     pub complete: bool,
-    pub warnings: Vec<String>,
+    /// Problems met while scanning, sorted.
+    pub warnings: Vec<Warning>,
+}
+
+/// A problem met while scanning, with what it concerns, so that a consumer can tell which
+/// file, layer, entry or package is affected.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Warning {
+    pub kind: WarningKind,
+    /// The file in the image it concerns (absolute), if one.
+    pub path: Option<String>,
+    /// The layer whose version of that file, or whose entries, it concerns.
+    pub layer: Option<usize>,
+    /// First and last line (1-based) of the entry it concerns.
+    pub lines: Option<(usize, usize)>,
+    /// The id of the package it concerns, if one.
+    pub package: Option<String>,
+    /// Whether packages, files or facts may be missing because of it; the SBOM is then
+    /// marked incomplete.
+    pub incomplete: bool,
+    /// What happened, for people; it does not repeat the path, layer or lines.
+    pub message: String,
+}
+
+#[derive(
+    Clone, Copy, Debug, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningKind {
+    /// A file or directory could not be read.
+    Unreadable,
+    /// A package database, or an entry in it, is damaged or not in its format.
+    Malformed,
+    /// A limit that protects against hostile input was reached; what is past it is left out.
+    Limit,
+    /// A path is over the kernel's limits (PATH_MAX, NAME_MAX) and was not used.
+    InvalidPath,
+    /// A link that points nowhere, or a symbolic link loop.
+    Link,
+    /// The same package record is listed more than once; it is reported once.
+    Duplicate,
+    /// Different records claim the same package identity; each is reported.
+    Conflict,
+}
+
+impl Warning {
+    pub fn new(kind: WarningKind, message: impl Into<String>) -> Warning {
+        Warning {
+            kind,
+            path: None,
+            layer: None,
+            lines: None,
+            package: None,
+            incomplete: false,
+            message: message.into(),
+        }
+    }
+
+    /// The file (and the layer whose version of it) the warning concerns.
+    pub fn at(mut self, path: impl Into<String>, layer: Option<usize>) -> Warning {
+        self.path = Some(path.into());
+        self.layer = layer;
+        self
+    }
+
+    pub fn lines(mut self, lines: (usize, usize)) -> Warning {
+        self.lines = Some(lines);
+        self
+    }
+
+    pub fn package(mut self, id: impl Into<String>) -> Warning {
+        self.package = Some(id.into());
+        self
+    }
+
+    /// Packages or facts may be missing because of this.
+    pub fn incomplete(mut self) -> Warning {
+        self.incomplete = true;
+        self
+    }
+}
+
+/// `PATH (layer N) lines A-B: MESSAGE`, as much of it as is known.
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut sep = "";
+        if let Some(p) = &self.path {
+            f.write_str(p)?;
+            sep = " ";
+        }
+        if let Some(l) = self.layer {
+            write!(f, "{sep}(layer {l})")?;
+            sep = " ";
+        }
+        if let Some((a, b)) = self.lines {
+            if a == b {
+                write!(f, "{sep}line {a}")?;
+            } else {
+                write!(f, "{sep}lines {a}-{b}")?;
+            }
+            sep = " ";
+        }
+        if let Some(p) = &self.package {
+            write!(f, "{sep}[{p}]")?;
+            sep = " ";
+        }
+        if !sep.is_empty() {
+            f.write_str(": ")?;
+        }
+        f.write_str(&self.message)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -120,6 +231,9 @@ pub struct Package {
     pub evidence: Evidence,
     /// Files the package database says the package owns, sorted by path.
     pub files: Vec<OwnedFile>,
+    /// The database lists more files than a limit allowed to read: `files` holds some only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub files_truncated: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -246,6 +360,9 @@ impl Sbom {
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.relationships.sort();
         self.relationships.dedup();
+        self.warnings.sort();
+        self.warnings.dedup();
+        self.complete = !self.warnings.iter().any(|w| w.incomplete);
     }
 
     pub fn package(&self, id: &str) -> Option<&Package> {

@@ -18,6 +18,10 @@ struct Doc<'a> {
     file_refs: BTreeMap<&'a str, String>,
     /// LicenseRef id -> (name, text)
     extracted: BTreeMap<String, (String, String)>,
+    /// Package id -> verification code, for packages that contain listed files.
+    codes: BTreeMap<&'a str, String>,
+    /// SPDX id -> the annotations (warnings) on it.
+    notes: BTreeMap<String, Vec<String>>,
 }
 
 impl<'a> Doc<'a> {
@@ -27,7 +31,7 @@ impl<'a> Doc<'a> {
             .distro
             .as_ref()
             .map(|d| spdx_ref("OperatingSystem", &d.id, &d.id));
-        let pkg_refs = sbom
+        let pkg_refs: BTreeMap<&str, String> = sbom
             .packages
             .iter()
             .map(|p| {
@@ -63,6 +67,20 @@ impl<'a> Doc<'a> {
                 }
             }
         }
+        // Each warning is an annotation on the element it concerns: its package, else the
+        // image.
+        let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for w in &sbom.warnings {
+            let on = w
+                .package
+                .as_deref()
+                .and_then(|p| pkg_refs.get(p))
+                .unwrap_or(&root_ref);
+            notes
+                .entry(on.clone())
+                .or_default()
+                .push(annotation_comment(w));
+        }
         Doc {
             sbom,
             root_ref,
@@ -70,6 +88,8 @@ impl<'a> Doc<'a> {
             pkg_refs,
             file_refs,
             extracted,
+            codes: verification_codes(sbom),
+            notes,
         }
     }
 
@@ -220,6 +240,9 @@ pub(crate) fn provenance(sbom: &Sbom, p: &Package) -> String {
             None => s.push_str(&format!(" Listed in {} (from layer {}).", l.path, l.layer)),
         }
     }
+    if p.files_truncated {
+        s.push_str(" Its file list is truncated: the database lists more files than a limit allowed to read.");
+    }
     s.trim().to_owned()
 }
 
@@ -282,6 +305,10 @@ pub(crate) fn json(sbom: &Sbom) -> String {
     if !layers.is_empty() {
         root["comment"] = json!(format!("Layers: {}", layers.join("; ")));
     }
+    let notes = annotations_on(&doc, &doc.root_ref);
+    if !notes.is_empty() {
+        root["annotations"] = json!(notes);
+    }
     packages.push(root);
     if let (Some(d), Some(os_ref)) = (&sbom.distro, &doc.os_ref) {
         let mut os = json!({
@@ -325,13 +352,17 @@ pub(crate) fn json(sbom: &Sbom) -> String {
             "externalRefs": refs,
             "primaryPackagePurpose": "LIBRARY",
         });
-        if let Some(code) = verification_code(sbom, &p.id) {
+        if let Some(code) = doc.codes.get(p.id.as_str()) {
             v["filesAnalyzed"] = json!(true);
             v["packageVerificationCode"] = json!({"packageVerificationCodeValue": code});
         }
         let c = provenance(sbom, p);
         if !c.is_empty() {
             v["comment"] = json!(c);
+        }
+        let notes = annotations_on(&doc, &doc.pkg_refs[p.id.as_str()]);
+        if !notes.is_empty() {
+            v["annotations"] = json!(notes);
         }
         if let Some(d) = p.metadata.get("description") {
             v["summary"] = json!(d.lines().next().unwrap_or(d));
@@ -399,25 +430,76 @@ fn file_name(path: &str) -> String {
     format!("./{}", path.trim_start_matches('/'))
 }
 
-/// The package verification code (SPDX 2.3 §7.9) over the SHA-1s of the files a package
-/// contains; `None` when it lists no files (then its files were not analyzed).
-fn verification_code(sbom: &Sbom, pkg: &str) -> Option<String> {
+/// The package verification code (SPDX 2.3 §7.9) over the SHA-1s of the files each package
+/// contains, for every package that contains listed files (the others' files were not
+/// analyzed). One pass over the relationships, files looked up by id.
+fn verification_codes(sbom: &Sbom) -> BTreeMap<&str, String> {
     use sha1::Digest;
-    let mut sums: Vec<&str> = sbom
-        .relationships
+    let sha1_of: BTreeMap<&str, &str> = sbom
+        .files
         .iter()
-        .filter(|r| r.from == pkg && r.kind == RelationshipKind::Contains)
-        .filter_map(|r| sbom.files.iter().find(|f| f.id == r.to))
-        .map(|f| f.sha1.as_str())
+        .map(|f| (f.id.as_str(), f.sha1.as_str()))
         .collect();
-    if sums.is_empty() {
-        return None;
+    let mut sums: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in &sbom.relationships {
+        if r.kind == RelationshipKind::Contains {
+            if let Some(sha1) = sha1_of.get(r.to.as_str()) {
+                sums.entry(r.from.as_str()).or_default().push(sha1);
+            }
+        }
     }
-    sums.sort();
-    Some(hex::encode(sha1::Sha1::digest(sums.concat().as_bytes())))
+    sums.into_iter()
+        .map(|(pkg, mut sums)| {
+            sums.sort_unstable();
+            (
+                pkg,
+                hex::encode(sha1::Sha1::digest(sums.concat().as_bytes())),
+            )
+        })
+        .collect()
 }
 
-/// A tag-value text field: multi-line values go in <text> tags.
+/// The SPDX JSON annotations on one element.
+fn annotations_on(doc: &Doc, element: &str) -> Vec<Value> {
+    doc.notes
+        .get(element)
+        .into_iter()
+        .flatten()
+        .map(|comment| {
+            json!({
+                "annotationDate": doc.sbom.created,
+                "annotationType": "OTHER",
+                "annotator": format!("Tool: {}-{}", doc.sbom.tool.name, doc.sbom.tool.version),
+                "comment": comment,
+            })
+        })
+        .collect()
+}
+
+/// What an SPDX annotation says of a warning.
+fn annotation_comment(w: &Warning) -> String {
+    let kind = serde_json::to_value(w.kind).expect("serializes");
+    let mut s = format!("cairn warning ({}", kind.as_str().unwrap_or(""));
+    if w.incomplete {
+        s.push_str(", incomplete");
+    }
+    s.push_str(&format!("): {w}"));
+    s
+}
+
+/// A value for a single-line tag-value tag: line breaks and other control characters
+/// become spaces, so a value from the image can never start a line of its own, and a value
+/// that would open a `<text>` block cannot.
+fn tv_line(s: &str) -> String {
+    let one: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    one.replace("<text>", "< text>")
+}
+
+/// A tag-value text field: the value goes in a `<text>` block, which ends only at
+/// `</text>`, so one inside the value is broken up.
 fn tv_text(s: &str) -> String {
     let clean = s.replace("</text>", "</ text>");
     format!("<text>{clean}</text>")
@@ -431,22 +513,23 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
     let _ = writeln!(o, "SPDXVersion: SPDX-2.3");
     let _ = writeln!(o, "DataLicense: CC0-1.0");
     let _ = writeln!(o, "SPDXID: SPDXRef-DOCUMENT");
-    let _ = writeln!(o, "DocumentName: {}", src.name);
+    let _ = writeln!(o, "DocumentName: {}", tv_line(&src.name));
     let _ = writeln!(o, "DocumentNamespace: {}", doc.namespace());
     let _ = writeln!(o, "DocumentComment: {}", tv_text(&document_comment(sbom)));
     let _ = writeln!(o, "Creator: Tool: {}-{}", sbom.tool.name, sbom.tool.version);
-    let _ = writeln!(o, "Created: {}", sbom.created);
+    let _ = writeln!(o, "Created: {}", tv_line(&sbom.created));
     let pkg = |o: &mut String,
                name: &str,
                id: &str,
                version: Option<&str>,
                purpose: &str,
                code: Option<String>| {
+        let name = tv_line(name);
         let _ = writeln!(o, "\n##### Package: {name}\n");
         let _ = writeln!(o, "PackageName: {name}");
         let _ = writeln!(o, "SPDXID: {id}");
         if let Some(v) = version {
-            let _ = writeln!(o, "PackageVersion: {v}");
+            let _ = writeln!(o, "PackageVersion: {}", tv_line(v));
         }
         let _ = writeln!(o, "PackageDownloadLocation: NOASSERTION");
         match code {
@@ -520,23 +603,23 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
             &doc.pkg_refs[p.id.as_str()],
             Some(&p.version),
             "LIBRARY",
-            verification_code(sbom, &p.id),
+            doc.codes.get(p.id.as_str()).cloned(),
         );
-        let _ = writeln!(o, "PackageSupplier: {}", supplier(&p.maintainer));
+        let _ = writeln!(o, "PackageSupplier: {}", tv_line(&supplier(&p.maintainer)));
         let _ = writeln!(o, "PackageSourceInfo: {}", tv_text(&source_info(p)));
         let _ = writeln!(o, "PackageLicenseConcluded: NOASSERTION");
         let _ = writeln!(
             o,
             "PackageLicenseDeclared: {}",
-            p.licenses.declared.as_deref().unwrap_or(NOASSERTION)
+            tv_line(p.licenses.declared.as_deref().unwrap_or(NOASSERTION))
         );
         let _ = writeln!(o, "PackageCopyrightText: NOASSERTION");
         if let Some(h) = p.metadata.get("homepage") {
-            let _ = writeln!(o, "PackageHomePage: {h}");
+            let _ = writeln!(o, "PackageHomePage: {}", tv_line(h));
         }
-        let _ = writeln!(o, "ExternalRef: PACKAGE-MANAGER purl {}", p.purl);
+        let _ = writeln!(o, "ExternalRef: PACKAGE-MANAGER purl {}", tv_line(&p.purl));
         for c in &p.cpes {
-            let _ = writeln!(o, "ExternalRef: SECURITY cpe23Type {c}");
+            let _ = writeln!(o, "ExternalRef: SECURITY cpe23Type {}", tv_line(c));
         }
         let c = provenance(sbom, p);
         if !c.is_empty() {
@@ -544,7 +627,7 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
         }
     }
     for f in &sbom.files {
-        let _ = writeln!(o, "\nFileName: {}", file_name(&f.path));
+        let _ = writeln!(o, "\nFileName: {}", tv_line(&file_name(&f.path)));
         let _ = writeln!(o, "SPDXID: {}", doc.file_refs[f.id.as_str()]);
         let _ = writeln!(o, "FileChecksum: SHA1: {}", f.sha1);
         let _ = writeln!(o, "FileChecksum: SHA256: {}", f.sha256);
@@ -559,7 +642,22 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
     for (id, (name, text)) in &doc.extracted {
         let _ = writeln!(o, "\nLicenseID: {id}");
         let _ = writeln!(o, "ExtractedText: {}", tv_text(text));
-        let _ = writeln!(o, "LicenseName: {name}");
+        let _ = writeln!(o, "LicenseName: {}", tv_line(name));
+    }
+    for (on, comment) in doc
+        .notes
+        .iter()
+        .flat_map(|(on, c)| c.iter().map(move |c| (on, c)))
+    {
+        let _ = writeln!(
+            o,
+            "\nAnnotator: Tool: {}-{}",
+            sbom.tool.name, sbom.tool.version
+        );
+        let _ = writeln!(o, "AnnotationDate: {}", tv_line(&sbom.created));
+        let _ = writeln!(o, "AnnotationType: OTHER");
+        let _ = writeln!(o, "SPDXREF: {on}");
+        let _ = writeln!(o, "AnnotationComment: {}", tv_text(comment));
     }
     o
 }

@@ -1,6 +1,7 @@
 //! The default human output: one row per package.
 
 use crate::model::Sbom;
+use crate::text::escape_control;
 use comfy_table::{presets::NOTHING, Table};
 
 pub(crate) fn render(sbom: &Sbom) -> String {
@@ -25,12 +26,13 @@ pub(crate) fn render(sbom: &Sbom) -> String {
                 }
             })
             .unwrap_or_default();
+        let declared = p.licenses.declared.as_deref().unwrap_or_default();
         t.add_row(vec![
-            p.name.clone(),
-            p.version.clone(),
-            p.kind.clone(),
+            escape_control(&p.name).into_owned(),
+            escape_control(&p.version).into_owned(),
+            escape_control(&p.kind).into_owned(),
             layer,
-            p.licenses.declared.clone().unwrap_or_default(),
+            escape_control(declared).into_owned(),
         ]);
     }
     let mut s = t.to_string();
@@ -40,7 +42,7 @@ pub(crate) fn render(sbom: &Sbom) -> String {
     if !sbom.complete {
         s.push_str("\nINCOMPLETE: some inputs could not be read; packages may be missing:\n");
         for w in &sbom.warnings {
-            s.push_str(&format!("  - {w}\n"));
+            s.push_str(&format!("  - {}\n", escape_control(&w.to_string())));
         }
     }
     s

@@ -62,7 +62,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("cairn: error: {e:#}");
+            // Errors quote the input (entry names, paths): escaped for the terminal.
+            eprintln!(
+                "cairn: error: {}",
+                cairn_sbom::escape_control(&format!("{e:#}"))
+            );
             if e.downcast_ref::<sbom::UsageError>().is_some() {
                 ExitCode::from(2)
             } else {

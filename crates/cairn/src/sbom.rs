@@ -4,7 +4,7 @@ use crate::Verbosity;
 use anyhow::{Context, Result};
 use cairn_catalog::Options;
 use cairn_image::{Platform, SourceSpec};
-use cairn_sbom::Format;
+use cairn_sbom::{escape_control, Format};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -103,7 +103,7 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
     if v.verbose > 0 {
         eprintln!(
             "cairn: {} ({}), {} layers",
-            image.name,
+            escape_control(&image.name),
             image.kind.prefix(),
             image.layers.len()
         );
@@ -154,18 +154,27 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
             }
         }
     }
+    // Warnings quote the image (paths, database garbage): escaped for the terminal.
+    let text = |w: &cairn_sbom::Warning| escape_control(&w.to_string()).into_owned();
     if !sbom.complete {
-        if !v.quiet {
+        if v.quiet {
+            // Exit status 1 always comes with the reason, even when asked to be quiet.
+            let n = sbom.warnings.iter().filter(|w| w.incomplete).count();
+            eprintln!(
+                "cairn: the SBOM is INCOMPLETE ({n} problem{} that may have cost packages; marked so in every output, listed in its warnings)",
+                if n == 1 { "" } else { "s" }
+            );
+        } else {
             eprintln!("cairn: the SBOM is INCOMPLETE (marked so in every output):");
             for w in &sbom.warnings {
-                eprintln!("  - {w}");
+                eprintln!("  - {}", text(w));
             }
         }
         return Ok(ExitCode::from(1));
     }
-    if !v.quiet && !sbom.warnings.is_empty() {
+    if !v.quiet {
         for w in &sbom.warnings {
-            eprintln!("cairn: warning: {w}");
+            eprintln!("cairn: warning: {}", text(w));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@
 //! Syft's `syft/pkg/cataloger/alpine` reads the same fields; field meanings follow apk-tools'
 //! documentation of the index format (`apk-package(5)`).
 
+use crate::FileBudget;
 use std::fmt;
 
 /// One installed apk package.
@@ -50,6 +51,9 @@ pub struct ApkPackage {
     pub install_if: Vec<String>,
     /// Directories (`F:`) and files (`R:`) the package owns, in database order.
     pub files: Vec<ApkFile>,
+    /// The record lists more paths than the [`FileBudget`] allowed to build: `files` holds
+    /// the first ones only.
+    pub files_truncated: bool,
     /// Lines (1-based) where the record starts and ends, for evidence and warnings.
     pub line: usize,
     pub end_line: usize,
@@ -118,8 +122,13 @@ pub enum ApkProblemKind {
 
 impl fmt::Display for ApkProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: ", self.line)?;
-        match &self.kind {
+        write!(f, "line {}: {}", self.line, self.kind)
+    }
+}
+
+impl fmt::Display for ApkProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             ApkProblemKind::MissingField(field) => {
                 write!(f, "package record has no {field} line; skipped")
             }
@@ -137,8 +146,17 @@ pub struct Installed {
     pub problems: Vec<ApkProblem>,
 }
 
-/// Parses the whole `installed` file. Invalid UTF-8 is replaced, not rejected.
+/// Parses the whole `installed` file with [`FileBudget::DEFAULT`]. Invalid UTF-8 is
+/// replaced, not rejected.
 pub fn parse(bytes: &[u8]) -> Installed {
+    let mut budget = FileBudget::DEFAULT;
+    parse_within(bytes, &mut budget)
+}
+
+/// [`parse`], building owned paths (an `F:` directory joined with each `R:` name, where a
+/// small file can name gigabytes) only while `budget` lasts; a package whose paths did not
+/// all fit has `files_truncated` set.
+pub fn parse_within(bytes: &[u8], budget: &mut FileBudget) -> Installed {
     let text = String::from_utf8_lossy(bytes);
     let mut out = Installed::default();
     let mut current: Option<ApkPackage> = None;
@@ -194,16 +212,24 @@ pub fn parse(bytes: &[u8]) -> Installed {
             'p' => pkg.provides = list(),
             'i' => pkg.install_if = list(),
             'F' => {
+                last_file = None;
                 let path = format!("/{}", value.trim_matches('/'));
+                if pkg.files_truncated || !budget.take(path.len()) {
+                    pkg.files_truncated = true;
+                    continue;
+                }
                 pkg.files.push(ApkFile {
                     path: path.clone(),
                     kind: ApkFileKind::Directory,
                     digest: None,
                 });
                 dir = Some(path);
-                last_file = None;
             }
             'R' => {
+                last_file = None;
+                if pkg.files_truncated {
+                    continue;
+                }
                 let Some(dir) = &dir else {
                     out.problems.push(ApkProblem {
                         line: line_no,
@@ -211,6 +237,10 @@ pub fn parse(bytes: &[u8]) -> Installed {
                     });
                     continue;
                 };
+                if !budget.take(dir.len() + 1 + value.len()) {
+                    pkg.files_truncated = true;
+                    continue;
+                }
                 let path = match dir.as_str() {
                     "/" => format!("/{value}"),
                     d => format!("{d}/{value}"),
@@ -222,6 +252,7 @@ pub fn parse(bytes: &[u8]) -> Installed {
                 });
                 last_file = Some(pkg.files.len() - 1);
             }
+            'Z' if pkg.files_truncated => {}
             'Z' => match last_file {
                 Some(index) => match decode_digest(value) {
                     Some(d) => pkg.files[index].digest = Some(d),
