@@ -509,3 +509,27 @@ fn declared_licenses(parsed: &copyright::Statements, file: &Copyright) -> Licens
         evidence,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A DEP-5 copyright file whose `License:` field names a `LicenseRef-` keeps it as is.
+    #[test]
+    fn dep5_license_licenseref_callaway_bsd_is_not_prefixed_again() {
+        let text = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n\
+Files: *\nCopyright: 2020 A\nLicense: LicenseRef-Callaway-BSD and Expat\n\n\
+License: LicenseRef-Callaway-BSD\n Redistribution and use ...\n";
+        let file = Copyright {
+            path: "/usr/share/doc/x/copyright".into(),
+            layer: 0,
+            bytes: Arc::from(text.as_bytes()),
+        };
+        let l = declared_licenses(&copyright::parse(text), &file);
+        assert_eq!(
+            l.declared.as_deref(),
+            Some("LicenseRef-Callaway-BSD AND MIT")
+        );
+        assert_eq!(l.evidence[0].spdx, "LicenseRef-Callaway-BSD AND MIT");
+    }
+}

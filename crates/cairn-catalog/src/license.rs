@@ -97,10 +97,45 @@ pub fn spdx_id(name: &str) -> Option<String> {
     None
 }
 
-/// `LicenseRef-` ids allow letters, digits, `.` and `-`.
+/// Whether `s` is, as written, an SPDX `{kind}ID` or `DocumentRef-DOC:{kind}ID` (`kind` is
+/// `LicenseRef-` or `AdditionRef-`; ids are letters, digits, `.` and `-`): packages that
+/// already write SPDX (Fedora's `LicenseRef-Fedora-*`, `LicenseRef-Callaway-*`) use them.
+fn is_ref(s: &str, kind: &str) -> bool {
+    let id = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+    };
+    let local = match s.split_once(':') {
+        Some((doc, local)) => match doc.strip_prefix("DocumentRef-") {
+            Some(d) if id(d) => local,
+            _ => return false,
+        },
+        None => s,
+    };
+    local.strip_prefix(kind).is_some_and(id)
+}
+
+/// One license name as an SPDX term: its SPDX id, or a `LicenseRef-` it already is.
+fn license_item(name: &str) -> Option<String> {
+    let name = name.trim();
+    if is_ref(name, "LicenseRef-") {
+        return Some(name.to_owned());
+    }
+    spdx_id(name)
+}
+
+/// `LicenseRef-` ids allow letters, digits, `.` and `-`. A name that already is a valid
+/// `LicenseRef-` (or `DocumentRef-…:LicenseRef-`) id is kept as it is; one that has the
+/// prefix but other characters is cleaned, and keeps one prefix.
 pub fn license_ref(name: &str) -> String {
+    let name = name.trim();
+    if is_ref(name, "LicenseRef-") {
+        return name.to_owned();
+    }
+    let name = name.strip_prefix("LicenseRef-").unwrap_or(name);
     let mut clean = String::new();
-    for c in name.trim().chars() {
+    for c in name.chars() {
         match c {
             c if c.is_ascii_alphanumeric() || c == '.' || c == '-' => clean.push(c),
             '+' => clean.push_str("-plus"),
@@ -164,14 +199,15 @@ fn term(t: &str) -> String {
         let exc = exc.join("-");
         let exception = spdx::exception_id(&exc)
             .or_else(|| spdx::exception_id(&format!("{exc}-exception")))
-            .map(|e| e.name.to_owned());
-        return match (spdx_id(&name), exception) {
+            .map(|e| e.name.to_owned())
+            .or_else(|| is_ref(&exc, "AdditionRef-").then_some(exc));
+        return match (license_item(&name), exception) {
             (Some(id), Some(e)) => format!("{id} WITH {e}"),
             _ => license_ref(t),
         };
     }
     let name = words.join(" ");
-    spdx_id(&name).unwrap_or_else(|| license_ref(&name))
+    license_item(&name).unwrap_or_else(|| license_ref(&name))
 }
 
 fn split_word(s: &str, word: &str) -> Vec<String> {
@@ -304,6 +340,50 @@ mod tests {
             expression("GPL-2 with OpenSSL exception"),
             "LicenseRef-GPL-2-with-OpenSSL-exception"
         );
+    }
+
+    /// Fedora and RHEL write SPDX with their own `LicenseRef-Fedora-*` and
+    /// `LicenseRef-Callaway-*` terms: already ids, they must not be prefixed again.
+    #[test]
+    fn licenseref_fedora_public_domain_is_not_prefixed_again() {
+        assert_eq!(
+            expression("LicenseRef-Fedora-Public-Domain"),
+            "LicenseRef-Fedora-Public-Domain"
+        );
+        assert_eq!(
+            expression("LicenseRef-Callaway-BSD or Expat"),
+            "LicenseRef-Callaway-BSD OR MIT"
+        );
+        assert_eq!(
+            expression("GPL-2+ and LicenseRef-Fedora-Public-Domain"),
+            "GPL-2.0-or-later AND LicenseRef-Fedora-Public-Domain"
+        );
+        assert_eq!(
+            expression("DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2"),
+            "DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2"
+        );
+        assert_eq!(
+            expression("LicenseRef-Callaway-GPLv2-plus with GCC-exception-3.1 exception"),
+            "LicenseRef-Callaway-GPLv2-plus WITH GCC-exception-3.1"
+        );
+        assert_eq!(
+            license_ref("LicenseRef-Fedora-Public-Domain"),
+            "LicenseRef-Fedora-Public-Domain"
+        );
+        assert_eq!(
+            expression("LicenseRef-Foo with AdditionRef-Bar"),
+            "LicenseRef-Foo WITH AdditionRef-Bar"
+        );
+        // Not a valid id as written: cleaned, but still prefixed once.
+        assert_eq!(license_ref("LicenseRef-foo_bar"), "LicenseRef-foo-bar");
+        assert_eq!(expression("LicenseRef-Foo Bar"), "LicenseRef-Foo-Bar");
+        for e in [
+            "LicenseRef-Fedora-Public-Domain",
+            "DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2",
+            "LicenseRef-Callaway-GPLv2-plus WITH GCC-exception-3.1",
+        ] {
+            assert!(spdx::Expression::parse(&expression(e)).is_ok(), "{e}");
+        }
     }
 
     #[test]

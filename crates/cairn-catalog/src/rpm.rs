@@ -391,6 +391,21 @@ mod tests {
         assert!(!rpm_license_expression("(MIT or").is_empty());
     }
 
+    /// Current Fedora tags are SPDX with `LicenseRef-Fedora-*`/`LicenseRef-Callaway-*` terms:
+    /// they pass through unchanged, not as `LicenseRef-LicenseRef-…`.
+    #[test]
+    fn rpm_licenseref_fedora_public_domain_and_mit_is_unchanged() {
+        for tag in [
+            "LicenseRef-Fedora-Public-Domain AND MIT",
+            "LicenseRef-Callaway-MIT AND (LicenseRef-Fedora-Public-Domain OR GPL-2.0-or-later)",
+            "GPL-2.0-or-later WITH GCC-exception-2.0 OR LicenseRef-Callaway-LGPLv2-plus",
+            "DocumentRef-fedora:LicenseRef-Fedora-UltraPermissive",
+        ] {
+            assert_eq!(rpm_license_expression(tag), tag);
+            assert!(spdx::Expression::parse(tag).is_ok(), "{tag}");
+        }
+    }
+
     /// Every license tag in the real rpm fixtures becomes a valid SPDX expression.
     #[test]
     fn fixture_license_tags_become_valid_spdx() {
