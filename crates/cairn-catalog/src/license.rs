@@ -153,35 +153,121 @@ pub fn license_ref(name: &str) -> String {
     )
 }
 
+/// An SPDX license expression as a tree. A `Term` is one license: an SPDX id, a
+/// `LicenseRef-`, or `ID WITH EXCEPTION` (WITH binds tighter than AND and OR, so a term
+/// never needs parentheses). Built through [`Expr::and`] and [`Expr::or`], an operand is
+/// never a node of its own operator (`A AND (B AND C)` is `A AND B AND C`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    Term(String),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+}
+
+impl Expr {
+    /// `parts` joined by AND; `None` if there are none, the part itself if there is one.
+    pub fn and(parts: impl IntoIterator<Item = Expr>) -> Option<Expr> {
+        Self::join(parts, true)
+    }
+
+    /// `parts` joined by OR; `None` if there are none, the part itself if there is one.
+    pub fn or(parts: impl IntoIterator<Item = Expr>) -> Option<Expr> {
+        Self::join(parts, false)
+    }
+
+    fn join(parts: impl IntoIterator<Item = Expr>, and: bool) -> Option<Expr> {
+        let mut flat = Vec::new();
+        for p in parts {
+            match p {
+                Expr::And(ps) if and => flat.extend(ps),
+                Expr::Or(ps) if !and => flat.extend(ps),
+                p => flat.push(p),
+            }
+        }
+        match flat.len() {
+            0 => None,
+            1 => flat.pop(),
+            _ if and => Some(Expr::And(flat)),
+            _ => Some(Expr::Or(flat)),
+        }
+    }
+
+    /// Parses an SPDX expression with the `spdx` crate (lax: deprecated ids are accepted, as
+    /// packages still write them). Terms are printed as that crate prints them, which for
+    /// the ids this module writes is as written. `None` if `s` is not an SPDX expression.
+    pub fn parse(s: &str) -> Option<Expr> {
+        use spdx::expression::{ExprNode, Operator};
+        let parsed = spdx::Expression::parse_mode(s, spdx::ParseMode::LAX).ok()?;
+        let mut stack: Vec<Expr> = Vec::new();
+        for node in parsed.iter() {
+            match node {
+                ExprNode::Req(r) => stack.push(Expr::Term(r.req.to_string())),
+                ExprNode::Op(op) => {
+                    let b = stack.pop()?;
+                    let a = stack.pop()?;
+                    stack.push(Self::join([a, b], *op == Operator::And)?);
+                }
+            }
+        }
+        let top = stack.pop()?;
+        stack.is_empty().then_some(top)
+    }
+
+    /// The operands of a top-level AND; any other expression is its one operand.
+    pub fn and_operands(self) -> Vec<Expr> {
+        match self {
+            Expr::And(ps) => ps,
+            e => vec![e],
+        }
+    }
+
+    /// How the expression reads as an operand of AND or OR: parenthesised unless a term.
+    /// An OR under AND needs them (AND binds tighter); an AND under OR gets them too, as
+    /// `(A AND B) OR C` is easier to read than `A AND B OR C`.
+    fn operand(&self) -> String {
+        match self {
+            Expr::Term(t) => t.clone(),
+            e => format!("({e})"),
+        }
+    }
+}
+
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (parts, op) = match self {
+            Expr::Term(t) => return f.write_str(t),
+            Expr::And(ps) => (ps, " AND "),
+            Expr::Or(ps) => (ps, " OR "),
+        };
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                f.write_str(op)?;
+            }
+            f.write_str(&p.operand())?;
+        }
+        Ok(())
+    }
+}
+
 /// Map a license statement such as `GPL-2+ or Artistic`, `LGPL-2.1+ with GCC exception` or
 /// `BSD-3-clause and Expat` to an SPDX expression.
 pub fn expression(statement: &str) -> String {
+    expression_tree(statement)
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
+
+/// [`expression`] as a tree; `None` for a statement without any license name.
+pub(crate) fn expression_tree(statement: &str) -> Option<Expr> {
     let s = statement.trim().replace(',', " ");
     // `or` binds looser than `and`, as in the copyright format.
-    let ors: Vec<String> = split_word(&s, "or")
-        .into_iter()
-        .map(|alt| {
-            let ands: Vec<String> = split_word(&alt, "and")
+    Expr::or(split_word(&s, "or").into_iter().filter_map(|alt| {
+        Expr::and(
+            split_word(&alt, "and")
                 .into_iter()
-                .map(|t| term(&t))
-                .collect();
-            ands.join(" AND ")
-        })
-        .collect();
-    if ors.len() > 1 {
-        ors.iter()
-            .map(|o| {
-                if o.contains(" AND ") {
-                    format!("({o})")
-                } else {
-                    o.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ")
-    } else {
-        ors.into_iter().next().unwrap_or_default()
-    }
+                .map(|t| Expr::Term(term(&t))),
+        )
+    }))
 }
 
 /// One license, possibly `NAME with EXCEPTION exception`.
@@ -226,23 +312,31 @@ fn split_word(s: &str, word: &str) -> Vec<String> {
     out.into_iter().filter(|s| !s.is_empty()).collect()
 }
 
-/// Join several expressions into one that holds them all, each distinct term once.
+/// Join several expressions into one that holds them all: the AND of every distinct
+/// top-level AND operand of each (an OR expression is one operand), sorted as written.
 pub fn all_of(exprs: &[String]) -> Option<String> {
-    let mut terms: Vec<String> = Vec::new();
-    for e in exprs {
-        if e.contains(" OR ") {
-            terms.push(if e.starts_with('(') {
-                e.clone()
-            } else {
-                format!("({e})")
-            });
-        } else {
-            terms.extend(e.split(" AND ").map(str::to_owned));
-        }
-    }
-    terms.sort();
-    terms.dedup();
-    (!terms.is_empty()).then(|| terms.join(" AND "))
+    let mut terms: Vec<(String, Expr)> = exprs
+        .iter()
+        .map(|e| e.trim())
+        .filter(|e| !e.is_empty())
+        .flat_map(|e| {
+            // Not SPDX (never the case for this module's own output): kept whole, and
+            // parenthesised when it has operators, so no AND around it can split it.
+            Expr::parse(e)
+                .unwrap_or_else(|| {
+                    Expr::Term(if e.contains(char::is_whitespace) {
+                        format!("({e})")
+                    } else {
+                        e.to_owned()
+                    })
+                })
+                .and_operands()
+        })
+        .map(|t| (t.operand(), t))
+        .collect();
+    terms.sort_by(|a, b| a.0.cmp(&b.0));
+    terms.dedup_by(|a, b| a.0 == b.0);
+    Expr::and(terms.into_iter().map(|(_, t)| t)).map(|e| e.to_string())
 }
 
 /// A license text found inside a larger text.
@@ -314,6 +408,29 @@ pub fn full_texts(text: &str) -> Vec<TextMatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `(A AND B) OR C` joined with other terms must stay one operand of the AND: printed
+    /// as `(A AND B) OR C AND D` it reads `(A AND B) OR (C AND D)`, another license.
+    #[test]
+    fn all_of_gpl_and_mit_or_apache_keeps_the_or_whole() {
+        let e = all_of(&["(GPL-2.0-only AND MIT) OR Apache-2.0".into(), "ISC".into()]);
+        assert_eq!(
+            e.as_deref(),
+            Some("((GPL-2.0-only AND MIT) OR Apache-2.0) AND ISC")
+        );
+        // An AND with an OR operand contributes its operands, each once.
+        let e = all_of(&[
+            "(MIT OR ISC) AND Zlib".into(),
+            "Zlib AND (MIT OR ISC)".into(),
+        ]);
+        assert_eq!(e.as_deref(), Some("(MIT OR ISC) AND Zlib"));
+        // An OR alone needs no parentheses.
+        assert_eq!(
+            all_of(&["MIT OR ISC".into()]).as_deref(),
+            Some("MIT OR ISC")
+        );
+        assert_eq!(all_of(&[]), None);
+    }
 
     #[test]
     fn debian_short_names() {
