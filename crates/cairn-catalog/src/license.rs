@@ -405,9 +405,98 @@ pub fn full_texts(text: &str) -> Vec<TextMatch> {
     out
 }
 
+/// Random expression trees and a structural comparison, for the property tests here and in
+/// the rpm cataloger.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Expr;
+    use proptest::prelude::*;
+
+    /// SPDX ids, Fedora-style `LicenseRef-`s, a `DocumentRef-` and `X WITH Y` terms.
+    const TERMS: &[&str] = &[
+        "MIT",
+        "Apache-2.0",
+        "GPL-2.0-or-later",
+        "BSD-3-Clause",
+        "LicenseRef-Fedora-Public-Domain",
+        "LicenseRef-Callaway-BSD",
+        "DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2",
+        "GPL-3.0-or-later WITH GCC-exception-3.1",
+        "Apache-2.0 WITH LLVM-exception",
+    ];
+
+    /// Trees built directly (not through `Expr::and`/`or`), so an AND may hold an AND:
+    /// the printer must get those right too.
+    pub fn tree() -> impl Strategy<Value = Expr> {
+        prop::sample::select(TERMS)
+            .prop_map(|t| Expr::Term(t.to_owned()))
+            .prop_recursive(4, 32, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::And),
+                    prop::collection::vec(inner, 2..4).prop_map(Expr::Or),
+                ]
+            })
+    }
+
+    /// A tree with nested same-operator nodes flattened: `A AND (B AND C)` is
+    /// `A AND B AND C`, which is what parsing either prints back gives.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Norm {
+        Term(String),
+        And(Vec<Norm>),
+        Or(Vec<Norm>),
+    }
+
+    fn join(and: bool, parts: Vec<Norm>) -> Norm {
+        let mut flat = Vec::new();
+        for p in parts {
+            match p {
+                Norm::And(ps) if and => flat.extend(ps),
+                Norm::Or(ps) if !and => flat.extend(ps),
+                p => flat.push(p),
+            }
+        }
+        if and {
+            Norm::And(flat)
+        } else {
+            Norm::Or(flat)
+        }
+    }
+
+    pub fn norm(e: &Expr) -> Norm {
+        match e {
+            Expr::Term(t) => Norm::Term(t.clone()),
+            Expr::And(ps) => join(true, ps.iter().map(norm).collect()),
+            Expr::Or(ps) => join(false, ps.iter().map(norm).collect()),
+        }
+    }
+
+    /// The `spdx` crate's own reading of `s`, strictly (`s` must be valid SPDX as it stands),
+    /// from its postfix nodes, independently of [`Expr::parse`].
+    pub fn spdx_norm(s: &str) -> Norm {
+        use spdx::expression::{ExprNode, Operator};
+        let parsed = spdx::Expression::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}"));
+        let mut stack = Vec::new();
+        for node in parsed.iter() {
+            match node {
+                ExprNode::Req(r) => stack.push(Norm::Term(r.req.to_string())),
+                ExprNode::Op(op) => {
+                    let b = stack.pop().expect("operand");
+                    let a = stack.pop().expect("operand");
+                    stack.push(join(*op == Operator::And, vec![a, b]));
+                }
+            }
+        }
+        assert_eq!(stack.len(), 1, "{s:?}");
+        stack.pop().expect("one tree")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::testing::{norm, spdx_norm, tree, Norm};
     use super::*;
+    use proptest::prelude::*;
 
     /// `(A AND B) OR C` joined with other terms must stay one operand of the AND: printed
     /// as `(A AND B) OR C AND D` it reads `(A AND B) OR (C AND D)`, another license.
@@ -430,6 +519,48 @@ mod tests {
             Some("MIT OR ISC")
         );
         assert_eq!(all_of(&[]), None);
+    }
+
+    proptest! {
+        /// The printer puts in the parentheses precedence needs: the spdx crate reads the
+        /// printed text back as the same tree.
+        #[test]
+        fn printed_trees_parse_back_to_the_same_tree(e in tree()) {
+            let printed = e.to_string();
+            prop_assert_eq!(spdx_norm(&printed), norm(&e), "{}", printed);
+            let reparsed = Expr::parse(&printed).expect("parses");
+            prop_assert_eq!(norm(&reparsed), norm(&e));
+            prop_assert_eq!(reparsed.to_string(), Expr::parse(&reparsed.to_string()).unwrap().to_string());
+        }
+
+        /// `all_of` is the AND of exactly the distinct top-level AND operands of its inputs.
+        #[test]
+        fn all_of_is_the_and_of_the_distinct_top_level_terms(
+            es in prop::collection::vec(tree(), 1..5)
+        ) {
+            let mut want: Vec<Norm> = Vec::new();
+            for e in &es {
+                let ops = match norm(e) {
+                    Norm::And(ps) => ps,
+                    n => vec![n],
+                };
+                for o in ops {
+                    if !want.contains(&o) {
+                        want.push(o);
+                    }
+                }
+            }
+            let inputs: Vec<String> = es.iter().map(Expr::to_string).collect();
+            let joined = all_of(&inputs).expect("non-empty");
+            let got = match spdx_norm(&joined) {
+                Norm::And(ps) if want.len() > 1 => ps,
+                n => vec![n],
+            };
+            prop_assert_eq!(got.len(), want.len(), "{}", joined);
+            for w in &want {
+                prop_assert!(got.contains(w), "{:?} missing from {}", w, joined);
+            }
+        }
     }
 
     #[test]
