@@ -166,10 +166,7 @@ impl Cataloger for Dpkg {
                     version: src_version,
                 }),
                 maintainer: p.get("Maintainer").map(str::to_owned),
-                installed_size: p
-                    .get("Installed-Size")
-                    .and_then(|s| s.trim().parse::<u64>().ok())
-                    .map(|k| k * 1024),
+                installed_size: p.get("Installed-Size").and_then(installed_size),
                 licenses: Licenses::default(),
                 metadata,
                 evidence: Evidence {
@@ -234,6 +231,12 @@ fn namespace(cx: &Context) -> String {
         Some(d) if d.id == "debian" || d.id_like.iter().any(|l| l == "debian") => d.id.clone(),
         _ => "debian".into(),
     }
+}
+
+/// `Installed-Size:` (KiB) in bytes; `None` when that does not fit in a u64 (the field is
+/// the package's word, not a measured size: it must not panic or wrap).
+fn installed_size(kib: &str) -> Option<u64> {
+    kib.trim().parse::<u64>().ok()?.checked_mul(1024)
 }
 
 /// `Source: name (version)` or just `Source: name`.
@@ -513,6 +516,17 @@ fn declared_licenses(parsed: &copyright::Statements, file: &Copyright) -> Licens
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A size no file system holds (u64::MAX KiB) is no size, not a panic or a wrapped value.
+    #[test]
+    fn installed_size_18446744073709551615_is_none() {
+        assert_eq!(installed_size("18446744073709551615"), None);
+        // The largest that fits, and the smallest that does not.
+        assert_eq!(installed_size("18014398509481983"), Some(u64::MAX - 1023));
+        assert_eq!(installed_size("18014398509481984"), None);
+        assert_eq!(installed_size(" 42 "), Some(42 * 1024));
+        assert_eq!(installed_size("-1"), None);
+    }
 
     /// A DEP-5 copyright file whose `License:` field names a `LicenseRef-` keeps it as is.
     #[test]
