@@ -166,10 +166,7 @@ impl Cataloger for Dpkg {
                     version: src_version,
                 }),
                 maintainer: p.get("Maintainer").map(str::to_owned),
-                installed_size: p
-                    .get("Installed-Size")
-                    .and_then(|s| s.trim().parse::<u64>().ok())
-                    .map(|k| k * 1024),
+                installed_size: p.get("Installed-Size").and_then(installed_size),
                 licenses: Licenses::default(),
                 metadata,
                 evidence: Evidence {
@@ -236,6 +233,12 @@ fn namespace(cx: &Context) -> String {
         Some(d) if d.id == "debian" || d.id_like.iter().any(|l| l == "debian") => d.id.clone(),
         _ => "debian".into(),
     }
+}
+
+/// `Installed-Size:` (KiB) in bytes; `None` when that does not fit in a u64 (the field is
+/// the package's word, not a measured size: it must not panic or wrap).
+fn installed_size(kib: &str) -> Option<u64> {
+    kib.trim().parse::<u64>().ok()?.checked_mul(1024)
 }
 
 /// `Source: name (version)` or just `Source: name`.
@@ -604,5 +607,40 @@ fn declared_licenses(parsed: &copyright::Statements, file: &Copyright) -> Licens
     Licenses {
         declared: license::all_of(&exprs),
         evidence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A size no file system holds (u64::MAX KiB) is no size, not a panic or a wrapped value.
+    #[test]
+    fn installed_size_18446744073709551615_is_none() {
+        assert_eq!(installed_size("18446744073709551615"), None);
+        // The largest that fits, and the smallest that does not.
+        assert_eq!(installed_size("18014398509481983"), Some(u64::MAX - 1023));
+        assert_eq!(installed_size("18014398509481984"), None);
+        assert_eq!(installed_size(" 42 "), Some(42 * 1024));
+        assert_eq!(installed_size("-1"), None);
+    }
+
+    /// A DEP-5 copyright file whose `License:` field names a `LicenseRef-` keeps it as is.
+    #[test]
+    fn dep5_license_licenseref_callaway_bsd_is_not_prefixed_again() {
+        let text = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n\
+Files: *\nCopyright: 2020 A\nLicense: LicenseRef-Callaway-BSD and Expat\n\n\
+License: LicenseRef-Callaway-BSD\n Redistribution and use ...\n";
+        let file = Copyright {
+            path: "/usr/share/doc/x/copyright".into(),
+            layer: 0,
+            bytes: Arc::from(text.as_bytes()),
+        };
+        let l = declared_licenses(&copyright::parse(text), &file);
+        assert_eq!(
+            l.declared.as_deref(),
+            Some("LicenseRef-Callaway-BSD AND MIT")
+        );
+        assert_eq!(l.evidence[0].spdx, "LicenseRef-Callaway-BSD AND MIT");
     }
 }

@@ -97,10 +97,45 @@ pub fn spdx_id(name: &str) -> Option<String> {
     None
 }
 
-/// `LicenseRef-` ids allow letters, digits, `.` and `-`.
+/// Whether `s` is, as written, an SPDX `{kind}ID` or `DocumentRef-DOC:{kind}ID` (`kind` is
+/// `LicenseRef-` or `AdditionRef-`; ids are letters, digits, `.` and `-`): packages that
+/// already write SPDX (Fedora's `LicenseRef-Fedora-*`, `LicenseRef-Callaway-*`) use them.
+fn is_ref(s: &str, kind: &str) -> bool {
+    let id = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+    };
+    let local = match s.split_once(':') {
+        Some((doc, local)) => match doc.strip_prefix("DocumentRef-") {
+            Some(d) if id(d) => local,
+            _ => return false,
+        },
+        None => s,
+    };
+    local.strip_prefix(kind).is_some_and(id)
+}
+
+/// One license name as an SPDX term: its SPDX id, or a `LicenseRef-` it already is.
+fn license_item(name: &str) -> Option<String> {
+    let name = name.trim();
+    if is_ref(name, "LicenseRef-") {
+        return Some(name.to_owned());
+    }
+    spdx_id(name)
+}
+
+/// `LicenseRef-` ids allow letters, digits, `.` and `-`. A name that already is a valid
+/// `LicenseRef-` (or `DocumentRef-…:LicenseRef-`) id is kept as it is; one that has the
+/// prefix but other characters is cleaned, and keeps one prefix.
 pub fn license_ref(name: &str) -> String {
+    let name = name.trim();
+    if is_ref(name, "LicenseRef-") {
+        return name.to_owned();
+    }
+    let name = name.strip_prefix("LicenseRef-").unwrap_or(name);
     let mut clean = String::new();
-    for c in name.trim().chars() {
+    for c in name.chars() {
         match c {
             c if c.is_ascii_alphanumeric() || c == '.' || c == '-' => clean.push(c),
             '+' => clean.push_str("-plus"),
@@ -118,35 +153,121 @@ pub fn license_ref(name: &str) -> String {
     )
 }
 
+/// An SPDX license expression as a tree. A `Term` is one license: an SPDX id, a
+/// `LicenseRef-`, or `ID WITH EXCEPTION` (WITH binds tighter than AND and OR, so a term
+/// never needs parentheses). Built through [`Expr::and`] and [`Expr::or`], an operand is
+/// never a node of its own operator (`A AND (B AND C)` is `A AND B AND C`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    Term(String),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+}
+
+impl Expr {
+    /// `parts` joined by AND; `None` if there are none, the part itself if there is one.
+    pub fn and(parts: impl IntoIterator<Item = Expr>) -> Option<Expr> {
+        Self::join(parts, true)
+    }
+
+    /// `parts` joined by OR; `None` if there are none, the part itself if there is one.
+    pub fn or(parts: impl IntoIterator<Item = Expr>) -> Option<Expr> {
+        Self::join(parts, false)
+    }
+
+    fn join(parts: impl IntoIterator<Item = Expr>, and: bool) -> Option<Expr> {
+        let mut flat = Vec::new();
+        for p in parts {
+            match p {
+                Expr::And(ps) if and => flat.extend(ps),
+                Expr::Or(ps) if !and => flat.extend(ps),
+                p => flat.push(p),
+            }
+        }
+        match flat.len() {
+            0 => None,
+            1 => flat.pop(),
+            _ if and => Some(Expr::And(flat)),
+            _ => Some(Expr::Or(flat)),
+        }
+    }
+
+    /// Parses an SPDX expression with the `spdx` crate (lax: deprecated ids are accepted, as
+    /// packages still write them). Terms are printed as that crate prints them, which for
+    /// the ids this module writes is as written. `None` if `s` is not an SPDX expression.
+    pub fn parse(s: &str) -> Option<Expr> {
+        use spdx::expression::{ExprNode, Operator};
+        let parsed = spdx::Expression::parse_mode(s, spdx::ParseMode::LAX).ok()?;
+        let mut stack: Vec<Expr> = Vec::new();
+        for node in parsed.iter() {
+            match node {
+                ExprNode::Req(r) => stack.push(Expr::Term(r.req.to_string())),
+                ExprNode::Op(op) => {
+                    let b = stack.pop()?;
+                    let a = stack.pop()?;
+                    stack.push(Self::join([a, b], *op == Operator::And)?);
+                }
+            }
+        }
+        let top = stack.pop()?;
+        stack.is_empty().then_some(top)
+    }
+
+    /// The operands of a top-level AND; any other expression is its one operand.
+    pub fn and_operands(self) -> Vec<Expr> {
+        match self {
+            Expr::And(ps) => ps,
+            e => vec![e],
+        }
+    }
+
+    /// How the expression reads as an operand of AND or OR: parenthesised unless a term.
+    /// An OR under AND needs them (AND binds tighter); an AND under OR gets them too, as
+    /// `(A AND B) OR C` is easier to read than `A AND B OR C`.
+    fn operand(&self) -> String {
+        match self {
+            Expr::Term(t) => t.clone(),
+            e => format!("({e})"),
+        }
+    }
+}
+
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (parts, op) = match self {
+            Expr::Term(t) => return f.write_str(t),
+            Expr::And(ps) => (ps, " AND "),
+            Expr::Or(ps) => (ps, " OR "),
+        };
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                f.write_str(op)?;
+            }
+            f.write_str(&p.operand())?;
+        }
+        Ok(())
+    }
+}
+
 /// Map a license statement such as `GPL-2+ or Artistic`, `LGPL-2.1+ with GCC exception` or
 /// `BSD-3-clause and Expat` to an SPDX expression.
 pub fn expression(statement: &str) -> String {
+    expression_tree(statement)
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
+
+/// [`expression`] as a tree; `None` for a statement without any license name.
+pub(crate) fn expression_tree(statement: &str) -> Option<Expr> {
     let s = statement.trim().replace(',', " ");
     // `or` binds looser than `and`, as in the copyright format.
-    let ors: Vec<String> = split_word(&s, "or")
-        .into_iter()
-        .map(|alt| {
-            let ands: Vec<String> = split_word(&alt, "and")
+    Expr::or(split_word(&s, "or").into_iter().filter_map(|alt| {
+        Expr::and(
+            split_word(&alt, "and")
                 .into_iter()
-                .map(|t| term(&t))
-                .collect();
-            ands.join(" AND ")
-        })
-        .collect();
-    if ors.len() > 1 {
-        ors.iter()
-            .map(|o| {
-                if o.contains(" AND ") {
-                    format!("({o})")
-                } else {
-                    o.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ")
-    } else {
-        ors.into_iter().next().unwrap_or_default()
-    }
+                .map(|t| Expr::Term(term(&t))),
+        )
+    }))
 }
 
 /// One license, possibly `NAME with EXCEPTION exception`.
@@ -164,14 +285,15 @@ fn term(t: &str) -> String {
         let exc = exc.join("-");
         let exception = spdx::exception_id(&exc)
             .or_else(|| spdx::exception_id(&format!("{exc}-exception")))
-            .map(|e| e.name.to_owned());
-        return match (spdx_id(&name), exception) {
+            .map(|e| e.name.to_owned())
+            .or_else(|| is_ref(&exc, "AdditionRef-").then_some(exc));
+        return match (license_item(&name), exception) {
             (Some(id), Some(e)) => format!("{id} WITH {e}"),
             _ => license_ref(t),
         };
     }
     let name = words.join(" ");
-    spdx_id(&name).unwrap_or_else(|| license_ref(&name))
+    license_item(&name).unwrap_or_else(|| license_ref(&name))
 }
 
 fn split_word(s: &str, word: &str) -> Vec<String> {
@@ -190,23 +312,31 @@ fn split_word(s: &str, word: &str) -> Vec<String> {
     out.into_iter().filter(|s| !s.is_empty()).collect()
 }
 
-/// Join several expressions into one that holds them all, each distinct term once.
+/// Join several expressions into one that holds them all: the AND of every distinct
+/// top-level AND operand of each (an OR expression is one operand), sorted as written.
 pub fn all_of(exprs: &[String]) -> Option<String> {
-    let mut terms: Vec<String> = Vec::new();
-    for e in exprs {
-        if e.contains(" OR ") {
-            terms.push(if e.starts_with('(') {
-                e.clone()
-            } else {
-                format!("({e})")
-            });
-        } else {
-            terms.extend(e.split(" AND ").map(str::to_owned));
-        }
-    }
-    terms.sort();
-    terms.dedup();
-    (!terms.is_empty()).then(|| terms.join(" AND "))
+    let mut terms: Vec<(String, Expr)> = exprs
+        .iter()
+        .map(|e| e.trim())
+        .filter(|e| !e.is_empty())
+        .flat_map(|e| {
+            // Not SPDX (never the case for this module's own output): kept whole, and
+            // parenthesised when it has operators, so no AND around it can split it.
+            Expr::parse(e)
+                .unwrap_or_else(|| {
+                    Expr::Term(if e.contains(char::is_whitespace) {
+                        format!("({e})")
+                    } else {
+                        e.to_owned()
+                    })
+                })
+                .and_operands()
+        })
+        .map(|t| (t.operand(), t))
+        .collect();
+    terms.sort_by(|a, b| a.0.cmp(&b.0));
+    terms.dedup_by(|a, b| a.0 == b.0);
+    Expr::and(terms.into_iter().map(|(_, t)| t)).map(|e| e.to_string())
 }
 
 /// A license text found inside a larger text.
@@ -275,9 +405,163 @@ pub fn full_texts(text: &str) -> Vec<TextMatch> {
     out
 }
 
+/// Random expression trees and a structural comparison, for the property tests here and in
+/// the rpm cataloger.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Expr;
+    use proptest::prelude::*;
+
+    /// SPDX ids, Fedora-style `LicenseRef-`s, a `DocumentRef-` and `X WITH Y` terms.
+    const TERMS: &[&str] = &[
+        "MIT",
+        "Apache-2.0",
+        "GPL-2.0-or-later",
+        "BSD-3-Clause",
+        "LicenseRef-Fedora-Public-Domain",
+        "LicenseRef-Callaway-BSD",
+        "DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2",
+        "GPL-3.0-or-later WITH GCC-exception-3.1",
+        "Apache-2.0 WITH LLVM-exception",
+    ];
+
+    /// Trees built directly (not through `Expr::and`/`or`), so an AND may hold an AND:
+    /// the printer must get those right too.
+    pub fn tree() -> impl Strategy<Value = Expr> {
+        prop::sample::select(TERMS)
+            .prop_map(|t| Expr::Term(t.to_owned()))
+            .prop_recursive(4, 32, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::And),
+                    prop::collection::vec(inner, 2..4).prop_map(Expr::Or),
+                ]
+            })
+    }
+
+    /// A tree with nested same-operator nodes flattened: `A AND (B AND C)` is
+    /// `A AND B AND C`, which is what parsing either prints back gives.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Norm {
+        Term(String),
+        And(Vec<Norm>),
+        Or(Vec<Norm>),
+    }
+
+    fn join(and: bool, parts: Vec<Norm>) -> Norm {
+        let mut flat = Vec::new();
+        for p in parts {
+            match p {
+                Norm::And(ps) if and => flat.extend(ps),
+                Norm::Or(ps) if !and => flat.extend(ps),
+                p => flat.push(p),
+            }
+        }
+        if and {
+            Norm::And(flat)
+        } else {
+            Norm::Or(flat)
+        }
+    }
+
+    pub fn norm(e: &Expr) -> Norm {
+        match e {
+            Expr::Term(t) => Norm::Term(t.clone()),
+            Expr::And(ps) => join(true, ps.iter().map(norm).collect()),
+            Expr::Or(ps) => join(false, ps.iter().map(norm).collect()),
+        }
+    }
+
+    /// The `spdx` crate's own reading of `s`, strictly (`s` must be valid SPDX as it stands),
+    /// from its postfix nodes, independently of [`Expr::parse`].
+    pub fn spdx_norm(s: &str) -> Norm {
+        use spdx::expression::{ExprNode, Operator};
+        let parsed = spdx::Expression::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}"));
+        let mut stack = Vec::new();
+        for node in parsed.iter() {
+            match node {
+                ExprNode::Req(r) => stack.push(Norm::Term(r.req.to_string())),
+                ExprNode::Op(op) => {
+                    let b = stack.pop().expect("operand");
+                    let a = stack.pop().expect("operand");
+                    stack.push(join(*op == Operator::And, vec![a, b]));
+                }
+            }
+        }
+        assert_eq!(stack.len(), 1, "{s:?}");
+        stack.pop().expect("one tree")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::testing::{norm, spdx_norm, tree, Norm};
     use super::*;
+    use proptest::prelude::*;
+
+    /// `(A AND B) OR C` joined with other terms must stay one operand of the AND: printed
+    /// as `(A AND B) OR C AND D` it reads `(A AND B) OR (C AND D)`, another license.
+    #[test]
+    fn all_of_gpl_and_mit_or_apache_keeps_the_or_whole() {
+        let e = all_of(&["(GPL-2.0-only AND MIT) OR Apache-2.0".into(), "ISC".into()]);
+        assert_eq!(
+            e.as_deref(),
+            Some("((GPL-2.0-only AND MIT) OR Apache-2.0) AND ISC")
+        );
+        // An AND with an OR operand contributes its operands, each once.
+        let e = all_of(&[
+            "(MIT OR ISC) AND Zlib".into(),
+            "Zlib AND (MIT OR ISC)".into(),
+        ]);
+        assert_eq!(e.as_deref(), Some("(MIT OR ISC) AND Zlib"));
+        // An OR alone needs no parentheses.
+        assert_eq!(
+            all_of(&["MIT OR ISC".into()]).as_deref(),
+            Some("MIT OR ISC")
+        );
+        assert_eq!(all_of(&[]), None);
+    }
+
+    proptest! {
+        /// The printer puts in the parentheses precedence needs: the spdx crate reads the
+        /// printed text back as the same tree.
+        #[test]
+        fn printed_trees_parse_back_to_the_same_tree(e in tree()) {
+            let printed = e.to_string();
+            prop_assert_eq!(spdx_norm(&printed), norm(&e), "{}", printed);
+            let reparsed = Expr::parse(&printed).expect("parses");
+            prop_assert_eq!(norm(&reparsed), norm(&e));
+            prop_assert_eq!(reparsed.to_string(), Expr::parse(&reparsed.to_string()).unwrap().to_string());
+        }
+
+        /// `all_of` is the AND of exactly the distinct top-level AND operands of its inputs.
+        #[test]
+        fn all_of_is_the_and_of_the_distinct_top_level_terms(
+            es in prop::collection::vec(tree(), 1..5)
+        ) {
+            let mut want: Vec<Norm> = Vec::new();
+            for e in &es {
+                let ops = match norm(e) {
+                    Norm::And(ps) => ps,
+                    n => vec![n],
+                };
+                for o in ops {
+                    if !want.contains(&o) {
+                        want.push(o);
+                    }
+                }
+            }
+            let inputs: Vec<String> = es.iter().map(Expr::to_string).collect();
+            let joined = all_of(&inputs).expect("non-empty");
+            let got = match spdx_norm(&joined) {
+                Norm::And(ps) if want.len() > 1 => ps,
+                n => vec![n],
+            };
+            prop_assert_eq!(got.len(), want.len(), "{}", joined);
+            for w in &want {
+                prop_assert!(got.contains(w), "{:?} missing from {}", w, joined);
+            }
+        }
+    }
 
     #[test]
     fn debian_short_names() {
@@ -304,6 +588,50 @@ mod tests {
             expression("GPL-2 with OpenSSL exception"),
             "LicenseRef-GPL-2-with-OpenSSL-exception"
         );
+    }
+
+    /// Fedora and RHEL write SPDX with their own `LicenseRef-Fedora-*` and
+    /// `LicenseRef-Callaway-*` terms: already ids, they must not be prefixed again.
+    #[test]
+    fn licenseref_fedora_public_domain_is_not_prefixed_again() {
+        assert_eq!(
+            expression("LicenseRef-Fedora-Public-Domain"),
+            "LicenseRef-Fedora-Public-Domain"
+        );
+        assert_eq!(
+            expression("LicenseRef-Callaway-BSD or Expat"),
+            "LicenseRef-Callaway-BSD OR MIT"
+        );
+        assert_eq!(
+            expression("GPL-2+ and LicenseRef-Fedora-Public-Domain"),
+            "GPL-2.0-or-later AND LicenseRef-Fedora-Public-Domain"
+        );
+        assert_eq!(
+            expression("DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2"),
+            "DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2"
+        );
+        assert_eq!(
+            expression("LicenseRef-Callaway-GPLv2-plus with GCC-exception-3.1 exception"),
+            "LicenseRef-Callaway-GPLv2-plus WITH GCC-exception-3.1"
+        );
+        assert_eq!(
+            license_ref("LicenseRef-Fedora-Public-Domain"),
+            "LicenseRef-Fedora-Public-Domain"
+        );
+        assert_eq!(
+            expression("LicenseRef-Foo with AdditionRef-Bar"),
+            "LicenseRef-Foo WITH AdditionRef-Bar"
+        );
+        // Not a valid id as written: cleaned, but still prefixed once.
+        assert_eq!(license_ref("LicenseRef-foo_bar"), "LicenseRef-foo-bar");
+        assert_eq!(expression("LicenseRef-Foo Bar"), "LicenseRef-Foo-Bar");
+        for e in [
+            "LicenseRef-Fedora-Public-Domain",
+            "DocumentRef-spdx-tool-1.2:LicenseRef-MIT-Style-2",
+            "LicenseRef-Callaway-GPLv2-plus WITH GCC-exception-3.1",
+        ] {
+            assert!(spdx::Expression::parse(&expression(e)).is_ok(), "{e}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! and layer, and marks the SBOM incomplete; it never stops the scan.
 
 use crate::history::{self, DbFile, Parsed};
-use crate::license;
+use crate::license::{self, Expr};
 use crate::purl::{cpe, distro_qualifier, purl};
 use crate::{Cataloger, Context, Findings};
 use cairn_image::PathPattern;
@@ -256,8 +256,8 @@ const FEDORA_LEGACY: &[(&str, &str)] = &[
 /// An rpm `License:` tag as an SPDX expression. Current Fedora, RHEL 9+ and SUSE write SPDX
 /// already; older tags use Fedora's short names with `and`/`or`/`with` and parentheses. Names
 /// are translated one by one (the table above, then SPDX ids and `LicenseRef-` through
-/// `license::expression`), operators and parentheses are kept where they are, so the
-/// grouping the packager wrote is the grouping of the result (both use AND-before-OR).
+/// `license::expression`) into an expression tree with the grouping the packager wrote
+/// (both use AND-before-OR), printed with the parentheses that grouping needs.
 fn rpm_license_expression(tag: &str) -> String {
     #[derive(PartialEq)]
     enum Tok {
@@ -278,73 +278,78 @@ fn rpm_license_expression(tag: &str) -> String {
             w => Tok::Word(w.to_owned()),
         });
     }
-    // Balanced parentheses, and operators only between operands; otherwise fall back to the
-    // generic statement parser on the whole tag.
-    let mut depth = 0i32;
-    let mut expect_operand = true;
-    for t in &toks {
-        match t {
-            Tok::Open if expect_operand => depth += 1,
-            Tok::Close if !expect_operand && depth > 0 => depth -= 1,
-            Tok::Word(_) => expect_operand = false,
-            Tok::Op(_) if !expect_operand => expect_operand = true,
-            _ => return license::expression(tag),
-        }
-    }
-    if depth != 0 || expect_operand {
-        return license::expression(tag);
-    }
-    let name = |words: &[String]| -> String {
+
+    /// One license name (one or more words) as a term.
+    fn name(words: &[&str]) -> Option<Expr> {
         let n = words.join(" ");
-        FEDORA_LEGACY
-            .iter()
-            .find(|(f, _)| *f == n)
-            .map(|(_, id)| (*id).to_owned())
-            .unwrap_or_else(|| license::expression(&n))
-    };
-    let mut out: Vec<String> = Vec::new();
-    let mut words: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < toks.len() {
-        match &toks[i] {
-            Tok::Word(w) => words.push(w.clone()),
-            Tok::Op("WITH") => {
-                // `NAME with EXCEPTION`: a known exception keeps WITH; otherwise the whole
-                // term is one LicenseRef, as the copyright-file parser does.
-                let mut exc = Vec::new();
-                while let Some(Tok::Word(w)) = toks.get(i + 1) {
-                    exc.push(w.clone());
-                    i += 1;
-                }
-                let e = exc.join("-");
-                match spdx::exception_id(&e) {
-                    Some(e) => out.push(format!("{} WITH {}", name(&words), e.name)),
-                    None => out.push(license::expression(&format!(
-                        "{} with {}",
-                        words.join(" "),
-                        exc.join(" ")
-                    ))),
-                }
-                words.clear();
-            }
-            t => {
-                if !words.is_empty() {
-                    out.push(name(&words));
-                    words.clear();
-                }
-                out.push(match t {
-                    Tok::Op(op) => (*op).to_owned(),
-                    Tok::Open => "(".into(),
-                    _ => ")".into(),
-                });
-            }
+        match FEDORA_LEGACY.iter().find(|(f, _)| *f == n) {
+            Some((_, id)) => Some(Expr::Term((*id).to_owned())),
+            None => license::expression_tree(&n),
         }
-        i += 1;
     }
-    if !words.is_empty() {
-        out.push(name(&words));
+    /// `NAME [with EXCEPTION]`: a known exception keeps WITH; otherwise the whole term is
+    /// one LicenseRef, as the copyright-file parser makes it.
+    fn term(toks: &[Tok], i: &mut usize) -> Option<Expr> {
+        let words = |i: &mut usize| {
+            let mut w = Vec::new();
+            while let Some(Tok::Word(x)) = toks.get(*i) {
+                w.push(x.as_str());
+                *i += 1;
+            }
+            w
+        };
+        let lic = words(i);
+        if lic.is_empty() {
+            return None;
+        }
+        if toks.get(*i) != Some(&Tok::Op("WITH")) {
+            return name(&lic);
+        }
+        *i += 1;
+        let exc = words(i);
+        match spdx::exception_id(&exc.join("-")) {
+            Some(e) if !exc.is_empty() => {
+                Some(Expr::Term(format!("{} WITH {}", name(&lic)?, e.name)))
+            }
+            _ => license::expression_tree(&format!("{} with {}", lic.join(" "), exc.join(" "))),
+        }
     }
-    out.join(" ").replace("( ", "(").replace(" )", ")")
+    fn operand(toks: &[Tok], i: &mut usize) -> Option<Expr> {
+        if toks.get(*i) != Some(&Tok::Open) {
+            return term(toks, i);
+        }
+        *i += 1;
+        let e = any(toks, i)?;
+        if toks.get(*i) != Some(&Tok::Close) {
+            return None;
+        }
+        *i += 1;
+        Some(e)
+    }
+    fn all(toks: &[Tok], i: &mut usize) -> Option<Expr> {
+        let mut parts = vec![operand(toks, i)?];
+        while toks.get(*i) == Some(&Tok::Op("AND")) {
+            *i += 1;
+            parts.push(operand(toks, i)?);
+        }
+        Expr::and(parts)
+    }
+    fn any(toks: &[Tok], i: &mut usize) -> Option<Expr> {
+        let mut parts = vec![all(toks, i)?];
+        while toks.get(*i) == Some(&Tok::Op("OR")) {
+            *i += 1;
+            parts.push(all(toks, i)?);
+        }
+        Expr::or(parts)
+    }
+
+    // Anything but well-formed operands, operators and balanced parentheses goes to the
+    // generic statement parser, whole.
+    let mut i = 0;
+    match any(&toks, &mut i) {
+        Some(e) if i == toks.len() => e.to_string(),
+        _ => license::expression(tag),
+    }
 }
 
 /// The files the package owns, with the digests rpm recorded; directories are left out (as
@@ -399,11 +404,40 @@ mod tests {
             ("GPLv2+ WITH exceptions", "LicenseRef-GPLv2-plus-with-exceptions"),
             ("GPL-2.0+ and LGPL-2.1+", "GPL-2.0-or-later AND LGPL-2.1-or-later"),
             ("BSD-3-Clause or GPL-2.0", "BSD-3-Clause OR GPL-2.0-only"),
+            // Parentheses precedence does not need are not kept.
+            ("(MIT) and (ISC and Zlib)", "MIT AND ISC AND Zlib"),
+            ("MIT or (ISC or (Zlib))", "MIT OR ISC OR Zlib"),
         ] {
             assert_eq!(rpm_license_expression(tag), spdx, "{tag}");
         }
         // Unbalanced: handed to the generic parser rather than mangled.
         assert!(!rpm_license_expression("(MIT or").is_empty());
+    }
+
+    /// Current Fedora tags are SPDX with `LicenseRef-Fedora-*`/`LicenseRef-Callaway-*` terms:
+    /// they pass through unchanged, not as `LicenseRef-LicenseRef-…`.
+    #[test]
+    fn rpm_licenseref_fedora_public_domain_and_mit_is_unchanged() {
+        for tag in [
+            "LicenseRef-Fedora-Public-Domain AND MIT",
+            "LicenseRef-Callaway-MIT AND (LicenseRef-Fedora-Public-Domain OR GPL-2.0-or-later)",
+            "GPL-2.0-or-later WITH GCC-exception-2.0 OR LicenseRef-Callaway-LGPLv2-plus",
+            "DocumentRef-fedora:LicenseRef-Fedora-UltraPermissive",
+        ] {
+            assert_eq!(rpm_license_expression(tag), tag);
+            assert!(spdx::Expression::parse(tag).is_ok(), "{tag}");
+        }
+    }
+
+    proptest::proptest! {
+        /// A tag that already is SPDX comes out as the same expression.
+        #[test]
+        fn spdx_tags_keep_their_tree(e in crate::license::testing::tree()) {
+            use crate::license::testing::{norm, spdx_norm};
+            let tag = e.to_string();
+            let out = rpm_license_expression(&tag);
+            proptest::prop_assert_eq!(spdx_norm(&out), norm(&e), "{} -> {}", tag, out);
+        }
     }
 
     /// Every license tag in the real rpm fixtures becomes a valid SPDX expression.

@@ -41,6 +41,11 @@ pub enum Error {
     #[error("root version {found} is not the expected {expected}: root rotation must go one version at a time")]
     RootVersion { expected: u64, found: u64 },
 
+    /// Trusted metadata at the largest version there is: no newer version can
+    /// exist, so it cannot be updated (a root there can never be rotated).
+    #[error("{role} version {version} is the largest possible: no newer {role} can follow, update refused")]
+    VersionOverflow { role: String, version: u64 },
+
     /// Metadata older than what is already trusted.
     #[error("{role} version {new} is older than trusted version {trusted}: rollback refused")]
     Rollback {

@@ -83,7 +83,10 @@ impl TrustedSet {
         if self.timestamp.is_some() {
             return Err(Error::Order("root cannot be updated after timestamp"));
         }
-        let what = format!("root v{}", self.root.version() + 1);
+        // 5.3.5 needs version N+1; at u64::MAX there is none: a typed
+        // refusal, not an overflow panic or a wrapped "root v0".
+        let expected = next_version("root", self.root.version())?;
+        let what = format!("root v{expected}");
         let env = Envelope::<Root>::from_bytes(&what, data)?;
         // 5.3.4: signed by a threshold of keys of the trusted root...
         let old_rule = self.root.rule("root").expect("validated");
@@ -104,7 +107,6 @@ impl TrustedSet {
             &env.signatures,
         )?;
         // 5.3.5: the version must be exactly N+1 (no rollback, no skipping).
-        let expected = self.root.version() + 1;
         if env.signed.version() != expected {
             if env.signed.version() < expected {
                 return Err(Error::Rollback {
@@ -381,4 +383,15 @@ impl TrustedSet {
             _ => Vec::new(),
         }
     }
+}
+
+/// The version after `version` of `role`, or [`Error::VersionOverflow`] when
+/// `version` is `u64::MAX`: metadata there has no successor.
+pub(crate) fn next_version(role: &str, version: u64) -> Result<u64> {
+    version
+        .checked_add(1)
+        .ok_or_else(|| Error::VersionOverflow {
+            role: role.into(),
+            version,
+        })
 }

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fetcher::{FetchError, Fetcher};
 use crate::metadata::{MultiHasher, Role, TargetFile};
-use crate::trusted::TrustedSet;
+use crate::trusted::{next_version, TrustedSet};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -84,14 +84,15 @@ impl<F: Fetcher> Updater<F> {
     /// §5.3: fetch root N+1 until there is none, at most `max_root_rotations`.
     fn load_root(&mut self) -> Result<()> {
         let start_root = self.trusted.root().clone();
-        let first = self.trusted.root().version() + 1;
         let mut rotations = 0;
         loop {
-            let version = first + rotations;
             if rotations == self.config.max_root_rotations {
                 // Stop: the remaining roots (if any) wait for the next update.
                 break;
             }
+            // N+1 of the root trusted now; a root at u64::MAX has none, and
+            // is refused rather than wrapped round to "0.root.json".
+            let version = next_version("root", self.trusted.root().version())?;
             // 5.3.2–5.3.3: fetch N+1.root.json, at most root_max_length bytes.
             let url = format!("{}{version}.root.json", self.metadata_base_url);
             let data = match self.fetcher.fetch(&url, self.config.root_max_length) {
