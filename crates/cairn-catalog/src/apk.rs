@@ -220,13 +220,13 @@ mod tests {
         assert_eq!(upstream_version("2.4"), "2.4");
     }
 
-    /// The real Alpine databases in the shared fixture folder (see its SOURCES.md) yield
+    /// The real Alpine databases in fixtures/pkgdb (see its SOURCES.md) yield
     /// exactly the packages of their `expected.json`.
     #[test]
     fn every_apk_fixture_yields_exactly_its_expected_packages() {
         let root = Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/pkgdb/apk"
+            "/../../fixtures/pkgdb/apk"
         ));
         if !root.is_dir() {
             eprintln!("skipping: apk fixtures not found at {}", root.display());

@@ -396,7 +396,7 @@ mod tests {
     fn fixture_license_tags_become_valid_spdx() {
         let root = std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/pkgdb/rpm"
+            "/../../fixtures/pkgdb/rpm"
         ));
         if !root.is_dir() {
             eprintln!("skipping: rpm fixtures not found at {}", root.display());

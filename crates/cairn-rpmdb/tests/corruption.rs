@@ -6,10 +6,7 @@ use std::path::{Path, PathBuf};
 use cairn_rpmdb::{read_database, BdbError, Error, HeaderError, NdbError, SqliteError};
 
 fn fixture(rel: &str) -> Option<Vec<u8>> {
-    let root = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/pkgdb"
-    ));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/pkgdb"));
     let path: PathBuf = root.join(rel);
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),

@@ -1,4 +1,4 @@
-//! Every real rpm database in the shared fixture folder (see its SOURCES.md) must yield
+//! Every real rpm database in fixtures/pkgdb (see its SOURCES.md) must yield
 //! exactly the packages of its `expected.json`, which came from rpm itself.
 
 use std::path::{Path, PathBuf};
@@ -6,15 +6,12 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 fn pkgdb() -> Option<PathBuf> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/pkgdb"
-    ));
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/pkgdb"));
     if dir.is_dir() {
         Some(dir.to_path_buf())
     } else {
         eprintln!(
-            "skipping: rpm fixtures not found at {} (see /work/shared/fixtures/pkgdb/SOURCES.md)",
+            "skipping: rpm fixtures not found at {} (see fixtures/pkgdb/SOURCES.md)",
             dir.display()
         );
         None

@@ -217,7 +217,7 @@ fn several_outputs_to_files_in_one_run() {
 
 #[test]
 fn distroless_status_d_matches_expected() {
-    let base = root().join("../shared/fixtures/pkgdb/dpkg-distroless");
+    let base = root().join("fixtures/pkgdb/dpkg-distroless");
     if !base.exists() {
         eprintln!("skipping: {} not present", base.display());
         return;

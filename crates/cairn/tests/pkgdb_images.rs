@@ -265,11 +265,11 @@ fn corrupt_databases_give_warnings_naming_the_file() {
     }
 }
 
-/// Every real rpm database in the shared fixture folder, placed where its distribution keeps
+/// Every real rpm database in fixtures/pkgdb, placed where its distribution keeps
 /// it in a root filesystem, scans to exactly the packages of its `expected.json`.
 #[test]
 fn every_rpm_fixture_database_scans_to_its_ground_truth() {
-    let pkgdb = root().join("../shared/fixtures/pkgdb/rpm");
+    let pkgdb = root().join("fixtures/pkgdb/rpm");
     if !pkgdb.is_dir() {
         eprintln!(
             "skipping: rpm fixtures not found at {} (see its SOURCES.md)",
