@@ -198,7 +198,6 @@ fn owned_files(cx: &Context, p: &ApkPackage) -> Vec<OwnedFile> {
 mod tests {
     use super::{dep_name, installed, upstream_version};
     use serde_json::{json, Value};
-    use std::path::Path;
 
     #[test]
     fn dependency_names() {
@@ -224,14 +223,9 @@ mod tests {
     /// exactly the packages of their `expected.json`.
     #[test]
     fn every_apk_fixture_yields_exactly_its_expected_packages() {
-        let root = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../fixtures/pkgdb/apk"
-        ));
-        if !root.is_dir() {
-            eprintln!("skipping: apk fixtures not found at {}", root.display());
+        let Some(root) = crate::require::pkgdb("apk") else {
             return;
-        }
+        };
         let mut seen = 0;
         for dir in std::fs::read_dir(root).unwrap() {
             let dir = dir.unwrap().path();
