@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Times parsing each rpm fixture database (bytes in memory -> packages with their file lists)
 # with a release build of cairn-rpmdb. The issue's bar: well under 100 ms for the largest.
-# Usage: bench/rpmdb.sh [FIXTURE_DIR]   (default ../shared/fixtures/pkgdb); RUNS=30 by default.
+# Usage: bench/rpmdb.sh [FIXTURE_DIR]   (default fixtures/pkgdb); RUNS=30 by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fixtures="${1:-../shared/fixtures/pkgdb}"
+fixtures="${1:-fixtures/pkgdb}"
 if [ ! -d "$fixtures/rpm" ]; then
   echo "bench/rpmdb.sh: no rpm fixtures at $fixtures/rpm; nothing to time" >&2
   exit 0

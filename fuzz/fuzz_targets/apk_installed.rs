@@ -1,5 +1,5 @@
 //! Alpine's /lib/apk/db/installed: any bytes parse to packages and problems, never a panic.
-//! Seed with the real databases in ../shared/fixtures/pkgdb/apk.
+//! Seed with the real databases in fixtures/pkgdb/apk.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

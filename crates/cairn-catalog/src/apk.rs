@@ -228,7 +228,6 @@ fn owned_files(
 mod tests {
     use super::{dep_name, installed, upstream_version};
     use serde_json::{json, Value};
-    use std::path::Path;
 
     #[test]
     fn dependency_names() {
@@ -250,18 +249,13 @@ mod tests {
         assert_eq!(upstream_version("2.4"), "2.4");
     }
 
-    /// The real Alpine databases in the shared fixture folder (see its SOURCES.md) yield
+    /// The real Alpine databases in fixtures/pkgdb (see its SOURCES.md) yield
     /// exactly the packages of their `expected.json`.
     #[test]
     fn every_apk_fixture_yields_exactly_its_expected_packages() {
-        let root = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/pkgdb/apk"
-        ));
-        if !root.is_dir() {
-            eprintln!("skipping: apk fixtures not found at {}", root.display());
+        let Some(root) = crate::require::pkgdb("apk") else {
             return;
-        }
+        };
         let mut seen = 0;
         for dir in std::fs::read_dir(root).unwrap() {
             let dir = dir.unwrap().path();

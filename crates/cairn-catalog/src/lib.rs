@@ -15,6 +15,10 @@ mod dpkg;
 mod history;
 pub mod license;
 mod purl;
+/// The rule for tests whose fixtures may be missing, shared with the other crates' tests.
+#[cfg(test)]
+#[path = "../../../fixtures/require.rs"]
+mod require;
 mod rpm;
 
 use cairn_image::{

@@ -443,14 +443,9 @@ mod tests {
     /// Every license tag in the real rpm fixtures becomes a valid SPDX expression.
     #[test]
     fn fixture_license_tags_become_valid_spdx() {
-        let root = std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/pkgdb/rpm"
-        ));
-        if !root.is_dir() {
-            eprintln!("skipping: rpm fixtures not found at {}", root.display());
+        let Some(root) = crate::require::pkgdb("rpm") else {
             return;
-        }
+        };
         for dir in std::fs::read_dir(root).unwrap() {
             let expected: serde_json::Value = serde_json::from_slice(
                 &std::fs::read(dir.unwrap().path().join("expected.json")).unwrap(),

@@ -1,23 +1,14 @@
 //! Damaged databases, made by mutating copies of the real fixtures: each must give a typed
 //! error naming what broke, keep the intact records, and never panic or loop.
 
-use std::path::{Path, PathBuf};
-
 use cairn_rpmdb::{read_database, BdbError, Error, HeaderError, NdbError, SqliteError};
 
+#[path = "../../../fixtures/require.rs"]
+mod require;
+
+/// The bytes of `fixtures/pkgdb/<rel>`, or `None` when it is missing and the test skips.
 fn fixture(rel: &str) -> Option<Vec<u8>> {
-    let root = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/pkgdb"
-    ));
-    let path: PathBuf = root.join(rel);
-    match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(_) => {
-            eprintln!("skipping: fixture {} not found", path.display());
-            None
-        }
-    }
+    require::pkgdb(rel).map(|path| std::fs::read(path).unwrap())
 }
 
 const MARINER_BDB: &str = "rpm/mariner-2.0-as-bdb/Packages";

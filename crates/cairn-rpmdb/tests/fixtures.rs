@@ -1,30 +1,18 @@
-//! Every real rpm database in the shared fixture folder (see its SOURCES.md) must yield
+//! Every real rpm database in fixtures/pkgdb (see its SOURCES.md) must yield
 //! exactly the packages of its `expected.json`, which came from rpm itself.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-fn pkgdb() -> Option<PathBuf> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/pkgdb"
-    ));
-    if dir.is_dir() {
-        Some(dir.to_path_buf())
-    } else {
-        eprintln!(
-            "skipping: rpm fixtures not found at {} (see /work/shared/fixtures/pkgdb/SOURCES.md)",
-            dir.display()
-        );
-        None
-    }
-}
+#[path = "../../../fixtures/require.rs"]
+mod require;
+use require::pkgdb;
 
-/// `(fixture dir, database file name)` for each fixture.
-fn rpm_fixtures(root: &Path) -> Vec<(PathBuf, PathBuf)> {
+/// `(fixture dir, database file name)` for each fixture in `rpm`, the rpm fixtures' folder.
+fn rpm_fixtures(rpm: &Path) -> Vec<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
-    for dir in std::fs::read_dir(root.join("rpm")).unwrap() {
+    for dir in std::fs::read_dir(rpm).unwrap() {
         let dir = dir.unwrap().path();
         for name in ["rpmdb.sqlite", "Packages.db", "Packages"] {
             let db = dir.join(name);
@@ -56,8 +44,8 @@ fn sort_key(v: &Value) -> (String, String, String, String) {
 
 #[test]
 fn every_rpm_fixture_yields_exactly_its_expected_packages() {
-    let Some(root) = pkgdb() else { return };
-    let fixtures = rpm_fixtures(&root);
+    let Some(rpm) = pkgdb("rpm") else { return };
+    let fixtures = rpm_fixtures(&rpm);
     assert_eq!(fixtures.len(), 8, "fixtures found: {fixtures:?}");
     for (dir, db) in fixtures {
         let bytes = std::fs::read(&db).unwrap();
@@ -79,9 +67,9 @@ fn every_rpm_fixture_yields_exactly_its_expected_packages() {
 
 #[test]
 fn formats_are_recognised_by_content() {
-    let Some(root) = pkgdb() else { return };
+    let Some(rpm) = pkgdb("rpm") else { return };
     use cairn_rpmdb::Format;
-    for (_, db) in rpm_fixtures(&root) {
+    for (_, db) in rpm_fixtures(&rpm) {
         let bytes = std::fs::read(&db).unwrap();
         let want = match db.file_name().unwrap().to_str().unwrap() {
             "rpmdb.sqlite" => Format::Sqlite,
@@ -95,8 +83,8 @@ fn formats_are_recognised_by_content() {
 /// The file lists, digests and relationships come out consistent for every package.
 #[test]
 fn file_lists_and_dependencies_are_complete() {
-    let Some(root) = pkgdb() else { return };
-    let bytes = std::fs::read(root.join("rpm/cbl-mariner-2.0/rpmdb.sqlite")).unwrap();
+    let Some(rpm) = pkgdb("rpm") else { return };
+    let bytes = std::fs::read(rpm.join("cbl-mariner-2.0/rpmdb.sqlite")).unwrap();
     let db = cairn_rpmdb::read_database(&bytes).unwrap();
     let bash = db.packages.iter().find(|p| p.name == "bash").unwrap();
     assert_eq!(bash.digest_algorithm, cairn_rpmdb::DigestAlgorithm::Sha256);
@@ -112,7 +100,7 @@ fn file_lists_and_dependencies_are_complete() {
         }
     }
     // The Berkeley DB copy holds the very same headers: every field must match.
-    let bdb = std::fs::read(root.join("rpm/mariner-2.0-as-bdb/Packages")).unwrap();
+    let bdb = std::fs::read(rpm.join("mariner-2.0-as-bdb/Packages")).unwrap();
     let mut from_bdb = cairn_rpmdb::read_database(&bdb).unwrap().packages;
     let mut from_sqlite = db.packages.clone();
     from_bdb.sort_by(|a, b| a.name.cmp(&b.name));

@@ -10,6 +10,8 @@
 //!   the project venv's Python (`$CAIRN_VENV`, else `.venv` at the workspace root).
 
 mod common;
+#[path = "../../../fixtures/require.rs"]
+mod require;
 use cairn_tuf::canonical;
 use cairn_tuf::fetcher::MemoryFetcher;
 use cairn_tuf::metadata::*;
@@ -158,20 +160,19 @@ fn key_ids_match_python_tuf() {
     }
 }
 
+/// The venv's Python, or `None` when it is missing and the test skips (see `require`).
 fn python() -> Option<PathBuf> {
-    if let Some(venv) = std::env::var_os("CAIRN_VENV") {
-        return Some(Path::new(&venv).join("bin/python"));
-    }
-    let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    fallback.exists().then_some(fallback)
+    let py = require::venv_python();
+    let what = format!(
+        "python-tuf venv's {} (run scripts/setup, or set CAIRN_VENV)",
+        py.display()
+    );
+    require::require(&what, py.exists()).then_some(py)
 }
 
 #[test]
 fn cairn_repository_verifies_in_python_tuf() {
-    let Some(python) = python() else {
-        eprintln!("SKIPPED: no python-tuf venv (run scripts/setup, or set CAIRN_VENV)");
-        return;
-    };
+    let Some(python) = python() else { return };
     let mut repo = TestRepo::new();
     let far = Expires::from_unix(4_070_908_800); // 2099-01-01
     repo.root.expires = far.clone();

@@ -217,11 +217,9 @@ fn several_outputs_to_files_in_one_run() {
 
 #[test]
 fn distroless_status_d_matches_expected() {
-    let base = root().join("../shared/fixtures/pkgdb/dpkg-distroless");
-    if !base.exists() {
-        eprintln!("skipping: {} not present", base.display());
+    let Some(base) = pkgdb("dpkg-distroless") else {
         return;
-    }
+    };
     for case in std::fs::read_dir(&base).unwrap() {
         let case = case.unwrap().path();
         let expected: Value =

@@ -261,20 +261,13 @@ fn corrupt_databases_give_warnings_naming_the_file() {
     }
 }
 
-/// Every real rpm database in the shared fixture folder, placed where its distribution keeps
+/// Every real rpm database in fixtures/pkgdb, placed where its distribution keeps
 /// it in a root filesystem, scans to exactly the packages of its `expected.json`.
 #[test]
 fn every_rpm_fixture_database_scans_to_its_ground_truth() {
-    let pkgdb = root().join("../shared/fixtures/pkgdb/rpm");
-    if !pkgdb.is_dir() {
-        eprintln!(
-            "skipping: rpm fixtures not found at {} (see its SOURCES.md)",
-            pkgdb.display()
-        );
-        return;
-    }
+    let Some(rpm) = pkgdb("rpm") else { return };
     let mut seen = 0;
-    for entry in std::fs::read_dir(&pkgdb).unwrap() {
+    for entry in std::fs::read_dir(&rpm).unwrap() {
         let fixture = entry.unwrap().path();
         let (file, at) = [
             ("rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"),

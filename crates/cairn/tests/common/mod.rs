@@ -4,6 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../../../fixtures/require.rs"]
+mod require;
+// Not every test binary uses them, as with the rest of this module.
+#[allow(unused_imports)]
+pub use require::{pkgdb, require};
+
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -44,12 +50,10 @@ pub fn scan_json(image: &str) -> serde_json::Value {
     serde_json::from_str(&cairn_ok(&["sbom", image, "-o", "json", "-q"])).unwrap()
 }
 
-/// The Python used for the official validators (installed by scripts/setup).
+/// The Python used for the official validators (installed by scripts/setup). Its absence
+/// fails the test even outside CI: these tests never skipped.
 pub fn python() -> PathBuf {
-    let venv = std::env::var_os("CAIRN_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv"));
-    let py = venv.join("bin/python");
+    let py = require::venv_python();
     assert!(
         py.exists(),
         "{} not found: run scripts/setup first (it installs the SPDX and CycloneDX validators)",
