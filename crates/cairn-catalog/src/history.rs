@@ -323,11 +323,13 @@ mod tests {
                         ChangeKind::Modified
                     },
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             versions: versions
                 .iter()
                 .map(|(l, text)| (*l, Arc::from(text.as_bytes())))
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             digests: None,
         }
     }

@@ -269,10 +269,18 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
 fn merge_duplicates(packages: Vec<Package>, warnings: &mut Warnings) -> Vec<Package> {
     let mut out: Vec<Package> = Vec::with_capacity(packages.len());
     let mut by_id: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    // The same record, wherever it was found: equal but for where (evidence, and the
+    // places its license statements were read).
     let same = |a: &Package, b: &Package| {
-        let strip = |p: &Package| Package {
-            evidence: Default::default(),
-            ..p.clone()
+        let strip = |p: &Package| {
+            let mut p = Package {
+                evidence: Default::default(),
+                ..p.clone()
+            };
+            for l in &mut p.licenses.evidence {
+                l.location = Default::default();
+            }
+            p
         };
         strip(a) == strip(b)
     };

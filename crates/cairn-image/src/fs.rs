@@ -4,7 +4,7 @@
 //! "which layer deleted this package's files?" has an answer.
 
 use crate::error::{Error, Result};
-use crate::layer::{self, Added, LayerIndex, Op};
+use crate::layer::{self, Added, Extra, LayerIndex, Op};
 use crate::source::{Image, LayerInfo};
 use crate::{PathPattern, ScanOptions, ViewWarning, ViewWarningKind};
 use std::collections::{BTreeMap, HashSet};
@@ -16,7 +16,7 @@ pub enum NodeKind {
     File,
     Dir,
     /// A symbolic link and its target as written in the layer.
-    Symlink(String),
+    Symlink(Box<str>),
     /// Devices, fifos and other special files.
     Other,
 }
@@ -36,6 +36,78 @@ pub struct Change {
     pub kind: ChangeKind,
 }
 
+/// Every layer that touched a path, oldest first. Almost every path is touched by one
+/// layer only, so one change is kept inline: a view of millions of paths then costs no
+/// allocation per path for its history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum History {
+    One(Change),
+    Many(Vec<Change>),
+}
+
+impl History {
+    pub fn push(&mut self, c: Change) {
+        match self {
+            History::One(first) => *self = History::Many(vec![*first, c]),
+            History::Many(v) => v.push(c),
+        }
+    }
+}
+
+impl std::ops::Deref for History {
+    type Target = [Change];
+    fn deref(&self) -> &[Change] {
+        match self {
+            History::One(c) => std::slice::from_ref(c),
+            History::Many(v) => v,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a History {
+    type Item = &'a Change;
+    type IntoIter = std::slice::Iter<'a, Change>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl From<Vec<Change>> for History {
+    fn from(v: Vec<Change>) -> History {
+        match v.as_slice() {
+            [c] => History::One(*c),
+            _ => History::Many(v),
+        }
+    }
+}
+
+/// The contents each layer wrote to a path, oldest first; most paths have none, and then
+/// this costs one pointer.
+#[derive(Clone, Debug, Default)]
+pub struct Versions(Option<Box<Vec<Version>>>);
+
+/// The layer that wrote a version of a file, and its bytes.
+pub type Version = (usize, Arc<[u8]>);
+
+impl Versions {
+    pub fn push(&mut self, v: (usize, Arc<[u8]>)) {
+        self.0.get_or_insert_with(Default::default).push(v);
+    }
+}
+
+impl std::ops::Deref for Versions {
+    type Target = [(usize, Arc<[u8]>)];
+    fn deref(&self) -> &[(usize, Arc<[u8]>)] {
+        self.0.as_deref().map_or(&[], |v| v.as_slice())
+    }
+}
+
+impl From<Vec<(usize, Arc<[u8]>)>> for Versions {
+    fn from(v: Vec<(usize, Arc<[u8]>)>) -> Versions {
+        Versions((!v.is_empty()).then(|| Box::new(v)))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileDigests {
     pub sha1: String,
@@ -48,10 +120,10 @@ pub struct Node {
     pub size: u64,
     pub mode: u32,
     /// Every layer that touched this path, oldest first.
-    pub history: Vec<Change>,
+    pub history: History,
     /// For files whose contents were requested: the contents each layer wrote, oldest first.
-    pub versions: Vec<(usize, Arc<[u8]>)>,
-    pub digests: Option<FileDigests>,
+    pub versions: Versions,
+    pub digests: Option<Box<FileDigests>>,
 }
 
 impl Node {
@@ -162,8 +234,8 @@ impl PathHash {
 /// accepts them with or without it.
 #[derive(Debug, Default)]
 pub struct FsView {
-    nodes: BTreeMap<String, Node>,
-    removed: BTreeMap<String, Node>,
+    nodes: BTreeMap<Box<str>, Node>,
+    removed: BTreeMap<Box<str>, Node>,
     /// `PathHash` of every live symbolic link, so that `resolve` only looks up real links.
     symlinks: HashSet<u64>,
     warnings: Vec<ViewWarning>,
@@ -282,32 +354,38 @@ impl FsView {
     fn apply(&mut self, layer: usize, index: LayerIndex) {
         self.warnings.extend(index.warnings);
         // Whiteouts and opaque markers hide lower layers only, so they go first.
-        for e in &index.entries {
+        for e in index.entries.iter() {
             match e.op {
                 Op::Whiteout => self.remove_tree(&e.path, layer, true),
                 Op::Opaque => self.remove_tree(&e.path, layer, false),
                 Op::Add(_) => {}
             }
         }
-        for e in index.entries {
-            if let Op::Add(added) = e.op {
-                self.add(e.path, added, layer);
+        for chunk in index.entries.into_chunks() {
+            for e in chunk {
+                if let Op::Add(added) = e.op {
+                    self.add(e.path, added, layer);
+                }
             }
         }
     }
 
-    fn add(&mut self, path: String, added: Added, layer: usize) {
+    fn add(&mut self, path: Box<str>, added: Added, layer: usize) {
         let Added {
             kind,
             mut size,
             mode,
+            extra,
+        } = added;
+        let Extra {
             hardlink,
             content,
-            mut digests,
-        } = added;
+            digests,
+        } = extra.map(|e| *e).unwrap_or_default();
+        let mut digests = digests.map(Box::new);
         let mut versions_from_link = None;
         if let Some(target) = &hardlink {
-            if let Some(t) = self.nodes.get(target.as_str()) {
+            if let Some(t) = self.nodes.get(&**target) {
                 size = t.size;
                 digests = t.digests.clone();
                 versions_from_link = t.content().cloned();
@@ -324,11 +402,11 @@ impl FsView {
         let content = content.or(versions_from_link);
         if kind != NodeKind::Dir {
             // A non-directory replacing a directory takes its subtree with it.
-            if matches!(self.nodes.get(path.as_str()), Some(n) if n.kind == NodeKind::Dir) {
+            if matches!(self.nodes.get(&*path), Some(n) if n.kind == NodeKind::Dir) {
                 self.remove_tree(&path, layer, false);
             }
         }
-        match self.nodes.get_mut(path.as_str()) {
+        match self.nodes.get_mut(&*path) {
             Some(node) => {
                 node.history.push(Change {
                     layer,
@@ -343,14 +421,17 @@ impl FsView {
                 }
             }
             None => {
-                let (mut history, mut versions) = match self.removed.remove(path.as_str()) {
-                    Some(old) => (old.history, old.versions),
-                    None => (Vec::new(), Vec::new()),
-                };
-                history.push(Change {
+                let added = Change {
                     layer,
                     kind: ChangeKind::Added,
-                });
+                };
+                let (history, mut versions) = match self.removed.remove(&*path) {
+                    Some(mut old) => {
+                        old.history.push(added);
+                        (old.history, old.versions)
+                    }
+                    None => (History::One(added), Versions::default()),
+                };
                 if let Some(c) = content {
                     versions.push((layer, c));
                 }
@@ -376,17 +457,20 @@ impl FsView {
         } else {
             format!("{path}/")
         };
-        let mut doomed: Vec<String> = self
+        let mut doomed: Vec<Box<str>> = self
             .nodes
-            .range(prefix.clone()..)
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix.as_str()),
+                std::ops::Bound::Unbounded,
+            ))
             .take_while(|(k, _)| k.starts_with(&prefix))
             .map(|(k, _)| k.clone())
             .collect();
         if itself && self.nodes.contains_key(path) {
-            doomed.push(path.to_owned());
+            doomed.push(path.into());
         }
         for k in doomed {
-            if let Some(mut node) = self.nodes.remove(&k) {
+            if let Some((k, mut node)) = self.nodes.remove_entry(&*k) {
                 node.history.push(Change {
                     layer,
                     kind: ChangeKind::Removed,
@@ -408,12 +492,12 @@ impl FsView {
 
     /// Every live path with its node, in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
-        self.nodes.iter().map(|(k, v)| (k.as_str(), v))
+        self.nodes.iter().map(|(k, v)| (&**k, v))
     }
 
     /// Every removed path with its node, in path order.
     pub fn iter_removed(&self) -> impl Iterator<Item = (&str, &Node)> {
-        self.removed.iter().map(|(k, v)| (k.as_str(), v))
+        self.removed.iter().map(|(k, v)| (&**k, v))
     }
 
     /// Live paths matching a pattern (no symlink is followed), in path order.
@@ -427,15 +511,18 @@ impl FsView {
     }
 
     fn glob_in<'a>(
-        map: &'a BTreeMap<String, Node>,
+        map: &'a BTreeMap<Box<str>, Node>,
         pattern: &PathPattern,
     ) -> Vec<(&'a str, &'a Node)> {
         let prefix = literal_prefix(pattern);
-        map.range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, _)| pattern.matches(k))
-            .map(|(k, v)| (k.as_str(), v))
-            .collect()
+        map.range::<str, _>((
+            std::ops::Bound::Included(prefix.as_str()),
+            std::ops::Bound::Unbounded,
+        ))
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .filter(|(k, _)| pattern.matches(k))
+        .map(|(k, v)| (&**k, v))
+        .collect()
     }
 
     /// Follow symbolic links in every component of `path`, never leaving the image root
@@ -548,14 +635,10 @@ mod tests {
 
     fn add(path: &str, kind: NodeKind, content: Option<&[u8]>) -> Entry {
         Entry {
-            path: path.to_owned(),
+            path: path.into(),
             op: Op::Add(Added {
-                kind,
-                size: content.map_or(0, |c| c.len() as u64),
-                mode: 0o644,
-                hardlink: None,
-                content: content.map(Arc::from),
-                digests: None,
+                extra: Extra::new(None, content.map(Arc::from), None),
+                ..Added::new(kind, content.map_or(0, |c| c.len() as u64), 0o644)
             }),
         }
     }
@@ -566,7 +649,7 @@ mod tests {
             v.apply(
                 i,
                 LayerIndex {
-                    entries,
+                    entries: entries.into(),
                     ..Default::default()
                 },
             );

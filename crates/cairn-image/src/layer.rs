@@ -20,26 +20,102 @@ pub(crate) enum Op {
     Add(Added),
 }
 
+/// One added path. Kept small (a layer may add millions): what few entries carry is in
+/// `extra`.
 #[derive(Debug)]
 pub(crate) struct Added {
     pub kind: NodeKind,
     pub size: u64,
     pub mode: u32,
+    pub extra: Option<Box<Extra>>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Extra {
     /// Target of a tar hard link (an image path), to be resolved against the view.
-    pub hardlink: Option<String>,
+    pub hardlink: Option<Box<str>>,
     pub content: Option<Arc<[u8]>>,
     pub digests: Option<FileDigests>,
 }
 
+impl Extra {
+    /// `None` when there is nothing to keep.
+    pub fn new(
+        hardlink: Option<Box<str>>,
+        content: Option<Arc<[u8]>>,
+        digests: Option<FileDigests>,
+    ) -> Option<Box<Extra>> {
+        (hardlink.is_some() || content.is_some() || digests.is_some()).then(|| {
+            Box::new(Extra {
+                hardlink,
+                content,
+                digests,
+            })
+        })
+    }
+}
+
+impl Added {
+    pub fn new(kind: NodeKind, size: u64, mode: u32) -> Added {
+        Added {
+            kind,
+            size,
+            mode,
+            extra: None,
+        }
+    }
+}
+
+/// A layer's entries in fixed-size chunks: applying them to the view frees each chunk as it
+/// is done, instead of holding the whole list (and its growth slack) until the last entry,
+/// so a layer of millions of entries never costs its list and its view at once.
+#[derive(Debug, Default)]
+pub(crate) struct Entries {
+    chunks: Vec<Vec<Entry>>,
+}
+
+impl Entries {
+    const CHUNK: usize = 16 * 1024;
+
+    pub fn push(&mut self, e: Entry) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < Self::CHUNK => c.push(e),
+            _ => {
+                let mut c = Vec::with_capacity(Self::CHUNK);
+                c.push(e);
+                self.chunks.push(c);
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.chunks.iter().flatten()
+    }
+
+    pub fn into_chunks(self) -> Vec<Vec<Entry>> {
+        self.chunks
+    }
+}
+
+impl From<Vec<Entry>> for Entries {
+    fn from(entries: Vec<Entry>) -> Entries {
+        let mut out = Entries::default();
+        for e in entries {
+            out.push(e);
+        }
+        out
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Entry {
-    pub path: String,
+    pub path: Box<str>,
     pub op: Op,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct LayerIndex {
-    pub entries: Vec<Entry>,
+    pub entries: Entries,
     pub warnings: Vec<ViewWarning>,
 }
 
@@ -331,7 +407,7 @@ pub(crate) fn read_layer(
         };
         if base == ".wh..wh..opq" {
             index.entries.push(Entry {
-                path: parent,
+                path: parent.into(),
                 op: Op::Opaque,
             });
             continue;
@@ -346,7 +422,7 @@ pub(crate) fn read_layer(
                 format!("{parent}/{hidden}")
             };
             index.entries.push(Entry {
-                path: target,
+                path: target.into(),
                 op: Op::Whiteout,
             });
             continue;
@@ -356,27 +432,13 @@ pub(crate) fn read_layer(
         let size = entry.size();
         let etype = header.entry_type();
         let added = match etype {
-            tar::EntryType::Directory => Added {
-                kind: NodeKind::Dir,
-                size: 0,
-                mode,
-                hardlink: None,
-                content: None,
-                digests: None,
-            },
+            tar::EntryType::Directory => Added::new(NodeKind::Dir, 0, mode),
             tar::EntryType::Symlink => {
                 let target = entry
                     .link_name_bytes()
                     .map(|t| String::from_utf8_lossy(&t).into_owned())
                     .unwrap_or_default();
-                Added {
-                    kind: NodeKind::Symlink(target),
-                    size: 0,
-                    mode,
-                    hardlink: None,
-                    content: None,
-                    digests: None,
-                }
+                Added::new(NodeKind::Symlink(target.into()), 0, mode)
             }
             tar::EntryType::Link => {
                 let target = entry
@@ -387,12 +449,8 @@ pub(crate) fn read_layer(
                     .map_err(|r| err(format!("hard link '{path}': {r}")))?
                     .ok_or_else(|| err(format!("hard link '{path}' points at the root")))?;
                 Added {
-                    kind: NodeKind::File,
-                    size: 0,
-                    mode,
-                    hardlink: Some(target),
-                    content: None,
-                    digests: None,
+                    extra: Extra::new(Some(target.into()), None, None),
+                    ..Added::new(NodeKind::File, 0, mode)
                 }
             }
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
@@ -411,25 +469,14 @@ pub(crate) fn read_layer(
                     digests = d;
                 }
                 Added {
-                    kind: NodeKind::File,
-                    size,
-                    mode,
-                    hardlink: None,
-                    content,
-                    digests,
+                    extra: Extra::new(None, content, digests),
+                    ..Added::new(NodeKind::File, size, mode)
                 }
             }
-            _ => Added {
-                kind: NodeKind::Other,
-                size: 0,
-                mode,
-                hardlink: None,
-                content: None,
-                digests: None,
-            },
+            _ => Added::new(NodeKind::Other, 0, mode),
         };
         index.entries.push(Entry {
-            path,
+            path: path.into(),
             op: Op::Add(added),
         });
     }

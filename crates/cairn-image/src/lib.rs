@@ -22,8 +22,8 @@ mod warning;
 
 pub use error::{Error, Result};
 pub use fs::{
-    check_path, shorten, Change, ChangeKind, FileDigests, FsView, Node, NodeKind, MAX_LINK_HOPS,
-    MAX_NAME_BYTES, MAX_PATH_BYTES,
+    check_path, shorten, Change, ChangeKind, FileDigests, FsView, History, Node, NodeKind,
+    Versions, MAX_LINK_HOPS, MAX_NAME_BYTES, MAX_PATH_BYTES,
 };
 pub use limits::Limits;
 pub use pattern::PathPattern;

@@ -3,7 +3,7 @@
 
 use crate::error::{io_err, Result};
 use crate::fs::NodeKind;
-use crate::layer::{fits, read_entry, Added, Entry, LayerIndex, Op};
+use crate::layer::{fits, read_entry, Added, Entry, Extra, LayerIndex, Op};
 use crate::ScanOptions;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -31,20 +31,13 @@ pub(crate) fn read_dir(root: &Path, opts: &ScanOptions, kept: &AtomicU64) -> Res
             let meta = std::fs::symlink_metadata(&host).map_err(io_err(&host))?;
             let mode = meta.permissions().mode();
             let ft = meta.file_type();
-            let mut added = Added {
-                kind: NodeKind::Other,
-                size: 0,
-                mode,
-                hardlink: None,
-                content: None,
-                digests: None,
-            };
+            let mut added = Added::new(NodeKind::Other, 0, mode);
             if ft.is_dir() {
                 added.kind = NodeKind::Dir;
                 stack.push(path.clone());
             } else if ft.is_symlink() {
                 let t = std::fs::read_link(&host).map_err(io_err(&host))?;
-                added.kind = NodeKind::Symlink(t.to_string_lossy().into_owned());
+                added.kind = NodeKind::Symlink(t.to_string_lossy().into());
             } else if ft.is_file() {
                 added.kind = NodeKind::File;
                 added.size = meta.len();
@@ -54,12 +47,11 @@ pub(crate) fn read_dir(root: &Path, opts: &ScanOptions, kept: &AtomicU64) -> Res
                     let mut f = std::fs::File::open(&host).map_err(io_err(&host))?;
                     let (bytes, d) =
                         read_entry(&mut f, keep, opts.file_digests).map_err(io_err(&host))?;
-                    added.content = bytes.map(Arc::from);
-                    added.digests = d;
+                    added.extra = Extra::new(None, bytes.map(Arc::from), d);
                 }
             }
             index.entries.push(Entry {
-                path,
+                path: path.into(),
                 op: Op::Add(added),
             });
         }

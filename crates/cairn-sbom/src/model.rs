@@ -196,7 +196,9 @@ pub struct Distro {
 
 /// Where a fact was found: a file in the image, the layer that wrote the version read, and
 /// for database entries the line range of the entry.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
 pub struct Location {
     /// Absolute path in the image.
     pub path: String,

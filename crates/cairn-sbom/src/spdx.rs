@@ -170,6 +170,8 @@ fn supplier(maintainer: &Option<String>) -> String {
     let Some(m) = maintainer else {
         return NOASSERTION.into();
     };
+    // An actor is one line (a database field may continue over several).
+    let m = &tv_line(m);
     let (name, email) = match m.split_once('<') {
         Some((n, e)) => (n.trim(), Some(e.trim_end_matches('>').trim())),
         None => (m.trim(), None),
@@ -605,7 +607,7 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
             "LIBRARY",
             doc.codes.get(p.id.as_str()).cloned(),
         );
-        let _ = writeln!(o, "PackageSupplier: {}", tv_line(&supplier(&p.maintainer)));
+        let _ = writeln!(o, "PackageSupplier: {}", supplier(&p.maintainer));
         let _ = writeln!(o, "PackageSourceInfo: {}", tv_text(&source_info(p)));
         let _ = writeln!(o, "PackageLicenseConcluded: NOASSERTION");
         let _ = writeln!(
