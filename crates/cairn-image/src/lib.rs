@@ -21,7 +21,7 @@ mod source;
 pub use error::{Error, Result};
 pub use fs::{Change, ChangeKind, FileDigests, FsView, Node, NodeKind};
 pub use layer::Limits;
-pub use pattern::PathPattern;
+pub use pattern::{exclusions, PathPattern};
 pub use source::{open, Image, LayerInfo, Platform, SourceKind, SourceSpec};
 
 use std::sync::atomic::AtomicU64;
