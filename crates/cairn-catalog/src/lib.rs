@@ -126,13 +126,17 @@ pub fn scan(image: &Image, opts: &Options) -> Result<Sbom, ImageError> {
     scan_timed(image, opts).map(|(sbom, _)| sbom)
 }
 
-/// Where a scan's time went, for `-v`.
-#[derive(Debug, Clone, Copy, Default)]
+/// What `-v` tells about a scan beyond the SBOM: where the time went and what was
+/// deliberately left out.
+#[derive(Debug, Clone, Default)]
 pub struct Timings {
     /// Reading and merging the layers.
     pub layers: std::time::Duration,
     /// Running the catalogers and assembling the SBOM.
     pub catalog: std::time::Duration,
+    /// Directories of a root filesystem not scanned (`/proc` and other virtual filesystems,
+    /// other mounts under `--one-file-system`), one line each.
+    pub skipped: Vec<String>,
 }
 
 /// `scan`, also saying where the time went.
@@ -160,6 +164,10 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
     for w in view.warnings() {
         // A file a cataloger asked for could not be read whole: its packages may be missing.
         warnings.missing(w.clone());
+    }
+    for n in view.notes() {
+        // Something unreadable that no cataloger asked for: reported, costs no package.
+        warnings.note(n.clone());
     }
     let distro = distro::detect(&view, &mut warnings);
     let cx = Context {
@@ -200,6 +208,7 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
     let timings = Timings {
         layers: layers_done - started,
         catalog: layers_done.elapsed(),
+        skipped: view.skipped().to_vec(),
     };
     Ok((sbom, timings))
 }

@@ -83,6 +83,8 @@ pub struct FsView {
     nodes: BTreeMap<String, Node>,
     removed: BTreeMap<String, Node>,
     warnings: Vec<String>,
+    notes: Vec<String>,
+    skipped: Vec<String>,
     layers: usize,
 }
 
@@ -173,8 +175,22 @@ impl FsView {
         &self.warnings
     }
 
+    /// Problems that cost nothing a cataloger asked for (e.g. an unreadable directory in a
+    /// root filesystem where no requested file can be).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// Directories of a root filesystem that were deliberately not scanned (virtual
+    /// filesystems such as `/proc`, other mounts under `--one-file-system`).
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
+    }
+
     fn apply(&mut self, layer: usize, index: LayerIndex) {
         self.warnings.extend(index.warnings);
+        self.notes.extend(index.notes);
+        self.skipped.extend(index.skipped);
         // Whiteouts and opaque markers hide lower layers only, so they go first.
         for e in &index.entries {
             match e.op {

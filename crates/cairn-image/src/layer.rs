@@ -65,7 +65,15 @@ pub(crate) struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct LayerIndex {
     pub entries: Vec<Entry>,
+    /// Problems that may cost packages (a file a cataloger asked for could not be read
+    /// whole): they mark the SBOM incomplete.
     pub warnings: Vec<String>,
+    /// Problems that cost nothing a cataloger asked for (a path no pattern wants could not
+    /// be read): reported, but the SBOM stays complete.
+    pub notes: Vec<String>,
+    /// Directories deliberately not descended into (virtual filesystems, other mounts under
+    /// `--one-file-system`), one line each, for `-v`.
+    pub skipped: Vec<String>,
 }
 
 /// A reader that counts (and optionally hashes) what passes through it.
