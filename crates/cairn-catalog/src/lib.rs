@@ -114,6 +114,10 @@ pub struct Options {
     pub progress: Option<Arc<AtomicU64>>,
     /// Creation time (RFC 3339); `None` reads SOURCE_DATE_EPOCH, else the clock.
     pub created: Option<String>,
+    /// Paths left out of the scan (`--exclude`, parsed by `cairn_image::exclusions`).
+    pub exclude: Vec<PathPattern>,
+    /// For a root filesystem directory: stay on the root's filesystem.
+    pub one_file_system: bool,
 }
 
 /// Open a source without reading its layers (to size a progress bar, say).
@@ -156,6 +160,8 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
             file_digests: opts.files,
             limits: opts.limits.clone(),
             progress: opts.progress.clone(),
+            exclude: opts.exclude.clone(),
+            one_file_system: opts.one_file_system,
         },
     )?;
     let layers_done = std::time::Instant::now();

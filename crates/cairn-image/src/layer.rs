@@ -327,6 +327,9 @@ pub(crate) fn read_layer(layer: &LayerInfo, opts: &ScanOptions) -> Result<LayerI
             });
             continue;
         }
+        if opts.excluded(&path) {
+            continue; // --exclude: the tar reader skips its data
+        }
         let header = entry.header();
         let mode = header.mode().unwrap_or(0o644);
         let size = entry.size();

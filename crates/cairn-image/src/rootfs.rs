@@ -8,7 +8,8 @@
 //!   the scan either.
 //! - Directories that are mount points of virtual filesystems (proc, sysfs, cgroup, ...,
 //!   from `/proc/self/mountinfo`) are recorded but not descended into; when the root is the
-//!   host's own `/`, neither are `/proc`, `/sys`, `/dev` and `/run`.
+//!   host's own `/`, neither are `/proc`, `/sys`, `/dev` and `/run`; with
+//!   `--one-file-system`, neither is any directory on another device than the root.
 //! - A path that cannot be read (permission denied, vanished mid-walk, a name too long for
 //!   the OS, ...) is skipped with a message naming it and the OS error, and the walk goes on.
 //!
@@ -85,6 +86,9 @@ pub(crate) fn read_dir(root: &Path, opts: &ScanOptions) -> Result<LayerIndex> {
             } else {
                 format!("{rel}/{name}")
             };
+            if opts.excluded(&path) {
+                continue;
+            }
             let want = opts.contents.iter().any(|p| p.matches(&path));
             let host = child.path();
             // fstatat on the open directory, without following a symbolic link.
@@ -110,6 +114,10 @@ pub(crate) fn read_dir(root: &Path, opts: &ScanOptions) -> Result<LayerIndex> {
                 added.kind = NodeKind::Dir;
                 if let Some(why) = prune.get(&path) {
                     index.skipped.push(format!("/{path}: {why}, not scanned"));
+                } else if opts.one_file_system && meta.dev() != root_meta.dev() {
+                    index.skipped.push(format!(
+                        "/{path}: another filesystem (--one-file-system), not scanned"
+                    ));
                 } else {
                     stack.push(path.clone());
                 }
