@@ -169,6 +169,10 @@ pub struct Options {
     pub progress: Option<Arc<AtomicU64>>,
     /// Creation time (RFC 3339); `None` reads SOURCE_DATE_EPOCH, else the clock.
     pub created: Option<String>,
+    /// Paths left out of the scan (`--exclude`, parsed by `cairn_image::exclusions`).
+    pub exclude: Vec<PathPattern>,
+    /// For a root filesystem directory: stay on the root's filesystem.
+    pub one_file_system: bool,
 }
 
 /// Open a source without reading its layers (to size a progress bar, say).
@@ -181,13 +185,17 @@ pub fn scan(image: &Image, opts: &Options) -> Result<Sbom, ImageError> {
     scan_timed(image, opts).map(|(sbom, _)| sbom)
 }
 
-/// Where a scan's time went, for `-v`.
-#[derive(Debug, Clone, Copy, Default)]
+/// What `-v` tells about a scan beyond the SBOM: where the time went and what was
+/// deliberately left out.
+#[derive(Debug, Clone, Default)]
 pub struct Timings {
     /// Reading and merging the layers.
     pub layers: std::time::Duration,
     /// Running the catalogers and assembling the SBOM.
     pub catalog: std::time::Duration,
+    /// Directories of a root filesystem not scanned (`/proc` and other virtual filesystems,
+    /// other mounts under `--one-file-system`), one line each.
+    pub skipped: Vec<String>,
 }
 
 /// `scan`, also saying where the time went.
@@ -207,6 +215,8 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
             file_digests: opts.files,
             limits: opts.limits.clone(),
             progress: opts.progress.clone(),
+            exclude: opts.exclude.clone(),
+            one_file_system: opts.one_file_system,
         },
     )?;
     let layers_done = std::time::Instant::now();
@@ -256,6 +266,7 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
     let timings = Timings {
         layers: layers_done - started,
         catalog: layers_done.elapsed(),
+        skipped: view.skipped().to_vec(),
     };
     Ok((sbom, timings))
 }

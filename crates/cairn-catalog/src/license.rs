@@ -79,6 +79,18 @@ pub fn spdx_id(name: &str) -> Option<String> {
     {
         return Some((*id).to_owned());
     }
+    // A "+" suffix means "or any later version": the id's -or-later form where SPDX has
+    // one, else SPDX's own `+` operator on the id. (`spdx::license_id` trims a trailing
+    // `+`, which would silently drop the "or later".)
+    if let Some(base) = name.strip_suffix('+') {
+        let base = base.trim_end();
+        if let Some(id) = spdx::license_id(&format!("{base}-or-later")) {
+            return Some(id.name.to_owned());
+        }
+        return spdx_id(base)
+            .filter(|id| !id.ends_with("-only") && !id.ends_with("-or-later") && !id.ends_with('+'))
+            .map(|id| format!("{id}+"));
+    }
     if let Some(id) = spdx::license_id(name) {
         return Some(id.name.to_owned());
     }
@@ -87,12 +99,6 @@ pub fn spdx_id(name: &str) -> Option<String> {
         .find(|l| l.name.eq_ignore_ascii_case(name))
     {
         return Some(id.name.to_owned());
-    }
-    // A "+" suffix on an SPDX id that has an -or-later form.
-    if let Some(base) = name.strip_suffix('+') {
-        if let Some(id) = spdx::license_id(&format!("{base}-or-later")) {
-            return Some(id.name.to_owned());
-        }
     }
     None
 }
@@ -561,6 +567,18 @@ mod tests {
                 prop_assert!(got.contains(w), "{:?} missing from {}", w, joined);
             }
         }
+    }
+
+    /// `Apache-2.0+` became `Apache-2.0`: the spdx crate trims a trailing `+`, so "or any
+    /// later version" was lost for names without an -or-later id.
+    #[test]
+    fn apache_2_0_plus_keeps_its_or_later() {
+        assert_eq!(spdx_id("Apache-2.0+").as_deref(), Some("Apache-2.0+"));
+        assert_eq!(spdx_id("GFDL-1.1+").as_deref(), Some("GFDL-1.1-or-later"));
+        assert_eq!(spdx_id("GPL-2.0+").as_deref(), Some("GPL-2.0-or-later"));
+        assert_eq!(spdx_id("MPL-1.1+").as_deref(), Some("MPL-1.1+"));
+        assert_eq!(expression("Apache-2.0+ or MIT"), "Apache-2.0+ OR MIT");
+        assert!(spdx::Expression::parse("Apache-2.0+ OR MIT").is_ok());
     }
 
     #[test]

@@ -83,6 +83,8 @@ impl From<Vec<Change>> for History {
 
 /// The contents each layer wrote to a path, oldest first; most paths have none, and then
 /// this costs one pointer.
+// A boxed Vec on purpose: one pointer in every node instead of a Vec's three words.
+#[allow(clippy::box_collection)]
 #[derive(Clone, Debug, Default)]
 pub struct Versions(Option<Box<Vec<Version>>>);
 
@@ -239,6 +241,7 @@ pub struct FsView {
     /// `PathHash` of every live symbolic link, so that `resolve` only looks up real links.
     symlinks: HashSet<u64>,
     warnings: Vec<ViewWarning>,
+    skipped: Vec<String>,
     layers: usize,
 }
 
@@ -351,8 +354,15 @@ impl FsView {
         &self.warnings
     }
 
+    /// Directories of a root filesystem that were deliberately not scanned (virtual
+    /// filesystems such as `/proc`, other mounts under `--one-file-system`).
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
+    }
+
     fn apply(&mut self, layer: usize, index: LayerIndex) {
         self.warnings.extend(index.warnings);
+        self.skipped.extend(index.skipped);
         // Whiteouts and opaque markers hide lower layers only, so they go first.
         for e in index.entries.iter() {
             match e.op {

@@ -116,7 +116,12 @@ pub(crate) struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct LayerIndex {
     pub entries: Entries,
+    /// Problems met: those marked `incomplete` may cost packages (a file a cataloger asked
+    /// for could not be read whole); the others cost nothing a cataloger asked for.
     pub warnings: Vec<ViewWarning>,
+    /// Directories deliberately not descended into (virtual filesystems, other mounts under
+    /// `--one-file-system`), one line each, for `-v`.
+    pub skipped: Vec<String>,
 }
 
 /// A reader that counts (and optionally hashes) what passes through it.
@@ -426,6 +431,9 @@ pub(crate) fn read_layer(
                 op: Op::Whiteout,
             });
             continue;
+        }
+        if opts.excluded(&path) {
+            continue; // --exclude: the tar reader skips its data
         }
         let header = entry.header();
         let mode = header.mode().unwrap_or(0o644);

@@ -26,7 +26,7 @@ pub use fs::{
     Versions, MAX_LINK_HOPS, MAX_NAME_BYTES, MAX_PATH_BYTES,
 };
 pub use limits::Limits;
-pub use pattern::PathPattern;
+pub use pattern::{exclusions, PathPattern};
 pub use source::{open, open_with, Image, LayerInfo, Platform, SourceKind, SourceSpec};
 pub use warning::{ViewWarning, ViewWarningKind};
 
@@ -44,4 +44,24 @@ pub struct ScanOptions {
     pub limits: Limits,
     /// Incremented with the number of layer bytes read, for progress reporting.
     pub progress: Option<Arc<AtomicU64>>,
+    /// Paths left out of the scan (`--exclude`): a matching directory is not descended into
+    /// (nor are its layer entries recorded), a matching file is not recorded.
+    pub exclude: Vec<PathPattern>,
+    /// For a root filesystem directory: do not descend into directories on another device
+    /// than the root (`--one-file-system`). Images have one filesystem; it has no effect.
+    pub one_file_system: bool,
+}
+
+impl ScanOptions {
+    /// Whether an exclusion pattern matches `path` or one of the directories above it.
+    pub(crate) fn excluded(&self, path: &str) -> bool {
+        if self.exclude.is_empty() {
+            return false;
+        }
+        let path = path.trim_matches('/');
+        let ancestors = path.match_indices('/').map(|(i, _)| &path[..i]);
+        ancestors
+            .chain(std::iter::once(path))
+            .any(|p| self.exclude.iter().any(|x| x.matches(p)))
+    }
 }

@@ -29,6 +29,15 @@ pub struct SbomArgs {
     /// List every file of the image with its SHA-1 and SHA-256 digests.
     #[arg(long)]
     files: bool,
+    /// Leave out paths matching GLOB (repeat for several), as Syft does: it starts with /,
+    /// ./, */ or **/ and is relative to the image or directory root; * and ? match within
+    /// one path segment, ** any number of segments. A matching directory is not descended
+    /// into.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// For a directory: do not descend into other mounted filesystems.
+    #[arg(long)]
+    one_file_system: bool,
 }
 
 struct Output {
@@ -90,11 +99,14 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
         .map(str::parse::<Platform>)
         .transpose()
         .map_err(|e| UsageError(e.to_string()))?;
+    let exclude = cairn_image::exclusions(&args.exclude).map_err(UsageError)?;
     let progress = Arc::new(AtomicU64::new(0));
     let opts = Options {
         platform,
         files: args.files,
         progress: Some(progress.clone()),
+        exclude,
+        one_file_system: args.one_file_system,
         ..Default::default()
     };
     let start = Instant::now();
@@ -134,6 +146,9 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
     }
     let (sbom, timings) = result.with_context(|| format!("scanning {}", args.image))?;
     if v.verbose > 0 {
+        for s in &timings.skipped {
+            eprintln!("cairn: skipped {s}");
+        }
         eprintln!(
             "cairn: {} packages in {:.2}s (layers {:.2}s, catalogers {:.2}s)",
             sbom.packages.len(),

@@ -176,7 +176,7 @@ fn dpkg_continuation_lines_cannot_forge_tag_value_lines() {
         .filter_map(|l| l.strip_prefix("PackageName: "))
         .collect();
     assert_eq!(names.len(), 2, "the image and the one package: {names:?}");
-    assert!(names.iter().any(|n| *n == "forged"));
+    assert!(names.contains(&"forged"));
     let describes = tv
         .lines()
         .filter(|l| l.starts_with("Relationship:") && l.contains(" DESCRIBES "))
