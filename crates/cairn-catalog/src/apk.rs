@@ -202,7 +202,7 @@ fn owned_files(
     warnings: &mut crate::Warnings,
 ) -> Vec<OwnedFile> {
     if p.files_truncated {
-        warnings.push(history::truncated(id, at));
+        warnings.push(history::truncated(at).package(id));
     }
     let files = history::valid_paths(
         p.files.iter().filter(|f| f.kind == ApkFileKind::File),

@@ -372,17 +372,29 @@ struct Owned {
     problems: Vec<Warning>,
 }
 
+/// The paths of one `.list` or `.md5sums` file.
+struct Listed {
+    /// Each path with its md5 (for an md5sums file).
+    paths: Vec<(String, Option<String>)>,
+    /// The budget ran out before the last path.
+    truncated: bool,
+    /// The paths no Linux system could have, refused: one warning naming the first line.
+    refused: Option<Warning>,
+}
+
 /// The paths of a `.list` or `.md5sums` file (`HASH  PATH` lines when `md5sums`), taken while
-/// the budget lasts, without paths no Linux system could have (refused with one warning
-/// naming the file and the first such line).
+/// `budget` lasts (all of them without one), without paths over the kernel's limits.
 fn list_paths(
     text: &str,
     md5sums: bool,
     at: &Location,
-    budget: &mut crate::FileBudget,
-    out: &mut Owned,
-) -> Vec<(String, Option<String>)> {
-    let mut paths = Vec::new();
+    mut budget: Option<&mut crate::FileBudget>,
+) -> Listed {
+    let mut out = Listed {
+        paths: Vec::new(),
+        truncated: false,
+        refused: None,
+    };
     let mut bad: Option<(usize, String, usize)> = None;
     for (i, line) in text.lines().enumerate() {
         let (hash, path) = if md5sums {
@@ -404,27 +416,23 @@ fn list_paths(
             }
             continue;
         }
-        if !budget.take(path.len()) {
-            out.truncated = true;
-            break;
+        if let Some(b) = budget.as_deref_mut() {
+            if !b.take(path.len()) {
+                out.truncated = true;
+                break;
+            }
         }
-        paths.push((path, hash.map(str::to_owned)));
+        out.paths.push((path, hash.map(str::to_owned)));
     }
-    if let Some((line, reason, n)) = bad {
-        out.problems.push(
-            Warning::new(
-                WarningKind::InvalidPath,
-                format!("{n} owned path(s) refused, the first: {reason}"),
-            )
-            .at(at.path.clone(), Some(at.layer))
-            .lines((line, line)),
-        );
-    }
-    if out.truncated {
-        out.problems
-            .push(history::truncated("", at).at(at.path.clone(), Some(at.layer)));
-    }
-    paths
+    out.refused = bad.map(|(line, reason, n)| {
+        Warning::new(
+            WarningKind::InvalidPath,
+            format!("{n} owned path(s) refused, the first: {reason}"),
+        )
+        .at(at.path.clone(), Some(at.layer))
+        .lines((line, line))
+    });
+    out
 }
 
 /// The files a package owns: `info/NAME[:ARCH].list` (or, for distroless status.d entries,
@@ -437,24 +445,18 @@ fn owned_files(
     status_d: Option<&str>,
     budget: &mut crate::FileBudget,
 ) -> Owned {
-    let mut out = Owned {
-        files: Vec::new(),
-        list: None,
-        truncated: false,
-        problems: Vec::new(),
-    };
     let candidates: Vec<String> = match arch {
         Some(a) => vec![format!("{name}:{a}"), name.to_owned()],
         None => vec![name.to_owned()],
     };
-    let read = |path: &str| -> Option<(Location, Arc<[u8]>)> {
+    let read = |path: &str| -> Option<(Location, String)> {
         let (layer, content) = view.get(path)?.version()?;
         let at = Location {
             path: format!("/{}", path.trim_start_matches('/')),
             layer,
             lines: None,
         };
-        Some((at, content.clone()))
+        Some((at, String::from_utf8_lossy(content).into_owned()))
     };
     let md5_path = match status_d {
         Some(db) => vec![format!("{db}.md5sums")],
@@ -463,52 +465,42 @@ fn owned_files(
             .map(|c| format!("{INFO}/{c}.md5sums"))
             .collect(),
     };
-    // The md5sums file gives digests; it lists the files itself only when there is no
-    // .list file (distroless status.d), and only then are its paths charged to the budget.
     let md5_file = md5_path.iter().find_map(|p| read(p));
     let list_file = candidates
         .iter()
         .find_map(|c| read(&format!("{INFO}/{c}.list")));
-    let mut md5: BTreeMap<String, String> = BTreeMap::new();
-    let paths: Vec<String> = match (&list_file, &md5_file) {
-        (Some((at, bytes)), _) => {
-            out.list = Some(at.clone());
-            if let Some((at5, bytes5)) = &md5_file {
-                let mut unlimited = crate::FileBudget {
-                    files: u64::MAX,
-                    path_bytes: u64::MAX,
-                };
-                let mut scratch = Owned {
-                    files: Vec::new(),
-                    list: None,
-                    truncated: false,
-                    problems: Vec::new(),
-                };
-                let text = String::from_utf8_lossy(bytes5);
-                md5 = list_paths(&text, true, at5, &mut unlimited, &mut scratch)
-                    .into_iter()
-                    .filter_map(|(p, h)| Some((p, h?)))
-                    .collect();
+    // The .list file names the files (charged to the budget); the md5sums file gives their
+    // digests, and names the files itself only when there is no .list (distroless status.d).
+    let (listed, from, list, md5) = match (list_file, md5_file) {
+        (Some((at, text)), md5_file) => {
+            let md5 = md5_file.map(|(at5, text5)| list_paths(&text5, true, &at5, None).paths);
+            let listed = list_paths(&text, false, &at, Some(budget));
+            (listed, at.clone(), Some(at), md5)
+        }
+        (None, Some((at5, text5))) => {
+            let listed = list_paths(&text5, true, &at5, Some(budget));
+            (listed, at5, None, None)
+        }
+        (None, None) => {
+            return Owned {
+                files: Vec::new(),
+                list: None,
+                truncated: false,
+                problems: Vec::new(),
             }
-            let text = String::from_utf8_lossy(bytes);
-            list_paths(&text, false, at, budget, &mut out)
-                .into_iter()
-                .map(|(p, _)| p)
-                .collect()
         }
-        (None, Some((at, bytes))) => {
-            let text = String::from_utf8_lossy(bytes);
-            let listed = list_paths(&text, true, at, budget, &mut out);
-            let paths = listed.iter().map(|(p, _)| p.clone()).collect();
-            md5 = listed
-                .into_iter()
-                .filter_map(|(p, h)| Some((p, h?)))
-                .collect();
-            paths
-        }
-        (None, None) => Vec::new(),
     };
-    for p in paths {
+    let md5: BTreeMap<String, String> = md5
+        .unwrap_or_else(|| listed.paths.clone())
+        .into_iter()
+        .filter_map(|(p, h)| Some((p, h?)))
+        .collect();
+    let mut problems: Vec<Warning> = listed.refused.into_iter().collect();
+    if listed.truncated {
+        problems.push(history::truncated(&from));
+    }
+    let mut files = Vec::new();
+    for (p, _) in listed.paths {
         let live = view.resolve(&p).ok().flatten();
         if matches!(live, Some((_, n)) if n.kind == cairn_image::NodeKind::Dir) {
             continue;
@@ -520,7 +512,7 @@ fn owned_files(
         {
             continue;
         }
-        out.files.push(OwnedFile {
+        files.push(OwnedFile {
             digest: md5.get(&p).map(|v| FileDigest {
                 algorithm: "md5".into(),
                 value: v.clone(),
@@ -529,7 +521,12 @@ fn owned_files(
             path: p,
         });
     }
-    out
+    Owned {
+        files,
+        list,
+        truncated: listed.truncated,
+        problems,
+    }
 }
 
 /// A package's copyright file: where it was read and what it says.
@@ -613,6 +610,43 @@ fn declared_licenses(parsed: &copyright::Statements, file: &Copyright) -> Licens
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `.list` file is read while the owned-file budget lasts, and an impossible path is
+    /// refused with the line it is on, not resolved.
+    #[test]
+    fn list_lines_past_the_budget_are_truncated_and_deep_ones_refused() {
+        let at = Location {
+            path: "/var/lib/dpkg/info/x.list".into(),
+            layer: 2,
+            lines: None,
+        };
+        let deep = "/a".repeat(3000);
+        let text = format!("/.\n/usr/bin/a\n{deep}\n/usr/bin/b\n/usr/bin/c\n");
+        let mut budget = crate::FileBudget {
+            files: 2,
+            path_bytes: 1 << 20,
+        };
+        let listed = list_paths(&text, false, &at, Some(&mut budget));
+        let paths: Vec<&str> = listed.paths.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["/usr/bin/a", "/usr/bin/b"]);
+        assert!(listed.truncated);
+        let w = listed.refused.unwrap();
+        assert_eq!((w.lines, w.layer), (Some((3, 3)), Some(2)));
+        assert_eq!(w.kind, WarningKind::InvalidPath);
+        let all = list_paths(
+            "d41d8cd98f00b204e9800998ecf8427e  usr/bin/a\n",
+            true,
+            &at,
+            None,
+        );
+        assert_eq!(
+            all.paths,
+            [(
+                "/usr/bin/a".to_owned(),
+                Some("d41d8cd98f00b204e9800998ecf8427e".to_owned())
+            )]
+        );
+    }
 
     /// A size no file system holds (u64::MAX KiB) is no size, not a panic or a wrapped value.
     #[test]

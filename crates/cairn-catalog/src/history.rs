@@ -234,14 +234,14 @@ pub(crate) fn file_changes(
         .collect()
 }
 
-/// The warning for a package whose file list a limit cut short.
-pub(crate) fn truncated(id: &str, at: &Location) -> Warning {
+/// The warning for a file list a limit cut short, read from `at` (the caller names the
+/// package).
+pub(crate) fn truncated(at: &Location) -> Warning {
     let mut w = Warning::new(
         WarningKind::Limit,
         "the database lists more owned files than the owned-file limits allow; the file list is truncated",
     )
     .at(at.path.clone(), Some(at.layer))
-    .package(id)
     .incomplete();
     if let Some(l) = at.lines {
         w = w.lines(l);

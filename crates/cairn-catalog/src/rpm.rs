@@ -117,7 +117,8 @@ impl Cataloger for Rpm {
                 lines: None,
             };
             if p.files_truncated {
-                out.warnings.push(history::truncated(&id, &location));
+                out.warnings
+                    .push(history::truncated(&location).package(&id));
             }
             let files = owned_files(cx, p, &id, &location, &mut out.warnings);
             let mut changes = h.changes.clone();
