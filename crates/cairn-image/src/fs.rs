@@ -336,13 +336,18 @@ impl FsView {
             }
         }
         view.layers = image.layers.len();
-        view.symlinks = view
+        view.index_links();
+        Ok(view)
+    }
+
+    /// Once every layer is applied: the set of link hashes `resolve` asks.
+    fn index_links(&mut self) {
+        self.symlinks = self
             .nodes
             .iter()
             .filter(|(_, n)| matches!(n.kind, NodeKind::Symlink(_)))
             .map(|(k, _)| PathHash::of(k).0)
             .collect();
-        Ok(view)
     }
 
     pub fn layer_count(&self) -> usize {
@@ -664,12 +669,7 @@ mod tests {
                 },
             );
         }
-        v.symlinks = v
-            .nodes
-            .iter()
-            .filter(|(_, n)| matches!(n.kind, NodeKind::Symlink(_)))
-            .map(|(k, _)| PathHash::of(k).0)
-            .collect();
+        v.index_links();
         v
     }
 
