@@ -147,7 +147,7 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
     let (sbom, timings) = result.with_context(|| format!("scanning {}", args.image))?;
     if v.verbose > 0 {
         for s in &timings.skipped {
-            eprintln!("cairn: skipped {s}");
+            eprintln!("cairn: skipped {}", escape_control(s));
         }
         eprintln!(
             "cairn: {} packages in {:.2}s (layers {:.2}s, catalogers {:.2}s)",
