@@ -50,3 +50,27 @@ pub(crate) fn uuid_from(parts: &[&str]) -> String {
         &x[20..32]
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_safe_keeps_letters_digits_dots_and_dashes_only() {
+        assert_eq!(id_safe("libc6-2.36.x86_64"), "libc6-2.36.x86-64");
+        assert_eq!(id_safe("a b/c_d:e\nü😀"), "a-b-c-d-e---");
+        assert_eq!(id_safe(""), "");
+    }
+
+    #[test]
+    fn refs_with_the_same_safe_name_differ_by_their_hash() {
+        let a = spdx_ref("Package", "a b", "pkg:x/a b");
+        let b = spdx_ref("Package", "a_b", "pkg:x/a_b");
+        assert!(a.starts_with("SPDXRef-Package-a-b-") && b.starts_with("SPDXRef-Package-a-b-"));
+        assert_ne!(a, b);
+        assert_eq!(a, spdx_ref("Package", "a b", "pkg:x/a b"));
+        // Parts are separated, so moving a boundary changes the hash.
+        assert_ne!(short_hash(&["ab", "c"]), short_hash(&["a", "bc"]));
+        assert_eq!(short_hash(&["x"]).len(), 16);
+    }
+}
