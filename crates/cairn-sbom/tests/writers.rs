@@ -699,6 +699,57 @@ fn the_document_namespace_and_serial_number_are_deterministic_and_well_formed() 
     assert_ne!(serial(&s), serial(&later));
 }
 
+/// The namespace and serial number were made of the package ids, the image id and the
+/// time only: `--files`, another cairn version or other licenses for the same packages
+/// gave a different document under the same identifier.
+#[test]
+fn a_different_document_never_shares_the_namespace_or_serial_number() {
+    let s = warned_sbom();
+    let ns = |s: &Sbom| {
+        spdx_json(s)["documentNamespace"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let serial = |s: &Sbom| cyclonedx(s)["serialNumber"].as_str().unwrap().to_owned();
+    let mut with_files = s.clone();
+    with_files.files = vec![file("/a", &"a".repeat(40))];
+    with_files.relationships = vec![contains("pkg:a", "file:/a")];
+    let mut other_version = s.clone();
+    other_version.tool.version = "0.0.1-test".into();
+    let mut other_license = s.clone();
+    other_license.packages[0].licenses.declared = Some("MIT".into());
+    let mut fewer_warnings = s.clone();
+    fewer_warnings.warnings.pop();
+    for (what, other) in [
+        ("--files", &with_files),
+        ("another cairn version", &other_version),
+        ("another license", &other_license),
+        ("other warnings", &fewer_warnings),
+    ] {
+        assert_ne!(
+            render(&s, Format::SpdxJson),
+            render(other, Format::SpdxJson)
+        );
+        assert_ne!(ns(&s), ns(other), "{what}");
+        assert_ne!(serial(&s), serial(other), "{what}");
+    }
+    // The same image read from elsewhere is the same SPDX document, with the same
+    // namespace; a directory is identified by its path.
+    let mut moved = s.clone();
+    moved.source.path = "/elsewhere/image.tar".into();
+    assert_eq!(
+        render(&s, Format::SpdxJson),
+        render(&moved, Format::SpdxJson)
+    );
+    let mut dir = s.clone();
+    dir.source.kind = "dir".into();
+    dir.source.image_id = None;
+    let mut other_dir = dir.clone();
+    other_dir.source.path = "elsewhere".into();
+    assert_ne!(serial(&dir), serial(&other_dir));
+}
+
 #[test]
 fn a_complete_sbom_says_so_and_has_no_annotations() {
     let s = sbom(vec![package("pkg:a", "a", "1")]);
