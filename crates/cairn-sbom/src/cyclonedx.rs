@@ -3,7 +3,7 @@
 //! the database file, line and layer), so the provenance does not live only in cairn's own
 //! format. A scan that could not read everything says so in `compositions`.
 
-use crate::ids::uuid_from;
+use crate::ids::{document_digest, uuid_from};
 use crate::model::*;
 use crate::spdx::{layer_text, provenance};
 use serde_json::{json, Value};
@@ -189,9 +189,6 @@ pub(crate) fn json(sbom: &Sbom) -> String {
             json!({"ref": r, "dependsOn": on})
         })
         .collect();
-    let mut ids: Vec<&str> = sbom.packages.iter().map(|p| p.id.as_str()).collect();
-    ids.push(src.image_id.as_deref().unwrap_or(&src.path));
-    ids.push(&sbom.created);
     let mut meta_props = vec![prop("cairn:complete", sbom.complete.to_string())];
     for w in &sbom.warnings {
         meta_props.push(prop("cairn:warning", w.to_string()));
@@ -234,7 +231,7 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
-        "serialNumber": format!("urn:uuid:{}", uuid_from(&ids)),
+        "serialNumber": format!("urn:uuid:{}", uuid_from(&document_digest(sbom))),
         "version": 1,
         "metadata": {
             "timestamp": sbom.created,

@@ -3,7 +3,7 @@
 //! databases say, and CONTAINS the files listed with `--files`. Declared licenses come from
 //! the packages' own statements; cairn concludes nothing, so licenseConcluded is NOASSERTION.
 
-use crate::ids::{id_safe, short_hash, spdx_ref};
+use crate::ids::{document_digest, id_safe, spdx_ref};
 use crate::model::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -94,14 +94,10 @@ impl<'a> Doc<'a> {
     }
 
     fn namespace(&self) -> String {
-        let s = &self.sbom.source;
-        let mut ids: Vec<&str> = self.sbom.packages.iter().map(|p| p.id.as_str()).collect();
-        ids.push(s.image_id.as_deref().unwrap_or(&s.path));
-        ids.push(&self.sbom.created);
         format!(
             "https://github.com/cairn-sbom/cairn/spdxdocs/{}-{}",
-            id_safe(&s.name),
-            short_hash(&ids)
+            id_safe(&self.sbom.source.name),
+            hex::encode(&document_digest(self.sbom)[..8])
         )
     }
 

@@ -25,14 +25,25 @@ pub fn cairn(args: &[&str]) -> Output {
     cairn_env(args, &[])
 }
 
+/// The `cairn` binary with a fixed SOURCE_DATE_EPOCH, so its output is deterministic.
+fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cairn"));
+    cmd.args(args).env("SOURCE_DATE_EPOCH", "1700000000");
+    cmd
+}
+
 /// `cairn` with extra environment variables (e.g. its own TMPDIR, to see what it leaves).
 pub fn cairn_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
+    command(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("cairn runs")
+}
+
+/// `cairn` run in `dir`, so that relative paths in `args` (which the SBOM records) are the
+/// same wherever the repository or the temporary directory is.
+pub fn cairn_in(dir: &Path, args: &[&str]) -> Output {
+    command(args).current_dir(dir).output().expect("cairn runs")
 }
 
 pub fn cairn_ok(args: &[&str]) -> String {
