@@ -337,15 +337,26 @@ pub(crate) fn read_layer(
     opts: &ScanOptions,
     kept: &AtomicU64,
 ) -> Result<LayerIndex> {
+    let blob = layer.blob.as_ref().ok_or_else(|| Error::Layer {
+        layer: layer.index,
+        digest: layer.id(),
+        reason: "layer has no blob".into(),
+    })?;
+    read_layer_from(blob.open()?, layer, opts, kept)
+}
+
+/// Decode one layer from its stored bytes, `input`; `layer` says how to check them.
+pub(crate) fn read_layer_from(
+    input: impl Read,
+    layer: &LayerInfo,
+    opts: &ScanOptions,
+    kept: &AtomicU64,
+) -> Result<LayerIndex> {
     let err = |reason: String| Error::Layer {
         layer: layer.index,
         digest: layer.id(),
         reason,
     };
-    let blob = layer
-        .blob
-        .as_ref()
-        .ok_or_else(|| err("layer has no blob".into()))?;
     let compressed_count = Arc::new(AtomicU64::new(0));
     let (blob_hasher, diff_hasher) = match &layer.verify {
         Verify::Blob { digest, .. } => (Some(Hasher::for_digest(digest)), None),
@@ -353,7 +364,7 @@ pub(crate) fn read_layer(
         Verify::None => (None, None),
     };
     let raw = Tap {
-        inner: blob.open()?,
+        inner: input,
         hasher: blob_hasher,
         count: 0,
         shared: Some(compressed_count.clone()),
