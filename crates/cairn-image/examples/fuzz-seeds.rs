@@ -170,6 +170,28 @@ fn features_layer() -> Vec<u8> {
         .done()
 }
 
+/// Names and link targets just under the kernel's 4096-byte limit, in GNU and PAX headers.
+fn long_names_layer() -> Vec<u8> {
+    let deep = |top: &str| {
+        let mut p = top.to_owned();
+        while p.len() < 3800 {
+            p.push_str(&"n".repeat(199));
+            p.push('/');
+        }
+        p + "file"
+    };
+    let (gnu, pax) = (deep("opt/gnu/"), deep("opt/pax/"));
+    Tar::new()
+        .file(&gnu, b"a GNU long name near PATH_MAX\n")
+        .pax(&[("path", &pax)])
+        .file("placeholder", b"a PAX path near PATH_MAX\n")
+        .hardlink("opt/hard", &gnu)
+        .pax(&[("linkpath", &format!("/{pax}"))])
+        .symlink("opt/pax-link", "placeholder")
+        .symlink("opt/gnu-link", &format!("../{gnu}"))
+        .done()
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(name), bytes).unwrap();
@@ -181,6 +203,7 @@ fn layer_seeds(out: &Path) {
     let features = features_layer();
     write(&out, "base.tar", &base);
     write(&out, "features.tar", &features);
+    write(&out, "long-names.tar", &long_names_layer());
     write(&out, "features.tar.gz", &gzip(&features));
     write(&out, "features.tar.zst", &zstd(&features));
     write(&out, "two-layers", &stack(&[&base, &features]));

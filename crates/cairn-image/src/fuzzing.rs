@@ -236,7 +236,8 @@ fn tar_number(field: &[u8]) -> u64 {
 /// Panic, naming the bound, if `view` holds more than `limits` allow. Checked, for the
 /// live and the removed paths together:
 ///
-/// - paths: at most `max_paths`;
+/// - paths: at most `max_paths`, each, and each symbolic link's target, under
+///   [`MAX_PATH_BYTES`];
 /// - entries: each layer added or changed at most `max_layer_entries` paths (every added
 ///   or changed path is one tar entry of that layer);
 /// - contents: each kept version is at most `max_content` bytes, and all the distinct
@@ -265,6 +266,18 @@ pub fn assert_within_limits(view: &FsView, limits: &Limits) {
     let mut kept = HashSet::new();
     let mut kept_bytes = 0u64;
     for &(path, node, live) in &nodes {
+        assert!(
+            path.len() < MAX_PATH_BYTES,
+            "a path of {} bytes, over MAX_PATH_BYTES",
+            path.len()
+        );
+        if let NodeKind::Symlink(target) = &node.kind {
+            assert!(
+                target.len() < MAX_PATH_BYTES,
+                "/{path}: a link target of {} bytes, over MAX_PATH_BYTES",
+                target.len()
+            );
+        }
         let history = &node.history[..];
         assert!(!history.is_empty(), "/{path} has no history");
         assert!(
