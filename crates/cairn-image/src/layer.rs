@@ -3,7 +3,7 @@
 //! markers) plus the contents of the files that were asked for. Nothing touches the disk.
 
 use crate::error::{Error, Result};
-use crate::fs::{FileDigests, NodeKind};
+use crate::fs::{shorten, FileDigests, NodeKind, MAX_PATH_BYTES};
 use crate::source::{LayerInfo, Verify};
 use crate::{Limits, ScanOptions, ViewWarning, ViewWarningKind};
 use sha2::Digest;
@@ -414,9 +414,12 @@ pub(crate) fn read_layer_from(
             )));
         }
         let raw_name = entry.path_bytes().into_owned();
+        let long = |what: &str, r: String| err(format!("{what} {r}"));
+        within_path_max(&raw_name).map_err(|r| long("entry name", r))?;
         let Some(path) = normalize_entry(&raw_name).map_err(|r| err(r.to_string()))? else {
             continue; // the layer root itself ("./")
         };
+        within_path_max(path.as_bytes()).map_err(|r| long("entry name", r))?;
         let (parent, base) = match path.rsplit_once('/') {
             Some((p, b)) => (p.to_owned(), b),
             None => (String::new(), path.as_str()),
@@ -453,10 +456,11 @@ pub(crate) fn read_layer_from(
         let added = match etype {
             tar::EntryType::Directory => Added::new(NodeKind::Dir, 0, mode),
             tar::EntryType::Symlink => {
-                let target = entry
-                    .link_name_bytes()
-                    .map(|t| String::from_utf8_lossy(&t).into_owned())
-                    .unwrap_or_default();
+                let target = entry.link_name_bytes().unwrap_or_default();
+                let link = |r| long(&format!("symbolic link /{}: target", shorten(&path)), r);
+                within_path_max(&target).map_err(link)?;
+                let target = String::from_utf8_lossy(&target).into_owned();
+                within_path_max(target.as_bytes()).map_err(link)?;
                 Added::new(NodeKind::Symlink(target.into()), 0, mode)
             }
             tar::EntryType::Link => {
@@ -464,9 +468,12 @@ pub(crate) fn read_layer_from(
                     .link_name_bytes()
                     .map(|t| t.into_owned())
                     .unwrap_or_default();
+                let link = |r| long(&format!("hard link /{}: target", shorten(&path)), r);
+                within_path_max(&target).map_err(link)?;
                 let target = normalize_entry(&target)
                     .map_err(|r| err(format!("hard link '{path}': {r}")))?
                     .ok_or_else(|| err(format!("hard link '{path}' points at the root")))?;
+                within_path_max(target.as_bytes()).map_err(link)?;
                 Added {
                     extra: Extra::new(Some(target.into()), None, None),
                     ..Added::new(NodeKind::File, 0, mode)
@@ -595,6 +602,21 @@ pub(crate) fn read_entry(
     Ok((kept, digests))
 }
 
+/// A tar entry name or link name of `PATH_MAX` bytes or more is refused, as read (before
+/// it is normalized: splitting a hostile name of megabytes into its segments cost eight
+/// times its size) and as kept (each byte that is not UTF-8 is kept as three): no Linux
+/// system could use it.
+fn within_path_max(name: &[u8]) -> std::result::Result<(), String> {
+    if name.len() < MAX_PATH_BYTES {
+        return Ok(());
+    }
+    Err(format!(
+        "'{}…' of {} bytes is over the kernel's {MAX_PATH_BYTES}-byte limit",
+        String::from_utf8_lossy(&name[..64]),
+        name.len()
+    ))
+}
+
 /// Normalize a tar entry name to an image path without a leading `/`. Names that are
 /// absolute or that climb above the image root are refused: no image builder writes them,
 /// and a consumer that extracted them would write outside its target.
@@ -649,5 +671,103 @@ mod tests {
         assert!(normalize_entry(b"/etc/passwd")
             .unwrap_err()
             .contains("absolute"));
+    }
+}
+
+#[cfg(test)]
+mod path_max_tests {
+    use crate::fuzzing::{scan_layer_bytes, small_limits};
+    use std::time::{Duration, Instant};
+
+    fn layer(kind: tar::EntryType, name: &str, target: Option<&str>) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(0o644);
+        h.set_size(0);
+        match target {
+            Some(t) => b.append_link(&mut h, name, t).unwrap(),
+            None => b.append_data(&mut h, name, std::io::empty()).unwrap(),
+        }
+        b.into_inner().unwrap()
+    }
+
+    /// A name no Linux system could have was kept as a path (the class of the fuzzer's
+    /// finding below).
+    #[test]
+    fn a_gnu_long_name_over_path_max_is_refused() {
+        let name = format!("opt/{}/file", "n/".repeat(2100));
+        let err = scan_layer_bytes(
+            &layer(tar::EntryType::Regular, &name, None),
+            &small_limits(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("entry name") && err.contains("4096-byte"),
+            "{err}"
+        );
+        assert!(err.len() < 400, "the message quotes the name whole");
+        let ok = format!("opt/{}", "n/".repeat(2040));
+        assert!(
+            scan_layer_bytes(&layer(tar::EntryType::Regular, &ok, None), &small_limits()).is_ok()
+        );
+    }
+
+    #[test]
+    fn link_targets_over_path_max_are_refused() {
+        let far = format!("/{}", "t/".repeat(2100));
+        for kind in [tar::EntryType::Symlink, tar::EntryType::Link] {
+            let err = scan_layer_bytes(&layer(kind, "l", Some(&far[1..])), &small_limits())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("link /l: target") && err.contains("4096-byte"),
+                "{err}"
+            );
+        }
+    }
+
+    /// The `layer` fuzz target's finding: a GNU long name of 3,813 bytes, some of them not
+    /// UTF-8, was kept as a path of 4,159 bytes (each invalid byte becomes U+FFFD, three
+    /// bytes), past the path limit.
+    #[test]
+    fn a_name_under_path_max_that_is_not_utf8_is_refused_when_it_grows_past_it() {
+        let mut name = vec![b'n'; 3000];
+        name.extend_from_slice(&[0xff; 600]);
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(0);
+        h.set_mode(0o644);
+        let mut b = tar::Builder::new(Vec::new());
+        // A GNU long name entry carries the raw bytes.
+        let mut long = tar::Header::new_gnu();
+        long.set_entry_type(tar::EntryType::GNULongName);
+        long.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+        long.set_size(name.len() as u64);
+        long.set_cksum();
+        b.append(&long, &name[..]).unwrap();
+        h.set_path("placeholder").unwrap();
+        h.set_cksum();
+        b.append(&h, std::io::empty()).unwrap();
+        let err = scan_layer_bytes(&b.into_inner().unwrap(), &small_limits())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("of 4800 bytes"), "{err}");
+    }
+
+    /// A megabyte name of `a/a/a/…` cost 8 MB of segments before it was ever refused.
+    #[test]
+    fn a_megabyte_name_is_refused_before_it_is_split() {
+        let name = "a/".repeat(1 << 19);
+        let bytes = layer(tar::EntryType::Regular, &name, None);
+        let limits = crate::Limits {
+            max_layer_bytes: 4 << 20,
+            ..small_limits()
+        };
+        let start = Instant::now();
+        let err = scan_layer_bytes(&bytes, &limits).unwrap_err().to_string();
+        assert!(err.contains("of 1048576 bytes"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(2));
     }
 }
