@@ -173,29 +173,41 @@ impl<R: Read> Read for Tap<R> {
 struct Bounded<R> {
     inner: Tap<R>,
     compressed: Arc<AtomicU64>,
+    /// Bytes of sparse files, which the tar reader expands past this guard: they count as
+    /// decompressed bytes too.
+    sparse: Arc<AtomicU64>,
     limits: Limits,
+}
+
+/// Why `out` bytes decompressed from `input` bytes are too many, if they are.
+fn inflation(out: u64, input: u64, limits: &Limits) -> Option<String> {
+    if out > limits.max_layer_bytes {
+        return Some(format!(
+            "decompressed size exceeds the limit of {} bytes",
+            limits.max_layer_bytes
+        ));
+    }
+    let input = input.max(1);
+    if out > limits.bomb_floor && out / input > limits.max_ratio {
+        return Some(format!(
+            "decompression bomb: {out} bytes inflated from {input} (more than {}x)",
+            limits.max_ratio
+        ));
+    }
+    None
 }
 
 impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let out = self.inner.count;
-        if out > self.limits.max_layer_bytes {
-            return Err(std::io::Error::other(format!(
-                "decompressed size exceeds the limit of {} bytes",
-                self.limits.max_layer_bytes
-            )));
+        let out = self
+            .inner
+            .count
+            .saturating_add(self.sparse.load(Ordering::Relaxed));
+        match inflation(out, self.compressed.load(Ordering::Relaxed), &self.limits) {
+            Some(reason) => Err(std::io::Error::other(reason)),
+            None => Ok(n),
         }
-        if out > self.limits.bomb_floor {
-            let input = self.compressed.load(Ordering::Relaxed).max(1);
-            if out / input > self.limits.max_ratio {
-                return Err(std::io::Error::other(format!(
-                    "decompression bomb: {out} bytes inflated from {input} (more than {}x)",
-                    self.limits.max_ratio
-                )));
-            }
-        }
-        Ok(n)
     }
 }
 
@@ -282,6 +294,7 @@ pub(crate) fn decompress_to(
             shared: None,
         },
         compressed,
+        sparse: Arc::default(),
         limits: limits.clone(),
     };
     std::io::copy(&mut bounded, out)
@@ -387,14 +400,17 @@ pub(crate) fn read_layer_from(
         ),
         _ => Decoder::Plain(buffered),
     };
+    let decompressed = Arc::new(AtomicU64::new(0));
+    let sparse = Arc::new(AtomicU64::new(0));
     let bounded = Bounded {
         inner: Tap {
             inner: decoder,
             hasher: diff_hasher,
             count: 0,
-            shared: None,
+            shared: Some(decompressed.clone()),
         },
-        compressed: compressed_count,
+        compressed: compressed_count.clone(),
+        sparse: sparse.clone(),
         limits: opts.limits.clone(),
     };
     let mut archive = tar::Archive::new(bounded);
@@ -453,6 +469,23 @@ pub(crate) fn read_layer_from(
         let mode = header.mode().unwrap_or(0o644);
         let size = entry.size();
         let etype = header.entry_type();
+        if etype == tar::EntryType::GNUSparse {
+            // The tar reader makes a sparse file's holes itself, as zeros that never pass the
+            // bomb guard: a header of 512 bytes can describe a terabyte of them, and reading
+            // them (for digests or contents) would never end. Its whole size counts (the
+            // data it stores, twice).
+            let charged = sparse
+                .fetch_add(size, Ordering::Relaxed)
+                .saturating_add(size);
+            let out = charged.saturating_add(decompressed.load(Ordering::Relaxed));
+            let input = compressed_count.load(Ordering::Relaxed);
+            if let Some(reason) = inflation(out, input, &opts.limits) {
+                return Err(err(format!(
+                    "sparse file /{} of {size} bytes: {reason}",
+                    shorten(&path)
+                )));
+            }
+        }
         let added = match etype {
             tar::EntryType::Directory => Added::new(NodeKind::Dir, 0, mode),
             tar::EntryType::Symlink => {
@@ -769,5 +802,71 @@ mod path_max_tests {
         let err = scan_layer_bytes(&bytes, &limits).unwrap_err().to_string();
         assert!(err.contains("of 1048576 bytes"), "{err}");
         assert!(start.elapsed() < Duration::from_secs(2));
+    }
+}
+
+#[cfg(test)]
+mod sparse_tests {
+    use crate::fuzzing::{keep_everything, scan_layer_bytes, scan_layers, small_limits};
+    use std::time::{Duration, Instant};
+
+    /// One GNU sparse header: `real` bytes of file, all hole but `data` at its end.
+    fn sparse_layer(real: u64, data: &[u8]) -> Vec<u8> {
+        let mut h = tar::Header::new_gnu();
+        h.set_path("sparse.img").unwrap();
+        h.set_entry_type(tar::EntryType::GNUSparse);
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        let gnu = h.as_gnu_mut().unwrap();
+        gnu.sparse[0].set_offset(real - data.len() as u64);
+        gnu.sparse[0].set_length(data.len() as u64);
+        gnu.set_real_size(real);
+        h.set_cksum();
+        let mut b = tar::Builder::new(Vec::new());
+        b.append(&h, data).unwrap();
+        b.into_inner().unwrap()
+    }
+
+    /// A 2 KB layer whose one sparse file is a terabyte of hole: reading it (for its
+    /// digests, or its contents) produced the hole's zeros without end, since they come from
+    /// the tar reader and not through the decompressed stream the bomb guard counts.
+    #[test]
+    fn a_terabyte_sparse_file_in_one_header_is_a_bomb() {
+        let layer = sparse_layer(1 << 40, &[b'x'; 512]);
+        assert_eq!(layer.len(), 2048);
+        let start = Instant::now();
+        for opts in [
+            keep_everything(&small_limits()),
+            crate::ScanOptions::default(),
+        ] {
+            let err = scan_layers(&[&layer], &opts).unwrap_err().to_string();
+            assert!(
+                err.contains("sparse file /sparse.img of 1099511627776 bytes")
+                    && err.contains("exceeds the limit"),
+                "{err}"
+            );
+        }
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    /// Under the size limit, past the bomb floor: 300 MiB from a 2 KB layer is a bomb.
+    #[test]
+    fn a_300_mib_sparse_file_in_one_header_is_a_bomb() {
+        let layer = sparse_layer(300 << 20, &[b'x'; 512]);
+        let err = scan_layers(&[&layer], &crate::ScanOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("decompression bomb"), "{err}");
+    }
+
+    /// A small sparse file is read whole, holes as zeros.
+    #[test]
+    fn a_small_sparse_file_is_read_with_its_holes() {
+        let limits = small_limits();
+        let view = scan_layer_bytes(&sparse_layer(2048, &[b'x'; 512]), &limits).unwrap();
+        let c = view.read("/sparse.img").unwrap().unwrap();
+        assert_eq!(c.len(), 2048);
+        assert!(c[..1536].iter().all(|&b| b == 0) && c[1536..].iter().all(|&b| b == b'x'));
+        crate::fuzzing::assert_within_limits(&view, &limits);
     }
 }
