@@ -423,6 +423,7 @@ fn open_legacy_docker_archive(path: &Path, index: &TarIndex, limits: &Limits) ->
                 reason: "layer parent chain loops".into(),
             });
         }
+        too_many_layers("repositories", chain.len() + 1, limits)?;
         let name = format!("{id}/json");
         let json: manifest::LegacyLayerJson =
             manifest::parse(&name, &index.blob(&name)?.read_small(limits.max_json)?)?;
