@@ -56,13 +56,7 @@ impl BlobRef {
 
     /// Read a small blob (a manifest, a config) whole, refusing anything over `limit`.
     pub fn read_small(&self, limit: u64) -> Result<Vec<u8>> {
-        if self.len > limit {
-            return Err(Error::TooLarge {
-                what: self.name.clone(),
-                size: self.len,
-                limit,
-            });
-        }
+        check_small(&self.name, self.len, limit)?;
         let mut buf = Vec::with_capacity(self.len as usize);
         self.open()?
             .read_to_end(&mut buf)
@@ -75,6 +69,18 @@ impl BlobRef {
         }
         Ok(buf)
     }
+}
+
+/// A small document (a manifest, a config) of `len` bytes is refused over `limit`.
+pub(crate) fn check_small(name: &str, len: u64, limit: u64) -> Result<()> {
+    if len > limit {
+        return Err(Error::TooLarge {
+            what: name.to_owned(),
+            size: len,
+            limit,
+        });
+    }
+    Ok(())
 }
 
 /// The regular files of an uncompressed tar archive (a docker-archive or an OCI archive),

@@ -320,6 +320,15 @@ impl FsView {
         } else {
             read_layers(&image.layers, opts, &kept)?
         };
+        Self::merge(indexes, &image.layers, opts)
+    }
+
+    /// Apply decoded layers in order, under the limit on paths.
+    pub(crate) fn merge(
+        indexes: Vec<LayerIndex>,
+        layers: &[LayerInfo],
+        opts: &ScanOptions,
+    ) -> Result<FsView> {
         let mut view = FsView::default();
         for (i, idx) in indexes.into_iter().enumerate() {
             view.apply(i, idx);
@@ -327,7 +336,7 @@ impl FsView {
             if paths > opts.limits.max_paths {
                 return Err(Error::Layer {
                     layer: i,
-                    digest: image.layers.get(i).map(LayerInfo::id).unwrap_or_default(),
+                    digest: layers.get(i).map(LayerInfo::id).unwrap_or_default(),
                     reason: format!(
                         "the image has more than {} paths (the limit on paths in one image)",
                         opts.limits.max_paths
@@ -335,7 +344,7 @@ impl FsView {
                 });
             }
         }
-        view.layers = image.layers.len();
+        view.layers = layers.len();
         view.index_links();
         Ok(view)
     }

@@ -3,7 +3,7 @@
 //! markers) plus the contents of the files that were asked for. Nothing touches the disk.
 
 use crate::error::{Error, Result};
-use crate::fs::{FileDigests, NodeKind};
+use crate::fs::{shorten, FileDigests, NodeKind, MAX_PATH_BYTES};
 use crate::source::{LayerInfo, Verify};
 use crate::{Limits, ScanOptions, ViewWarning, ViewWarningKind};
 use sha2::Digest;
@@ -173,29 +173,41 @@ impl<R: Read> Read for Tap<R> {
 struct Bounded<R> {
     inner: Tap<R>,
     compressed: Arc<AtomicU64>,
+    /// Bytes of sparse files, which the tar reader expands past this guard: they count as
+    /// decompressed bytes too.
+    sparse: Arc<AtomicU64>,
     limits: Limits,
+}
+
+/// Why `out` bytes decompressed from `input` bytes are too many, if they are.
+fn inflation(out: u64, input: u64, limits: &Limits) -> Option<String> {
+    if out > limits.max_layer_bytes {
+        return Some(format!(
+            "decompressed size exceeds the limit of {} bytes",
+            limits.max_layer_bytes
+        ));
+    }
+    let input = input.max(1);
+    if out > limits.bomb_floor && out / input > limits.max_ratio {
+        return Some(format!(
+            "decompression bomb: {out} bytes inflated from {input} (more than {}x)",
+            limits.max_ratio
+        ));
+    }
+    None
 }
 
 impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let out = self.inner.count;
-        if out > self.limits.max_layer_bytes {
-            return Err(std::io::Error::other(format!(
-                "decompressed size exceeds the limit of {} bytes",
-                self.limits.max_layer_bytes
-            )));
+        let out = self
+            .inner
+            .count
+            .saturating_add(self.sparse.load(Ordering::Relaxed));
+        match inflation(out, self.compressed.load(Ordering::Relaxed), &self.limits) {
+            Some(reason) => Err(std::io::Error::other(reason)),
+            None => Ok(n),
         }
-        if out > self.limits.bomb_floor {
-            let input = self.compressed.load(Ordering::Relaxed).max(1);
-            if out / input > self.limits.max_ratio {
-                return Err(std::io::Error::other(format!(
-                    "decompression bomb: {out} bytes inflated from {input} (more than {}x)",
-                    self.limits.max_ratio
-                )));
-            }
-        }
-        Ok(n)
     }
 }
 
@@ -282,6 +294,7 @@ pub(crate) fn decompress_to(
             shared: None,
         },
         compressed,
+        sparse: Arc::default(),
         limits: limits.clone(),
     };
     std::io::copy(&mut bounded, out)
@@ -337,15 +350,26 @@ pub(crate) fn read_layer(
     opts: &ScanOptions,
     kept: &AtomicU64,
 ) -> Result<LayerIndex> {
+    let blob = layer.blob.as_ref().ok_or_else(|| Error::Layer {
+        layer: layer.index,
+        digest: layer.id(),
+        reason: "layer has no blob".into(),
+    })?;
+    read_layer_from(blob.open()?, layer, opts, kept)
+}
+
+/// Decode one layer from its stored bytes, `input`; `layer` says how to check them.
+pub(crate) fn read_layer_from(
+    input: impl Read,
+    layer: &LayerInfo,
+    opts: &ScanOptions,
+    kept: &AtomicU64,
+) -> Result<LayerIndex> {
     let err = |reason: String| Error::Layer {
         layer: layer.index,
         digest: layer.id(),
         reason,
     };
-    let blob = layer
-        .blob
-        .as_ref()
-        .ok_or_else(|| err("layer has no blob".into()))?;
     let compressed_count = Arc::new(AtomicU64::new(0));
     let (blob_hasher, diff_hasher) = match &layer.verify {
         Verify::Blob { digest, .. } => (Some(Hasher::for_digest(digest)), None),
@@ -353,7 +377,7 @@ pub(crate) fn read_layer(
         Verify::None => (None, None),
     };
     let raw = Tap {
-        inner: blob.open()?,
+        inner: input,
         hasher: blob_hasher,
         count: 0,
         shared: Some(compressed_count.clone()),
@@ -376,14 +400,17 @@ pub(crate) fn read_layer(
         ),
         _ => Decoder::Plain(buffered),
     };
+    let decompressed = Arc::new(AtomicU64::new(0));
+    let sparse = Arc::new(AtomicU64::new(0));
     let bounded = Bounded {
         inner: Tap {
             inner: decoder,
             hasher: diff_hasher,
             count: 0,
-            shared: None,
+            shared: Some(decompressed.clone()),
         },
-        compressed: compressed_count,
+        compressed: compressed_count.clone(),
+        sparse: sparse.clone(),
         limits: opts.limits.clone(),
     };
     let mut archive = tar::Archive::new(bounded);
@@ -403,9 +430,12 @@ pub(crate) fn read_layer(
             )));
         }
         let raw_name = entry.path_bytes().into_owned();
+        let long = |what: &str, r: String| err(format!("{what} {r}"));
+        within_path_max(&raw_name).map_err(|r| long("entry name", r))?;
         let Some(path) = normalize_entry(&raw_name).map_err(|r| err(r.to_string()))? else {
             continue; // the layer root itself ("./")
         };
+        within_path_max(path.as_bytes()).map_err(|r| long("entry name", r))?;
         let (parent, base) = match path.rsplit_once('/') {
             Some((p, b)) => (p.to_owned(), b),
             None => (String::new(), path.as_str()),
@@ -439,13 +469,31 @@ pub(crate) fn read_layer(
         let mode = header.mode().unwrap_or(0o644);
         let size = entry.size();
         let etype = header.entry_type();
+        if etype == tar::EntryType::GNUSparse {
+            // The tar reader makes a sparse file's holes itself, as zeros that never pass the
+            // bomb guard: a header of 512 bytes can describe a terabyte of them, and reading
+            // them (for digests or contents) would never end. Its whole size counts (the
+            // data it stores, twice).
+            let charged = sparse
+                .fetch_add(size, Ordering::Relaxed)
+                .saturating_add(size);
+            let out = charged.saturating_add(decompressed.load(Ordering::Relaxed));
+            let input = compressed_count.load(Ordering::Relaxed);
+            if let Some(reason) = inflation(out, input, &opts.limits) {
+                return Err(err(format!(
+                    "sparse file /{} of {size} bytes: {reason}",
+                    shorten(&path)
+                )));
+            }
+        }
         let added = match etype {
             tar::EntryType::Directory => Added::new(NodeKind::Dir, 0, mode),
             tar::EntryType::Symlink => {
-                let target = entry
-                    .link_name_bytes()
-                    .map(|t| String::from_utf8_lossy(&t).into_owned())
-                    .unwrap_or_default();
+                let target = entry.link_name_bytes().unwrap_or_default();
+                let link = |r| long(&format!("symbolic link /{}: target", shorten(&path)), r);
+                within_path_max(&target).map_err(link)?;
+                let target = String::from_utf8_lossy(&target).into_owned();
+                within_path_max(target.as_bytes()).map_err(link)?;
                 Added::new(NodeKind::Symlink(target.into()), 0, mode)
             }
             tar::EntryType::Link => {
@@ -453,9 +501,12 @@ pub(crate) fn read_layer(
                     .link_name_bytes()
                     .map(|t| t.into_owned())
                     .unwrap_or_default();
+                let link = |r| long(&format!("hard link /{}: target", shorten(&path)), r);
+                within_path_max(&target).map_err(link)?;
                 let target = normalize_entry(&target)
                     .map_err(|r| err(format!("hard link '{path}': {r}")))?
                     .ok_or_else(|| err(format!("hard link '{path}' points at the root")))?;
+                within_path_max(target.as_bytes()).map_err(link)?;
                 Added {
                     extra: Extra::new(Some(target.into()), None, None),
                     ..Added::new(NodeKind::File, 0, mode)
@@ -584,6 +635,21 @@ pub(crate) fn read_entry(
     Ok((kept, digests))
 }
 
+/// A tar entry name or link name of `PATH_MAX` bytes or more is refused, as read (before
+/// it is normalized: splitting a hostile name of megabytes into its segments cost eight
+/// times its size) and as kept (each byte that is not UTF-8 is kept as three): no Linux
+/// system could use it.
+fn within_path_max(name: &[u8]) -> std::result::Result<(), String> {
+    if name.len() < MAX_PATH_BYTES {
+        return Ok(());
+    }
+    Err(format!(
+        "'{}…' of {} bytes is over the kernel's {MAX_PATH_BYTES}-byte limit",
+        String::from_utf8_lossy(&name[..64]),
+        name.len()
+    ))
+}
+
 /// Normalize a tar entry name to an image path without a leading `/`. Names that are
 /// absolute or that climb above the image root are refused: no image builder writes them,
 /// and a consumer that extracted them would write outside its target.
@@ -638,5 +704,169 @@ mod tests {
         assert!(normalize_entry(b"/etc/passwd")
             .unwrap_err()
             .contains("absolute"));
+    }
+}
+
+#[cfg(test)]
+mod path_max_tests {
+    use crate::fuzzing::{scan_layer_bytes, small_limits};
+    use std::time::{Duration, Instant};
+
+    fn layer(kind: tar::EntryType, name: &str, target: Option<&str>) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(0o644);
+        h.set_size(0);
+        match target {
+            Some(t) => b.append_link(&mut h, name, t).unwrap(),
+            None => b.append_data(&mut h, name, std::io::empty()).unwrap(),
+        }
+        b.into_inner().unwrap()
+    }
+
+    /// A name no Linux system could have was kept as a path (the class of the fuzzer's
+    /// finding below).
+    #[test]
+    fn a_gnu_long_name_over_path_max_is_refused() {
+        let name = format!("opt/{}/file", "n/".repeat(2100));
+        let err = scan_layer_bytes(
+            &layer(tar::EntryType::Regular, &name, None),
+            &small_limits(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("entry name") && err.contains("4096-byte"),
+            "{err}"
+        );
+        assert!(err.len() < 400, "the message quotes the name whole");
+        let ok = format!("opt/{}", "n/".repeat(2040));
+        assert!(
+            scan_layer_bytes(&layer(tar::EntryType::Regular, &ok, None), &small_limits()).is_ok()
+        );
+    }
+
+    #[test]
+    fn link_targets_over_path_max_are_refused() {
+        let far = format!("/{}", "t/".repeat(2100));
+        for kind in [tar::EntryType::Symlink, tar::EntryType::Link] {
+            let err = scan_layer_bytes(&layer(kind, "l", Some(&far[1..])), &small_limits())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("link /l: target") && err.contains("4096-byte"),
+                "{err}"
+            );
+        }
+    }
+
+    /// The `layer` fuzz target's finding: a GNU long name of 3,813 bytes, some of them not
+    /// UTF-8, was kept as a path of 4,159 bytes (each invalid byte becomes U+FFFD, three
+    /// bytes), past the path limit.
+    #[test]
+    fn a_name_under_path_max_that_is_not_utf8_is_refused_when_it_grows_past_it() {
+        let mut name = vec![b'n'; 3000];
+        name.extend_from_slice(&[0xff; 600]);
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(0);
+        h.set_mode(0o644);
+        let mut b = tar::Builder::new(Vec::new());
+        // A GNU long name entry carries the raw bytes.
+        let mut long = tar::Header::new_gnu();
+        long.set_entry_type(tar::EntryType::GNULongName);
+        long.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+        long.set_size(name.len() as u64);
+        long.set_cksum();
+        b.append(&long, &name[..]).unwrap();
+        h.set_path("placeholder").unwrap();
+        h.set_cksum();
+        b.append(&h, std::io::empty()).unwrap();
+        let err = scan_layer_bytes(&b.into_inner().unwrap(), &small_limits())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("of 4800 bytes"), "{err}");
+    }
+
+    /// A megabyte name of `a/a/a/…` cost 8 MB of segments before it was ever refused.
+    #[test]
+    fn a_megabyte_name_is_refused_before_it_is_split() {
+        let name = "a/".repeat(1 << 19);
+        let bytes = layer(tar::EntryType::Regular, &name, None);
+        let limits = crate::Limits {
+            max_layer_bytes: 4 << 20,
+            ..small_limits()
+        };
+        let start = Instant::now();
+        let err = scan_layer_bytes(&bytes, &limits).unwrap_err().to_string();
+        assert!(err.contains("of 1048576 bytes"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+}
+
+#[cfg(test)]
+mod sparse_tests {
+    use crate::fuzzing::{keep_everything, scan_layer_bytes, scan_layers, small_limits};
+    use std::time::{Duration, Instant};
+
+    /// One GNU sparse header: `real` bytes of file, all hole but `data` at its end.
+    fn sparse_layer(real: u64, data: &[u8]) -> Vec<u8> {
+        let mut h = tar::Header::new_gnu();
+        h.set_path("sparse.img").unwrap();
+        h.set_entry_type(tar::EntryType::GNUSparse);
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        let gnu = h.as_gnu_mut().unwrap();
+        gnu.sparse[0].set_offset(real - data.len() as u64);
+        gnu.sparse[0].set_length(data.len() as u64);
+        gnu.set_real_size(real);
+        h.set_cksum();
+        let mut b = tar::Builder::new(Vec::new());
+        b.append(&h, data).unwrap();
+        b.into_inner().unwrap()
+    }
+
+    /// A 2 KB layer whose one sparse file is a terabyte of hole: reading it (for its
+    /// digests, or its contents) produced the hole's zeros without end, since they come from
+    /// the tar reader and not through the decompressed stream the bomb guard counts.
+    #[test]
+    fn a_terabyte_sparse_file_in_one_header_is_a_bomb() {
+        let layer = sparse_layer(1 << 40, &[b'x'; 512]);
+        assert_eq!(layer.len(), 2048);
+        let start = Instant::now();
+        for opts in [
+            keep_everything(&small_limits()),
+            crate::ScanOptions::default(),
+        ] {
+            let err = scan_layers(&[&layer], &opts).unwrap_err().to_string();
+            assert!(
+                err.contains("sparse file /sparse.img of 1099511627776 bytes")
+                    && err.contains("exceeds the limit"),
+                "{err}"
+            );
+        }
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    /// Under the size limit, past the bomb floor: 300 MiB from a 2 KB layer is a bomb.
+    #[test]
+    fn a_300_mib_sparse_file_in_one_header_is_a_bomb() {
+        let layer = sparse_layer(300 << 20, &[b'x'; 512]);
+        let err = scan_layers(&[&layer], &crate::ScanOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("decompression bomb"), "{err}");
+    }
+
+    /// A small sparse file is read whole, holes as zeros.
+    #[test]
+    fn a_small_sparse_file_is_read_with_its_holes() {
+        let limits = small_limits();
+        let view = scan_layer_bytes(&sparse_layer(2048, &[b'x'; 512]), &limits).unwrap();
+        let c = view.read("/sparse.img").unwrap().unwrap();
+        assert_eq!(c.len(), 2048);
+        assert!(c[..1536].iter().all(|&b| b == 0) && c[1536..].iter().all(|&b| b == b'x'));
+        crate::fuzzing::assert_within_limits(&view, &limits);
     }
 }

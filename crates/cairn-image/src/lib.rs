@@ -12,6 +12,9 @@
 mod blob;
 mod error;
 mod fs;
+/// For fuzz targets only (feature `fuzzing`); compiled for this crate's tests too.
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod layer;
 mod limits;
 mod manifest;

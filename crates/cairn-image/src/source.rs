@@ -279,7 +279,7 @@ fn open_dir(path: &Path, platform: Option<&Platform>) -> Result<Image> {
 }
 
 /// Map history entries that made a layer (not `empty_layer`) onto layers, in order.
-fn layer_history(history: &[History], n_layers: usize) -> Vec<Option<History>> {
+pub(crate) fn layer_history(history: &[History], n_layers: usize) -> Vec<Option<History>> {
     let mut out: Vec<Option<History>> = history
         .iter()
         .filter(|h| !h.empty_layer.unwrap_or(false))
@@ -423,6 +423,7 @@ fn open_legacy_docker_archive(path: &Path, index: &TarIndex, limits: &Limits) ->
                 reason: "layer parent chain loops".into(),
             });
         }
+        too_many_layers("repositories", chain.len() + 1, limits)?;
         let name = format!("{id}/json");
         let json: manifest::LegacyLayerJson =
             manifest::parse(&name, &index.blob(&name)?.read_small(limits.max_json)?)?;
@@ -505,7 +506,7 @@ impl Store<'_> {
 }
 
 /// An image with more layers than [`Limits::max_layers`] is refused before any is read.
-fn too_many_layers(manifest: &str, layers: usize, limits: &Limits) -> Result<()> {
+pub(crate) fn too_many_layers(manifest: &str, layers: usize, limits: &Limits) -> Result<()> {
     if layers > limits.max_layers {
         return Err(Error::OverLimit {
             what: format!("{manifest}: layers"),
@@ -545,7 +546,7 @@ fn digest_of(like: &str, bytes: &[u8]) -> Result<String> {
     })
 }
 
-fn is_index(m: &ManifestOrIndex, d: Option<&Descriptor>) -> bool {
+pub(crate) fn is_index(m: &ManifestOrIndex, d: Option<&Descriptor>) -> bool {
     let mt = m
         .media_type
         .as_deref()
@@ -657,7 +658,7 @@ fn open_oci(
     })
 }
 
-fn platform_of(config: &ImageConfig) -> Platform {
+pub(crate) fn platform_of(config: &ImageConfig) -> Platform {
     Platform {
         os: config.os.clone().unwrap_or_else(|| "linux".into()),
         arch: config
@@ -669,7 +670,7 @@ fn platform_of(config: &ImageConfig) -> Platform {
 }
 
 /// A single-image source only fails the platform check when the user asked for a platform.
-fn check_platform(config: &ImageConfig, platform: Option<&Platform>) -> Result<()> {
+pub(crate) fn check_platform(config: &ImageConfig, platform: Option<&Platform>) -> Result<()> {
     let Some(wanted) = platform else {
         return Ok(());
     };
@@ -690,7 +691,7 @@ fn check_platform(config: &ImageConfig, platform: Option<&Platform>) -> Result<(
 /// Pick the manifest for `wanted` from an index. Attestation manifests (platform
 /// unknown/unknown) are never picked. An index whose entries carry no platform at all and
 /// has exactly one entry yields that entry.
-fn select_manifest(
+pub(crate) fn select_manifest(
     manifests: &[Descriptor],
     wanted: &Platform,
     explicit: bool,
