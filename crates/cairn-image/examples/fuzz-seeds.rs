@@ -1,12 +1,13 @@
 //! Seed corpora for the image fuzz targets in `fuzz/`: small real layers (whiteouts, an
 //! opaque directory, hard and symbolic links, GNU and PAX long names, a GNU sparse file;
-//! plain, gzip and zstd), layers stacked with `LAYER_SEPARATOR`, the demo image's JSON
-//! documents, and small docker-archive (current, Docker 25+ and legacy) and OCI archives.
+//! plain, gzip and zstd), layers stacked with `LAYER_SEPARATOR`, layers just inside the
+//! bounds of `small_limits()`, the demo image's JSON documents, and small docker-archive
+//! (current, Docker 25+ and legacy) and OCI archives.
 //!
 //! `cargo run -p cairn-image --features fuzzing --example fuzz-seeds -- fuzz/corpus`
 //! writes `layer/`, `image_json/` and `docker_archive/` under the directory given.
 
-use cairn_image::fuzzing::LAYER_SEPARATOR;
+use cairn_image::fuzzing::{small_limits, LAYER_SEPARATOR};
 use sha2::Digest;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -192,6 +193,35 @@ fn long_names_layer() -> Vec<u8> {
         .done()
 }
 
+/// Layers at the bounds of `small_limits()`, so that one mutation (a byte in the zero
+/// blocks that end the tar, a whiteout's name, an empty file's size) takes them past one:
+/// entries in a layer, paths in the view, kept contents.
+fn near_limits(out: &Path) {
+    let limits = small_limits();
+    let files = |prefix: &str, n: u64, size: usize| {
+        let mut t = Tar::new();
+        for i in 0..n {
+            t = t.file(&format!("{prefix}/{i}"), &vec![b'a' + (i % 26) as u8; size]);
+        }
+        t
+    };
+    let entries = files("e", limits.max_layer_entries, 1).done();
+    write(out, "at-max-layer-entries.tar", &entries);
+    // Directories a/ and b/ are implicit: 2 x half paths, and a whiteout of nothing.
+    let half = limits.max_paths / 2;
+    let (a, b) = (files("a", half, 1).done(), files("b", half, 1));
+    write(
+        out,
+        "at-max-paths",
+        &stack(&[&a, &b.file("b/.wh.nothing", b"").done()]),
+    );
+    let n = limits.max_kept_bytes / limits.max_content;
+    let kept = files("k", n, limits.max_content as usize)
+        .file("k/empty", b"")
+        .done();
+    write(out, "at-max-kept-bytes.tar", &kept);
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(name), bytes).unwrap();
@@ -204,6 +234,7 @@ fn layer_seeds(out: &Path) {
     write(&out, "base.tar", &base);
     write(&out, "features.tar", &features);
     write(&out, "long-names.tar", &long_names_layer());
+    near_limits(&out);
     write(&out, "features.tar.gz", &gzip(&features));
     write(&out, "features.tar.zst", &zstd(&features));
     write(&out, "two-layers", &stack(&[&base, &features]));
