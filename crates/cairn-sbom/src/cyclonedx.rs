@@ -5,7 +5,7 @@
 
 use crate::ids::{document_digest, uuid_from};
 use crate::model::*;
-use crate::spdx::{layer_text, provenance};
+use crate::spdx::{annotation_comment, layer_text, provenance};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -209,13 +209,12 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         if w.incomplete && on != root_ref {
             incomplete_pkgs.push(on);
         }
-        let kind = serde_json::to_value(w.kind).expect("serializes");
         annotations.push(json!({
             "bom-ref": format!("cairn-warning-{n}"),
             "subjects": [on],
             "annotator": {"component": tool},
             "timestamp": sbom.created,
-            "text": format!("cairn warning ({}{}): {w}", kind.as_str().unwrap_or(""), if w.incomplete { ", incomplete" } else { "" }),
+            "text": annotation_comment(w),
         }));
     }
     incomplete_pkgs.sort_unstable();

@@ -474,8 +474,8 @@ fn annotations_on(doc: &Doc, element: &str) -> Vec<Value> {
         .collect()
 }
 
-/// What an SPDX annotation says of a warning.
-fn annotation_comment(w: &Warning) -> String {
+/// What an annotation (SPDX's and CycloneDX's) says of a warning.
+pub(crate) fn annotation_comment(w: &Warning) -> String {
     let kind = serde_json::to_value(w.kind).expect("serializes");
     let mut s = format!("cairn warning ({}", kind.as_str().unwrap_or(""));
     if w.incomplete {
