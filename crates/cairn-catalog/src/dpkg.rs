@@ -395,7 +395,7 @@ fn list_paths(
         truncated: false,
         refused: None,
     };
-    let mut bad: Option<(usize, String, usize)> = None;
+    let mut refused = history::Refused::default();
     for (i, line) in text.lines().enumerate() {
         let (hash, path) = if md5sums {
             match line.split_once(char::is_whitespace) {
@@ -409,11 +409,7 @@ fn list_paths(
             continue;
         }
         let path = format!("/{}", path.trim_start_matches('/'));
-        if let Err(reason) = cairn_image::check_path(&path) {
-            match &mut bad {
-                Some((_, _, n)) => *n += 1,
-                None => bad = Some((i + 1, reason, 1)),
-            }
+        if !refused.allows(&path, Some(i + 1)) {
             continue;
         }
         if let Some(b) = budget.as_deref_mut() {
@@ -424,14 +420,7 @@ fn list_paths(
         }
         out.paths.push((path, hash.map(str::to_owned)));
     }
-    out.refused = bad.map(|(line, reason, n)| {
-        Warning::new(
-            WarningKind::InvalidPath,
-            format!("{n} owned path(s) refused, the first: {reason}"),
-        )
-        .at(at.path.clone(), Some(at.layer))
-        .lines((line, line))
-    });
+    out.refused = refused.warning(at);
     out
 }
 

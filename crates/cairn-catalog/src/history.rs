@@ -249,8 +249,46 @@ pub(crate) fn truncated(at: &Location) -> Warning {
     w
 }
 
-/// The items whose path a Linux system could have (see `cairn_image::check_path`); the
-/// others are left out with one warning per package, naming the first and how many.
+/// Owned paths no Linux system could have (see `cairn_image::check_path`): counted, the
+/// first remembered, and reported in one warning rather than one per path.
+#[derive(Default)]
+pub(crate) struct Refused {
+    count: usize,
+    /// The first one's reason and, when known, its line.
+    first: Option<(String, Option<usize>)>,
+}
+
+impl Refused {
+    /// Whether `path` may be used; if not it is counted, with its line when known.
+    pub(crate) fn allows(&mut self, path: &str, line: Option<usize>) -> bool {
+        match cairn_image::check_path(path) {
+            Ok(()) => true,
+            Err(reason) => {
+                self.count += 1;
+                self.first.get_or_insert((reason, line));
+                false
+            }
+        }
+    }
+
+    /// The warning for what was refused from the file at `at`: on the first refused line
+    /// when it is known, else on `at`'s lines.
+    pub(crate) fn warning(self, at: &Location) -> Option<Warning> {
+        let (reason, line) = self.first?;
+        let w = Warning::new(
+            WarningKind::InvalidPath,
+            format!("{} owned path(s) refused, the first: {reason}", self.count),
+        )
+        .at(at.path.clone(), Some(at.layer));
+        Some(match line.map(|l| (l, l)).or(at.lines) {
+            Some(lines) => w.lines(lines),
+            None => w,
+        })
+    }
+}
+
+/// The items whose path a Linux system could have; the others are left out with one
+/// warning for the package.
 pub(crate) fn valid_paths<'a, T: 'a>(
     items: impl Iterator<Item = &'a T>,
     path: impl Fn(&T) -> &str,
@@ -258,29 +296,10 @@ pub(crate) fn valid_paths<'a, T: 'a>(
     at: &Location,
     warnings: &mut crate::Warnings,
 ) -> Vec<&'a T> {
-    let mut bad = 0usize;
-    let mut first = None;
-    let kept: Vec<&T> = items
-        .filter(|i| match cairn_image::check_path(path(i)) {
-            Ok(()) => true,
-            Err(reason) => {
-                bad += 1;
-                first.get_or_insert(reason);
-                false
-            }
-        })
-        .collect();
-    if let Some(reason) = first {
-        let mut w = Warning::new(
-            WarningKind::InvalidPath,
-            format!("{bad} owned path(s) refused, the first: {reason}"),
-        )
-        .at(at.path.clone(), Some(at.layer))
-        .package(id);
-        if let Some(l) = at.lines {
-            w = w.lines(l);
-        }
-        warnings.push(w);
+    let mut refused = Refused::default();
+    let kept: Vec<&T> = items.filter(|i| refused.allows(path(i), None)).collect();
+    if let Some(w) = refused.warning(at) {
+        warnings.push(w.package(id));
     }
     kept
 }
