@@ -155,9 +155,11 @@ impl Cataloger for Apk {
                     locations: vec![location],
                     introduced_in: Some(h.introduced),
                     changes,
+                    ..Evidence::default()
                 },
                 files,
                 files_truncated: p.files_truncated,
+                ..Package::default()
             });
         }
         out.relationships

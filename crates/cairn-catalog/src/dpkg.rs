@@ -173,9 +173,11 @@ impl Cataloger for Dpkg {
                     locations,
                     introduced_in: Some(history.introduced),
                     changes,
+                    ..Evidence::default()
                 },
                 files: files.files,
                 files_truncated: files.truncated,
+                ..Package::default()
             });
         }
         cx.budget.give_back(budget);

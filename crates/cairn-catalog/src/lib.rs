@@ -13,6 +13,8 @@ pub mod deb822;
 pub mod distro;
 mod dpkg;
 mod history;
+#[allow(dead_code)] // used by the language catalogers, which come next
+mod lang;
 pub mod license;
 mod purl;
 /// The rule for tests whose fixtures may be missing, shared with the other crates' tests.
@@ -22,7 +24,7 @@ mod require;
 mod rpm;
 
 use cairn_image::{
-    FsView, Image, Limits, PathPattern, Platform, ScanOptions, SourceSpec, ViewWarning,
+    Extractor, FsView, Image, Limits, PathPattern, Platform, ScanOptions, SourceSpec, ViewWarning,
     ViewWarningKind,
 };
 use cairn_sbom::{
@@ -120,8 +122,15 @@ pub struct Findings {
 
 pub trait Cataloger: Sync {
     fn name(&self) -> &'static str;
-    /// The files whose contents this cataloger needs, declared before the scan.
-    fn patterns(&self) -> Vec<PathPattern>;
+    /// The files whose contents this cataloger needs whole, declared before the scan.
+    fn patterns(&self) -> Vec<PathPattern> {
+        Vec::new()
+    }
+    /// Code run inside the layer pass on the entries it chooses, leaving typed facts
+    /// (`cx.view.facts(name)`) instead of contents: for many files, or large ones.
+    fn extractors(&self) -> Vec<Arc<dyn Extractor>> {
+        Vec::new()
+    }
     fn catalog(&self, cx: &Context) -> Findings;
 }
 
@@ -203,8 +212,10 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
     let started = std::time::Instant::now();
     let cats = catalogers();
     let mut contents = distro::patterns();
+    let mut extractors = Vec::new();
     for c in &cats {
         contents.extend(c.patterns());
+        extractors.extend(c.extractors());
     }
     // The license text store takes a while to load: do it while the layers are read.
     let preload = std::thread::spawn(license::preload);
@@ -217,6 +228,7 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
             progress: opts.progress.clone(),
             exclude: opts.exclude.clone(),
             one_file_system: opts.one_file_system,
+            extractors,
         },
     )?;
     let layers_done = std::time::Instant::now();

@@ -177,9 +177,11 @@ impl Cataloger for Rpm {
                     locations: vec![location],
                     introduced_in: Some(h.introduced),
                     changes,
+                    ..Evidence::default()
                 },
                 files,
                 files_truncated: p.files_truncated,
+                ..Package::default()
             });
         }
         out.relationships

@@ -4,6 +4,7 @@
 //! "which layer deleted this package's files?" has an answer.
 
 use crate::error::{Error, Result};
+use crate::extract::{ExtractStats, FactRef, FactResult, Selection};
 use crate::layer::{self, Added, Extra, LayerIndex, Op};
 use crate::source::{Image, LayerInfo};
 use crate::{PathPattern, ScanOptions, ViewWarning, ViewWarningKind};
@@ -243,6 +244,19 @@ pub struct FsView {
     warnings: Vec<ViewWarning>,
     skipped: Vec<String>,
     layers: usize,
+    /// What extractors found, per path, oldest version first.
+    facts: BTreeMap<Box<str>, Vec<StoredFact>>,
+    /// Extractor names, by index.
+    extractors: Vec<&'static str>,
+    extract_stats: Vec<ExtractStats>,
+}
+
+/// A fact about one version of a path.
+#[derive(Debug)]
+struct StoredFact {
+    layer: usize,
+    extractor: u16,
+    result: FactResult,
 }
 
 fn key(path: &str) -> &str {
@@ -269,6 +283,7 @@ fn literal_prefix(p: &PathPattern) -> String {
 fn read_layers(
     layers: &[LayerInfo],
     opts: &ScanOptions,
+    sel: &Selection,
     kept: &AtomicU64,
 ) -> Result<Vec<LayerIndex>> {
     let mut order: Vec<usize> = (0..layers.len()).collect();
@@ -285,7 +300,7 @@ fn read_layers(
                     let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
-                    let r = layer::read_layer(&layers[i], opts, kept);
+                    let r = layer::read_layer(&layers[i], opts, sel, kept);
                     if r.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -315,12 +330,13 @@ impl FsView {
     /// Scan an image: decode every layer in parallel, then apply them in order.
     pub fn scan(image: &Image, opts: &ScanOptions) -> Result<FsView> {
         let kept = AtomicU64::new(0);
+        let sel = Selection::new(opts);
         let indexes: Vec<LayerIndex> = if let Some(root) = image.rootfs() {
-            vec![crate::rootfs::read_dir(root, opts, &kept)?]
+            vec![crate::rootfs::read_dir(root, opts, &sel, &kept)?]
         } else {
-            read_layers(&image.layers, opts, &kept)?
+            read_layers(&image.layers, opts, &sel, &kept)?
         };
-        Self::merge(indexes, &image.layers, opts)
+        Self::merge(indexes, &image.layers, opts, &sel)
     }
 
     /// Apply decoded layers in order, under the limit on paths.
@@ -328,6 +344,7 @@ impl FsView {
         indexes: Vec<LayerIndex>,
         layers: &[LayerInfo],
         opts: &ScanOptions,
+        sel: &Selection,
     ) -> Result<FsView> {
         let mut view = FsView::default();
         for (i, idx) in indexes.into_iter().enumerate() {
@@ -346,6 +363,8 @@ impl FsView {
         }
         view.layers = layers.len();
         view.index_links();
+        view.extractors = sel.names();
+        view.extract_stats = sel.stats();
         Ok(view)
     }
 
@@ -405,6 +424,7 @@ impl FsView {
             hardlink,
             content,
             digests,
+            mut facts,
         } = extra.map(|e| *e).unwrap_or_default();
         let mut digests = digests.map(Box::new);
         let mut versions_from_link = None;
@@ -413,6 +433,14 @@ impl FsView {
                 size = t.size;
                 digests = t.digests.clone();
                 versions_from_link = t.content().cloned();
+                if let Some(theirs) = self.facts.get(&**target) {
+                    let last = t.last_written();
+                    facts = theirs
+                        .iter()
+                        .filter(|f| Some(f.layer) == last)
+                        .map(|f| (f.extractor, f.result.clone()))
+                        .collect();
+                }
             } else {
                 self.warnings.push(ViewWarning {
                     kind: ViewWarningKind::Link,
@@ -424,6 +452,14 @@ impl FsView {
             }
         }
         let content = content.or(versions_from_link);
+        if !facts.is_empty() {
+            let list = self.facts.entry(path.clone()).or_default();
+            list.extend(facts.into_iter().map(|(extractor, result)| StoredFact {
+                layer,
+                extractor,
+                result,
+            }));
+        }
         if kind != NodeKind::Dir {
             // A non-directory replacing a directory takes its subtree with it.
             if matches!(self.nodes.get(&*path), Some(n) if n.kind == NodeKind::Dir) {
@@ -502,6 +538,28 @@ impl FsView {
                 self.removed.insert(k, node);
             }
         }
+    }
+
+    /// Every fact the extractor `name` found, in path order, each version of a path oldest
+    /// first, with whether it is about the visible version.
+    pub fn facts<'a>(&'a self, name: &str) -> impl Iterator<Item = FactRef<'a>> + 'a {
+        let idx = self.extractors.iter().position(|n| *n == name);
+        self.facts.iter().flat_map(move |(path, list)| {
+            let last = self.nodes.get(path).and_then(Node::last_written);
+            list.iter()
+                .filter(move |f| Some(f.extractor as usize) == idx)
+                .map(move |f| FactRef {
+                    path,
+                    layer: f.layer,
+                    visible: Some(f.layer) == last,
+                    result: &f.result,
+                })
+        })
+    }
+
+    /// How much each extractor was offered and read.
+    pub fn extract_stats(&self) -> &[ExtractStats] {
+        &self.extract_stats
     }
 
     /// The node at exactly this path (no symlink is followed).

@@ -104,12 +104,13 @@ pub fn scan_layers(layers: &[&[u8]], opts: &ScanOptions) -> Result<FsView> {
         })
         .collect();
     let kept = AtomicU64::new(0);
+    let sel = crate::extract::Selection::new(opts);
     let indexes = infos
         .iter()
         .zip(layers)
-        .map(|(info, bytes)| layer::read_layer_from(*bytes, info, opts, &kept))
+        .map(|(info, bytes)| layer::read_layer_from(*bytes, info, opts, &sel, &kept))
         .collect::<Result<Vec<_>>>()?;
-    FsView::merge(indexes, &infos, opts)
+    FsView::merge(indexes, &infos, opts, &sel)
 }
 
 /// An image index (`index.json`, a nested index, a Docker manifest list) as an OCI source

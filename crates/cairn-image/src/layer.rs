@@ -3,6 +3,7 @@
 //! markers) plus the contents of the files that were asked for. Nothing touches the disk.
 
 use crate::error::{Error, Result};
+use crate::extract::{take, Found, Probe, Selection};
 use crate::fs::{shorten, FileDigests, NodeKind, MAX_PATH_BYTES};
 use crate::source::{LayerInfo, Verify};
 use crate::{Limits, ScanOptions, ViewWarning, ViewWarningKind};
@@ -36,9 +37,20 @@ pub(crate) struct Extra {
     pub hardlink: Option<Box<str>>,
     pub content: Option<Arc<[u8]>>,
     pub digests: Option<FileDigests>,
+    /// What extractors found in this version of the file.
+    pub facts: Found,
 }
 
 impl Extra {
+    /// `None` when there is nothing to keep.
+    pub fn boxed(self) -> Option<Box<Extra>> {
+        let empty = self.hardlink.is_none()
+            && self.content.is_none()
+            && self.digests.is_none()
+            && self.facts.is_empty();
+        (!empty).then(|| Box::new(self))
+    }
+
     /// `None` when there is nothing to keep.
     pub fn new(
         hardlink: Option<Box<str>>,
@@ -50,6 +62,7 @@ impl Extra {
                 hardlink,
                 content,
                 digests,
+                facts: Vec::new(),
             })
         })
     }
@@ -348,6 +361,7 @@ pub(crate) fn fits(
 pub(crate) fn read_layer(
     layer: &LayerInfo,
     opts: &ScanOptions,
+    sel: &Selection,
     kept: &AtomicU64,
 ) -> Result<LayerIndex> {
     let blob = layer.blob.as_ref().ok_or_else(|| Error::Layer {
@@ -355,7 +369,7 @@ pub(crate) fn read_layer(
         digest: layer.id(),
         reason: "layer has no blob".into(),
     })?;
-    read_layer_from(blob.open()?, layer, opts, kept)
+    read_layer_from(blob.open()?, layer, opts, sel, kept)
 }
 
 /// Decode one layer from its stored bytes, `input`; `layer` says how to check them.
@@ -363,6 +377,7 @@ pub(crate) fn read_layer_from(
     input: impl Read,
     layer: &LayerInfo,
     opts: &ScanOptions,
+    sel: &Selection,
     kept: &AtomicU64,
 ) -> Result<LayerIndex> {
     let err = |reason: String| Error::Layer {
@@ -513,22 +528,26 @@ pub(crate) fn read_layer_from(
                 }
             }
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
-                let want = opts.contents.iter().any(|p| p.matches(&path));
-                let mut content = None;
-                let mut digests = None;
-                if want || opts.file_digests {
-                    let keep = want && fits(size, &path, Some(layer.index), opts, kept, &mut index);
-                    let (bytes, d) =
-                        read_entry(&mut entry, keep, opts.file_digests).map_err(|e| {
-                            err(format!(
-                                "corrupt or truncated layer ({kind}) reading /{path}: {e}"
-                            ))
-                        })?;
-                    content = bytes.map(Arc::from);
-                    digests = d;
-                }
+                let want = sel.wants_contents(&path);
+                let keep = want && fits(size, &path, Some(layer.index), opts, kept, &mut index);
+                let probe = Probe {
+                    path: &path,
+                    mode,
+                    size,
+                };
+                let taken = take(&mut entry, probe, keep, opts, sel, kept).map_err(|e| {
+                    err(format!(
+                        "corrupt or truncated layer ({kind}) reading /{path}: {e}"
+                    ))
+                })?;
                 Added {
-                    extra: Extra::new(None, content, digests),
+                    extra: Extra {
+                        hardlink: None,
+                        content: taken.content.map(Arc::from),
+                        digests: taken.digests,
+                        facts: taken.facts,
+                    }
+                    .boxed(),
                     ..Added::new(NodeKind::File, size, mode)
                 }
             }

@@ -11,6 +11,7 @@
 
 mod blob;
 mod error;
+mod extract;
 mod fs;
 /// For fuzz targets only (feature `fuzzing`); compiled for this crate's tests too.
 #[cfg(any(test, feature = "fuzzing"))]
@@ -24,6 +25,9 @@ mod source;
 mod warning;
 
 pub use error::{Error, Result};
+pub use extract::{
+    EntryReader, ExtractStats, Extractor, Fact, FactError, FactRef, FactResult, Probe,
+};
 pub use fs::{
     check_path, shorten, Change, ChangeKind, FileDigests, FsView, History, Node, NodeKind,
     Versions, MAX_LINK_HOPS, MAX_NAME_BYTES, MAX_PATH_BYTES,
@@ -53,6 +57,9 @@ pub struct ScanOptions {
     /// For a root filesystem directory: do not descend into directories on another device
     /// than the root (`--one-file-system`). Images have one filesystem; it has no effect.
     pub one_file_system: bool,
+    /// Catalogers' code run on the entries each chooses, inside the one pass over each
+    /// layer ([`Extractor`]); what they find is asked of the view with [`FsView::facts`].
+    pub extractors: Vec<Arc<dyn Extractor>>,
 }
 
 impl ScanOptions {

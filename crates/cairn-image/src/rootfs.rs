@@ -18,8 +18,9 @@
 //! `openat`); the final component of every file opened is checked.
 
 use crate::error::{io_err, Result};
-use crate::fs::{FileDigests, NodeKind};
-use crate::layer::{fits, read_entry, Added, Entry, Extra, LayerIndex, Op};
+use crate::extract::{take, Probe, Selection, Taken};
+use crate::fs::NodeKind;
+use crate::layer::{fits, Added, Entry, Extra, LayerIndex, Op};
 use crate::{ScanOptions, ViewWarning, ViewWarningKind};
 use std::collections::BTreeMap;
 use std::fs::{DirEntry, Metadata};
@@ -56,7 +57,12 @@ const VIRTUAL_FS: &[&str] = &[
 /// them: process, kernel, device and runtime state.
 const HOST_RUNTIME: &[&str] = &["proc", "sys", "dev", "run"];
 
-pub(crate) fn read_dir(root: &Path, opts: &ScanOptions, kept: &AtomicU64) -> Result<LayerIndex> {
+pub(crate) fn read_dir(
+    root: &Path,
+    opts: &ScanOptions,
+    sel: &Selection,
+    kept: &AtomicU64,
+) -> Result<LayerIndex> {
     let root_meta = std::fs::metadata(root).map_err(io_err(root))?;
     let canonical = root.canonicalize().map_err(io_err(root))?;
     let mut prune = virtual_mounts(&canonical, &mount_table());
@@ -90,7 +96,7 @@ pub(crate) fn read_dir(root: &Path, opts: &ScanOptions, kept: &AtomicU64) -> Res
             if opts.excluded(&path) {
                 continue;
             }
-            let want = opts.contents.iter().any(|p| p.matches(&path));
+            let want = sel.wants_contents(&path);
             let host = child.path();
             // fstatat on the open directory, without following a symbolic link.
             let meta = match child.metadata() {
@@ -127,9 +133,17 @@ pub(crate) fn read_dir(root: &Path, opts: &ScanOptions, kept: &AtomicU64) -> Res
                 added.kind = NodeKind::File;
                 added.size = meta.len();
                 let keep = want && fits(meta.len(), &path, None, opts, kept, &mut index);
-                if keep || opts.file_digests {
-                    match read_file(&host, &meta, keep, opts.file_digests) {
-                        Ok((bytes, d)) => added.extra = Extra::new(None, bytes.map(Arc::from), d),
+                if keep || opts.file_digests || sel.may_take(&path) {
+                    match read_file(&host, &meta, &path, keep, opts, sel, kept) {
+                        Ok(t) => {
+                            added.extra = Extra {
+                                hardlink: None,
+                                content: t.content.map(Arc::from),
+                                digests: t.digests,
+                                facts: t.facts,
+                            }
+                            .boxed()
+                        }
                         // Still recorded: the file exists, its contents are unknown.
                         Err(e) => unreadable(&mut index, &path, "file", &e, keep),
                     }
@@ -185,9 +199,12 @@ fn list(dir: &Path) -> (Vec<DirEntry>, Option<std::io::Error>) {
 fn read_file(
     host: &Path,
     seen: &Metadata,
+    path: &str,
     keep: bool,
-    digests: bool,
-) -> std::io::Result<(Option<Vec<u8>>, Option<FileDigests>)> {
+    opts: &ScanOptions,
+    sel: &Selection,
+    kept: &AtomicU64,
+) -> std::io::Result<Taken> {
     let mut f = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -198,7 +215,12 @@ fn read_file(
             "replaced by another file during the scan",
         ));
     }
-    read_entry(&mut f, keep, digests)
+    let probe = Probe {
+        path,
+        mode: seen.permissions().mode(),
+        size: seen.len(),
+    };
+    take(&mut f, probe, keep, opts, sel, kept)
 }
 
 /// Whether `root` is the host's own `/` (directly, or by another name for it).

@@ -208,7 +208,7 @@ pub struct Location {
     pub lines: Option<(usize, usize)>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Package {
     /// Stable identifier, unique in the document.
     pub id: String,
@@ -236,6 +236,29 @@ pub struct Package {
     /// The database lists more files than a limit allowed to read: `files` holds some only.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub files_truncated: bool,
+    /// How the package is known to be there.
+    #[serde(default)]
+    pub origin: Origin,
+    /// A development dependency (a lock file's dev, optional-for-development or test
+    /// group): not needed to run what was built.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dev: bool,
+}
+
+/// How a package is known to be in the image.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Installed: a package database, or an installed package's own metadata
+    /// (`*.dist-info`, `node_modules/*/package.json`).
+    #[default]
+    Installed,
+    /// Declared by a lock file or manifest: what a build resolved, not proof that it is
+    /// installed.
+    Declared,
+    /// Compiled into an executable, as its embedded build information says (Go build info,
+    /// cargo-auditable).
+    Binary,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -274,6 +297,26 @@ pub struct Evidence {
     pub introduced_in: Option<usize>,
     /// What later layers did to the package: upgrades, and changes to its files.
     pub changes: Vec<PackageChange>,
+    /// Records of other catalogers that describe this same package and were folded into it
+    /// rather than reported twice (a Python distribution whose files a Debian package
+    /// owns), each with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<MergedRecord>,
+}
+
+/// A package record folded into another one (see [`Evidence::merged`]).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct MergedRecord {
+    pub name: String,
+    pub version: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub purl: String,
+    pub cataloger: String,
+    /// Where that cataloger found it.
+    pub locations: Vec<Location>,
+    /// Why it is not a package of its own.
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -1,0 +1,116 @@
+//! What the language catalogers share: reading their extractors' facts from the view (with
+//! a warning for every visible file that could not be read), the layer that introduced a
+//! package from its file's history, and the shape of a language package.
+
+use crate::Warnings;
+use cairn_image::{FactRef, FsView, SourceKind};
+use cairn_sbom::{Evidence, Location, Origin, Package, Warning, WarningKind};
+use std::any::Any;
+
+/// Largest manifest or lock file a language cataloger reads (`package.json`, `METADATA`,
+/// `package-lock.json`, `Cargo.lock`, ...): bigger ones are reported and left out.
+pub(crate) const MAX_MANIFEST: u64 = 32 << 20;
+
+/// The visible facts of type `T` that extractor `name` found, each with the version of
+/// the file it is about. Every visible file the extractor could not read (damaged, over a
+/// bound) becomes a warning that names it, and marks the SBOM incomplete.
+pub(crate) fn visible<'a, T: Any + Send + Sync>(
+    view: &'a FsView,
+    name: &str,
+    warnings: &mut Warnings,
+) -> Vec<(FactRef<'a>, &'a T)> {
+    let mut out = Vec::new();
+    for f in view.facts(name).filter(|f| f.visible) {
+        if let Some(e) = f.error() {
+            let kind = if e.over_limit {
+                WarningKind::Limit
+            } else {
+                WarningKind::Malformed
+            };
+            warnings.push(
+                Warning::new(kind, format!("{name}: {e}"))
+                    .at(format!("/{}", f.path), Some(f.layer))
+                    .incomplete(),
+            );
+        } else if let Some(t) = f.get::<T>() {
+            out.push((f, t));
+        }
+    }
+    out
+}
+
+/// The layer from which `f`'s path has held the same package: its earlier versions are
+/// walked back while `same` says they still describe it (a later layer that rewrote the
+/// file without changing the package does not count as installing it).
+pub(crate) fn introduced<T: Any + Send + Sync>(
+    view: &FsView,
+    name: &str,
+    f: &FactRef,
+    same: impl Fn(&T) -> bool,
+) -> usize {
+    let versions: Vec<FactRef> = view
+        .facts(name)
+        .filter(|g| g.path == f.path && g.layer <= f.layer)
+        .collect();
+    let mut layer = f.layer;
+    for g in versions.iter().rev().skip(1) {
+        match g.get::<T>() {
+            Some(t) if same(t) && history_unbroken(view, f.path, g.layer, layer) => layer = g.layer,
+            _ => break,
+        }
+    }
+    layer
+}
+
+/// Whether no layer between `from` and `to` removed the path.
+fn history_unbroken(view: &FsView, path: &str, from: usize, to: usize) -> bool {
+    let node = view.get(path).or_else(|| view.removed(path));
+    node.is_none_or(|n| {
+        !n.history
+            .iter()
+            .any(|c| c.layer > from && c.layer < to && c.kind == cairn_image::ChangeKind::Removed)
+    })
+}
+
+/// The location of the file version a fact is about.
+pub(crate) fn location(f: &FactRef) -> Location {
+    Location {
+        path: format!("/{}", f.path),
+        layer: f.layer,
+        lines: None,
+    }
+}
+
+/// Whether the scan is of a directory (where lock files and manifests are read as declared
+/// packages) rather than an image.
+pub(crate) fn is_dir_scan(kind: SourceKind) -> bool {
+    matches!(kind, SourceKind::Dir)
+}
+
+/// A language package with what every one has. Its id is the purl and the place it was
+/// found: the same distribution installed in two environments is two packages.
+pub(crate) fn package(
+    kind: &str,
+    cataloger: &str,
+    name: &str,
+    version: &str,
+    purl: String,
+    at: Location,
+    introduced_in: usize,
+) -> Package {
+    Package {
+        id: format!("{purl}#{}", at.path),
+        name: name.to_owned(),
+        version: version.to_owned(),
+        kind: kind.to_owned(),
+        cataloger: cataloger.to_owned(),
+        purl,
+        evidence: Evidence {
+            locations: vec![at],
+            introduced_in: Some(introduced_in),
+            ..Evidence::default()
+        },
+        origin: Origin::Installed,
+        ..Package::default()
+    }
+}
