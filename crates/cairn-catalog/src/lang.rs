@@ -114,3 +114,37 @@ pub(crate) fn package(
         ..Package::default()
     }
 }
+
+/// Deepest nesting of arrays and tables (or objects) accepted in a lock file: real ones nest
+/// a few levels; parsers that recurse must not be handed a file that nests thousands.
+pub(crate) const MAX_NESTING: usize = 64;
+
+/// Refuse text whose `[`/`{` nesting (outside quoted strings) goes deeper than `max`. A
+/// cheap pass before a recursive parser (TOML, YAML) sees the file.
+pub(crate) fn nesting_within(text: &[u8], max: usize) -> Result<(), String> {
+    let (mut depth, mut quote, mut escaped) = (0usize, None::<u8>, false);
+    for &b in text {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' && q == b'"' {
+                escaped = true;
+            } else if b == q || b == b'\n' {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'"' | b'\'' => quote = Some(b),
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Err(format!("nested more than {max} levels deep (the limit)"));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -9,11 +9,12 @@
 #![forbid(unsafe_code)]
 
 mod apk;
+mod binary;
 pub mod deb822;
 pub mod distro;
 mod dpkg;
+mod golang;
 mod history;
-#[allow(dead_code)] // used by the language catalogers, which come next
 mod lang;
 pub mod license;
 mod purl;
@@ -22,6 +23,7 @@ mod purl;
 #[path = "../../../fixtures/require.rs"]
 mod require;
 mod rpm;
+mod rust;
 
 use cairn_image::{
     Extractor, FsView, Image, Limits, PathPattern, Platform, ScanOptions, SourceSpec, ViewWarning,
@@ -165,7 +167,13 @@ pub(crate) fn depends_on(
 
 /// Every cataloger cairn has, in a fixed order.
 pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
-    vec![Box::new(dpkg::Dpkg), Box::new(rpm::Rpm), Box::new(apk::Apk)]
+    vec![
+        Box::new(dpkg::Dpkg),
+        Box::new(rpm::Rpm),
+        Box::new(apk::Apk),
+        Box::new(golang::Go),
+        Box::new(rust::Rust),
+    ]
 }
 
 /// How to scan.
@@ -217,6 +225,10 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
         contents.extend(c.patterns());
         extractors.extend(c.extractors());
     }
+    // Catalogers that share an extractor (Go and Rust read the same executables) each name
+    // it; it runs once.
+    let mut names = std::collections::BTreeSet::new();
+    extractors.retain(|x: &Arc<dyn Extractor>| names.insert(x.name()));
     // The license text store takes a while to load: do it while the layers are read.
     let preload = std::thread::spawn(license::preload);
     let view = FsView::scan(
