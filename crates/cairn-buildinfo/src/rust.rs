@@ -50,14 +50,16 @@ const PREFIX: &[u8] = b"{\"packages\":";
 const OVERLAP: usize = 256;
 
 /// Whether `b` starts a zlib stream (the two header bytes of a stream without a preset
-/// dictionary, at any level).
+/// dictionary, at any level) whose first deflate block has a valid type (stored, fixed or
+/// dynamic Huffman): a cheap filter before trying to inflate.
 fn zlib_header(b: &[u8]) -> bool {
-    matches!(b, [0x78, 0x01 | 0x5e | 0x9c | 0xda, ..])
+    matches!(b, [0x78, 0x01 | 0x5e | 0x9c | 0xda, block, ..] if (block >> 1) & 3 != 3)
 }
 
-/// Whether the zlib stream at the start of `b` inflates to cargo-auditable's JSON.
-fn starts_audit_json(b: &[u8]) -> bool {
-    let mut d = Decompress::new(true);
+/// Whether the zlib stream at the start of `b` inflates to cargo-auditable's JSON. `d` is
+/// reused across candidates (an inflater's state is tens of kilobytes).
+fn starts_audit_json(d: &mut Decompress, b: &[u8]) -> bool {
+    d.reset(true);
     let mut out = [0u8; 16];
     let input = &b[..b.len().min(OVERLAP)];
     let _ = d.decompress(input, &mut out, FlushDecompress::None);
@@ -77,8 +79,8 @@ pub(crate) fn find(
     r.skip_to(start.min(g.end()))?;
     if exact {
         let offset = r.position();
-        let mut head = [0u8; 2];
-        if g.end().saturating_sub(offset) < 2 {
+        let mut head = [0u8; 3];
+        if g.end().saturating_sub(offset) < 3 {
             return Ok(None);
         }
         r.read_exact(&mut head)?;
@@ -89,6 +91,7 @@ pub(crate) fn find(
         return inflate(r, limits).map(Some);
     }
     let mut window: Vec<u8> = Vec::new();
+    let mut d = Decompress::new(true);
     // Small reads first: the blob is usually at the start of its region.
     let mut chunk = vec![0u8; 4 * 1024];
     while r.position() < g.end() {
@@ -102,17 +105,11 @@ pub(crate) fn find(
         } else {
             window.len().saturating_sub(OVERLAP)
         };
-        let mut i = 0;
-        while i < scan_to {
-            let Some(k) = window[i..scan_to].iter().position(|&b| b == 0x78) else {
-                break;
-            };
-            let at = i + k;
-            if zlib_header(&window[at..]) && starts_audit_json(&window[at..]) {
+        for at in memchr::memchr_iter(0x78, &window[..scan_to]) {
+            if zlib_header(&window[at..]) && starts_audit_json(&mut d, &window[at..]) {
                 r.unread(&window[at..]);
                 return inflate(r, limits).map(Some);
             }
-            i = at + 1;
         }
         window.drain(..scan_to);
         if chunk.len() < 64 * 1024 {

@@ -13,6 +13,7 @@ mod binary;
 pub mod deb822;
 pub mod distro;
 mod dpkg;
+mod fold;
 mod golang;
 mod history;
 mod lang;
@@ -266,6 +267,7 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
         warnings.list.extend(f.warnings.list);
     }
     let packages = merge_duplicates(packages, &mut warnings);
+    let packages = fold::fold(packages, &mut relationships);
     let files = if opts.files {
         list_files(&view, &packages, &mut relationships)
     } else {

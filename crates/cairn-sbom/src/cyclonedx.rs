@@ -18,6 +18,44 @@ fn licenses(p: &Package) -> Option<Value> {
     Some(json!([{"expression": d, "acknowledgement": "declared"}]))
 }
 
+/// Components another package contains (the modules compiled into a Go program that a deb
+/// ships) go inside that package's `components`, as CycloneDX expresses containment; the
+/// rest stay at the top. Each child is nested under its first container only.
+fn nest(sbom: &Sbom, flat: Vec<Value>) -> Vec<Value> {
+    let ids: std::collections::BTreeSet<&str> =
+        sbom.packages.iter().map(|p| p.id.as_str()).collect();
+    let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
+    for r in &sbom.relationships {
+        if r.kind == RelationshipKind::Contains
+            && ids.contains(r.from.as_str())
+            && ids.contains(r.to.as_str())
+        {
+            parent.entry(r.to.as_str()).or_insert(r.from.as_str());
+        }
+    }
+    if parent.is_empty() {
+        return flat;
+    }
+    let mut children: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut top = Vec::new();
+    for c in flat {
+        let r = c["bom-ref"].as_str().unwrap_or("").to_owned();
+        // Only one level: a container that is itself contained stays where it is.
+        match parent.get(r.as_str()) {
+            Some(p) if !parent.contains_key(p) => {
+                children.entry((*p).to_owned()).or_default().push(c)
+            }
+            _ => top.push(c),
+        }
+    }
+    for c in &mut top {
+        if let Some(kids) = c["bom-ref"].as_str().and_then(|r| children.remove(r)) {
+            c["components"] = json!(kids);
+        }
+    }
+    top
+}
+
 pub(crate) fn json(sbom: &Sbom) -> String {
     let src = &sbom.source;
     let root_ref = "cairn-source";
@@ -97,6 +135,19 @@ pub(crate) fn json(sbom: &Sbom) -> String {
             c["description"] = json!(d.lines().next().unwrap_or(d));
         }
         let mut props = vec![prop("cairn:cataloger", &p.cataloger)];
+        let origin = serde_json::to_value(p.origin).expect("serializes");
+        props.push(prop("cairn:origin", origin.as_str().unwrap_or("")));
+        if p.dev {
+            // Not needed at run time: CycloneDX's scope for test and build-only components.
+            c["scope"] = json!("excluded");
+            props.push(prop("cairn:dev", "true"));
+        }
+        for (n, m) in p.evidence.merged.iter().enumerate() {
+            props.push(prop(
+                &format!("cairn:merged:{n}"),
+                format!("{} ({} cataloger): {}", m.purl, m.cataloger, m.reason),
+            ));
+        }
         if let Some(a) = &p.arch {
             props.push(prop("cairn:package:arch", a));
         }
@@ -140,8 +191,22 @@ pub(crate) fn json(sbom: &Sbom) -> String {
             .iter()
             .map(|l| json!({"technique": "manifest-analysis", "confidence": 1, "value": l.path}))
             .collect();
+        let mut identity = vec![
+            json!({"field": "purl", "confidence": 1, "concludedValue": p.purl, "methods": methods}),
+        ];
+        // A language record folded into this package: its identity is evidence of this one.
+        for m in &p.evidence.merged {
+            let methods: Vec<Value> = m
+                .locations
+                .iter()
+                .map(
+                    |l| json!({"technique": "manifest-analysis", "confidence": 1, "value": l.path}),
+                )
+                .collect();
+            identity.push(json!({"field": "purl", "confidence": 1, "concludedValue": m.purl, "methods": methods}));
+        }
         let mut evidence = json!({
-            "identity": [{"field": "purl", "confidence": 1, "concludedValue": p.purl, "methods": methods}],
+            "identity": identity,
             "occurrences": occurrences,
         });
         // Always the expression form: CycloneDX's license-id enum lags the SPDX list, and
@@ -159,6 +224,8 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         }
         components.push(c);
     }
+    let components = nest(sbom, components);
+    let mut components = components;
     for f in &sbom.files {
         components.push(json!({
             "bom-ref": f.id,

@@ -213,6 +213,16 @@ pub(crate) fn layer_text(sbom: &Sbom, i: usize) -> String {
 /// The provenance of a package as one paragraph, for SPDX comments.
 pub(crate) fn provenance(sbom: &Sbom, p: &Package) -> String {
     let mut s = String::new();
+    match p.origin {
+        Origin::Installed => {}
+        Origin::Declared => s.push_str("Declared by a lock file or manifest, not seen installed. "),
+        Origin::Binary => {
+            s.push_str("Compiled into an executable, as its build information says. ")
+        }
+    }
+    if p.dev {
+        s.push_str("A development dependency. ");
+    }
     if let Some(i) = p.evidence.introduced_in {
         s.push_str(&format!("Introduced in {}.", layer_text(sbom, i)));
     }
@@ -240,6 +250,16 @@ pub(crate) fn provenance(sbom: &Sbom, p: &Package) -> String {
     }
     if p.files_truncated {
         s.push_str(" Its file list is truncated: the database lists more files than a limit allowed to read.");
+    }
+    for m in &p.evidence.merged {
+        let at: Vec<&str> = m.locations.iter().map(|l| l.path.as_str()).collect();
+        s.push_str(&format!(
+            " Also found by the {} cataloger as {} ({}), not reported separately: {}.",
+            m.cataloger,
+            m.purl,
+            at.join(", "),
+            m.reason
+        ));
     }
     s.trim().to_owned()
 }
@@ -335,6 +355,9 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         ];
         for c in &p.cpes {
             refs.push(json!({"referenceCategory": "SECURITY", "referenceType": "cpe23Type", "referenceLocator": c}));
+        }
+        for m in &p.evidence.merged {
+            refs.push(json!({"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": m.purl, "comment": format!("found by the {} cataloger; {}", m.cataloger, m.reason)}));
         }
         let mut v = json!({
             "name": p.name,
@@ -616,6 +639,17 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
             let _ = writeln!(o, "PackageHomePage: {}", tv_line(h));
         }
         let _ = writeln!(o, "ExternalRef: PACKAGE-MANAGER purl {}", tv_line(&p.purl));
+        for m in &p.evidence.merged {
+            let _ = writeln!(o, "ExternalRef: PACKAGE-MANAGER purl {}", tv_line(&m.purl));
+            let _ = writeln!(
+                o,
+                "ExternalRefComment: {}",
+                tv_text(&format!(
+                    "found by the {} cataloger; {}",
+                    m.cataloger, m.reason
+                ))
+            );
+        }
         for c in &p.cpes {
             let _ = writeln!(o, "ExternalRef: SECURITY cpe23Type {}", tv_line(c));
         }

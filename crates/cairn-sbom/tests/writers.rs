@@ -77,9 +77,12 @@ fn package(id: &str, name: &str, version: &str) -> Package {
             }],
             introduced_in: Some(0),
             changes: vec![],
+            merged: vec![],
         },
         files: vec![],
         files_truncated: false,
+        origin: Origin::Installed,
+        dev: false,
     }
 }
 
@@ -146,6 +149,7 @@ const TAGS: &[&str] = &[
     "PackageHomePage",
     "PackageComment",
     "ExternalRef",
+    "ExternalRefComment",
     "FileName",
     "FileChecksum",
     "LicenseConcluded",
@@ -973,4 +977,116 @@ fn format_names_parse_and_unknown_ones_do_not() {
     }
     assert_eq!(Format::parse("spdx"), None);
     assert_eq!(Format::parse("JSON"), None);
+}
+
+/// A deb that kept a Python distribution's identity, the Go modules of a program it ships,
+/// and a development dependency from a lock file.
+fn language_sbom() -> Sbom {
+    let mut deb = package("deb1", "python3-six", "1.16.0-4");
+    deb.evidence.merged.push(MergedRecord {
+        name: "six".into(),
+        version: "1.16.0".into(),
+        kind: "pypi".into(),
+        purl: "pkg:pypi/six@1.16.0".into(),
+        cataloger: "python".into(),
+        locations: vec![Location {
+            path: "/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA".into(),
+            layer: 0,
+            lines: None,
+        }],
+        reason: "every file of its evidence (2) is owned by the deb package python3-six 1.16.0-4"
+            .into(),
+    });
+    let mut module = package("mod1", "github.com/a/b", "v1.0.0");
+    module.kind = "golang".into();
+    module.purl = "pkg:golang/github.com/a/b@v1.0.0".into();
+    module.origin = Origin::Binary;
+    let mut dev = package("dev1", "jest", "29.0.0");
+    dev.kind = "npm".into();
+    dev.purl = "pkg:npm/jest@29.0.0".into();
+    dev.origin = Origin::Declared;
+    dev.dev = true;
+    let mut s = sbom(vec![deb, module, dev]);
+    s.relationships.push(contains("deb1", "mod1"));
+    s
+}
+
+#[test]
+fn folded_identities_binary_children_and_dev_dependencies_in_every_format() {
+    let s = language_sbom();
+    let cdx = cyclonedx(&s);
+    let top: Vec<&Value> = cdx["components"].as_array().unwrap().iter().collect();
+    let deb = top.iter().find(|c| c["bom-ref"] == "deb1").unwrap();
+    // The Go module is the deb's child, not a top-level component.
+    assert_eq!(deb["components"][0]["bom-ref"], "mod1");
+    assert!(top.iter().all(|c| c["bom-ref"] != "mod1"));
+    let ids: Vec<&str> = deb["evidence"]["identity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["concludedValue"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"pkg:pypi/six@1.16.0"), "{ids:?}");
+    let prop = |c: &Value, n: &str| {
+        c["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == n)
+            .map(|p| p["value"].as_str().unwrap().to_owned())
+    };
+    assert!(prop(deb, "cairn:merged:0")
+        .unwrap()
+        .contains("owned by the deb package"));
+    let dev = top.iter().find(|c| c["bom-ref"] == "dev1").unwrap();
+    assert_eq!(dev["scope"], "excluded");
+    assert_eq!(prop(dev, "cairn:origin").as_deref(), Some("declared"));
+    assert_eq!(
+        prop(&deb["components"][0], "cairn:origin").as_deref(),
+        Some("binary")
+    );
+
+    let spdx = spdx_json(&s);
+    let deb = spdx_package(&spdx, "python3-six");
+    let refs = deb["externalRefs"].as_array().unwrap();
+    let six = refs
+        .iter()
+        .find(|r| r["referenceLocator"] == "pkg:pypi/six@1.16.0")
+        .unwrap();
+    assert!(six["comment"]
+        .as_str()
+        .unwrap()
+        .contains("python cataloger"));
+    assert!(deb["comment"]
+        .as_str()
+        .unwrap()
+        .contains("not reported separately"));
+    let m = spdx_package(&spdx, "github.com/a/b");
+    let (deb_ref, mod_ref) = (
+        deb["SPDXID"].as_str().unwrap(),
+        m["SPDXID"].as_str().unwrap(),
+    );
+    assert!(spdx["relationships"].as_array().unwrap().iter().any(|r| {
+        r["spdxElementId"] == deb_ref
+            && r["relationshipType"] == "CONTAINS"
+            && r["relatedSpdxElement"] == mod_ref
+    }));
+    assert!(m["comment"]
+        .as_str()
+        .unwrap()
+        .starts_with("Compiled into an executable"));
+    let jest = spdx_package(&spdx, "jest");
+    assert!(jest["comment"]
+        .as_str()
+        .unwrap()
+        .contains("development dependency"));
+
+    let tv = render(&s, Format::SpdxTagValue);
+    let pairs = tag_value(&tv);
+    let refs = values(&pairs, "ExternalRef");
+    assert!(
+        refs.contains(&"PACKAGE-MANAGER purl pkg:pypi/six@1.16.0"),
+        "{refs:?}"
+    );
+    assert!(values(&pairs, "ExternalRefComment")[0].contains("python cataloger"));
 }

@@ -63,11 +63,13 @@ fn scan(args: &[&str], code: i32) -> (Value, String) {
     (serde_json::from_slice(&out.stdout).unwrap(), stderr)
 }
 
+/// The OS packages (what dpkg-query lists), as (name, version, arch).
 fn packages(sbom: &Value) -> Vec<(String, String, String)> {
     let mut v: Vec<(String, String, String)> = sbom["packages"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|p| matches!(p["type"].as_str(), Some("deb" | "rpm" | "apk")))
         .map(|p| {
             let s = |k: &str| p[k].as_str().unwrap_or_default().to_owned();
             (s("name"), s("version"), s("arch"))

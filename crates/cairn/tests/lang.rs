@@ -1,0 +1,272 @@
+//! The language packages of the `lang` fixture image (fixtures/build-lang-images.sh: real
+//! packages from PyPI, npm, Debian, a Go program and a cargo-auditable Rust program built
+//! there) against the ground truth each ecosystem's own tool recorded when the image was
+//! built: `go version -m`, `rust-audit-info`, `pip inspect`/`pip list`, `npm ls --all`.
+//! Every language package must carry its evidence file, and the layer and build step that
+//! introduced it, in every output format.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+fn image() -> PathBuf {
+    root().join("fixtures/images/lang")
+}
+
+fn truth_dir() -> PathBuf {
+    image().join("truth")
+}
+
+/// The fixture (or a skip, see fixtures/require.rs).
+fn need(p: &std::path::Path) -> bool {
+    require(&p.display().to_string(), p.exists())
+}
+
+fn sbom() -> Option<Value> {
+    let tar = image().join("docker-archive.tar");
+    if !need(&tar) {
+        return None;
+    }
+    let out = cairn(&["sbom", tar.to_str().unwrap(), "-q", "-o", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn packages_at<'a>(sbom: &'a Value, path: &str) -> Vec<&'a Value> {
+    sbom["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["evidence"]["locations"][0]["path"] == path)
+        .collect()
+}
+
+fn set(v: impl IntoIterator<Item = (String, String)>) -> BTreeSet<(String, String)> {
+    v.into_iter().collect()
+}
+
+fn name_version(ps: &[&Value]) -> BTreeSet<(String, String)> {
+    set(ps.iter().map(|p| {
+        (
+            p["name"].as_str().unwrap().to_owned(),
+            p["version"].as_str().unwrap().to_owned(),
+        )
+    }))
+}
+
+/// `go version -m` output: the binary's path, and (module, version) for the main module,
+/// each dependency (its replacement when it has one) and the standard library.
+fn go_truth(text: &str) -> (String, BTreeSet<(String, String)>, Option<String>) {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap();
+    let (path, go) = first.rsplit_once(": ").unwrap();
+    let mut out = BTreeSet::new();
+    out.insert(("stdlib".to_owned(), go.to_owned()));
+    let mut ldflags = None;
+    let mut last: Option<(String, String)> = None;
+    for l in lines {
+        let f: Vec<&str> = l.trim_start_matches('\t').split('\t').collect();
+        match f[0] {
+            "mod" | "dep" => {
+                if let Some(x) = last.take() {
+                    out.insert(x);
+                }
+                last = Some((f[1].to_owned(), f[2].to_owned()));
+            }
+            "=>" if !f[2].is_empty() => last = Some((f[1].to_owned(), f[2].to_owned())),
+            "build" => {
+                if let Some(v) = f[1].strip_prefix("-ldflags=") {
+                    ldflags = Some(v.trim_matches('"').to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(x) = last {
+        out.insert(x);
+    }
+    (format!("/{}", path.trim_start_matches('/')), out, ldflags)
+}
+
+#[test]
+fn go_binaries_match_go_version_m() {
+    let Some(sbom) = sbom() else { return };
+    let dir = truth_dir().join("go");
+    assert!(dir.is_dir(), "{}", dir.display());
+    let mut seen = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        let (path, mut want, ldflags) = go_truth(&text);
+        // A (devel) main module built with -X main.version=V is reported at V.
+        if let Some(v) = ldflags.as_deref().and_then(|f| {
+            f.split_whitespace()
+                .find_map(|w| w.strip_prefix("main.version="))
+        }) {
+            let devel = want
+                .iter()
+                .find(|(_, ver)| ver == "(devel)")
+                .cloned()
+                .unwrap();
+            want.remove(&devel);
+            want.insert((devel.0, v.to_owned()));
+        }
+        let got: Vec<&Value> = packages_at(&sbom, &path)
+            .into_iter()
+            .filter(|p| p["type"] == "golang")
+            .collect();
+        assert_eq!(name_version(&got), want, "{path}");
+        for p in &got {
+            assert_eq!(p["origin"], "binary", "{path}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 4, "the image has Go programs of every format");
+}
+
+#[test]
+fn the_go_program_a_deb_ships_is_its_child_not_a_duplicate() {
+    let Some(sbom) = sbom() else { return };
+    let fzf: Vec<&Value> = packages_at(&sbom, "/usr/bin/fzf");
+    let deb = fzf.iter().find(|p| p["type"] == "deb");
+    let deb_id = sbom["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "fzf" && p["type"] == "deb")
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .expect("the fzf deb");
+    assert!(deb.is_none()); // the deb's evidence is dpkg's status file
+    let modules: Vec<&&Value> = fzf.iter().filter(|p| p["type"] == "golang").collect();
+    assert!(!modules.is_empty());
+    for m in modules {
+        let contains =
+            sbom["relationships"].as_array().unwrap().iter().any(|r| {
+                r["from"] == deb_id.as_str() && r["kind"] == "contains" && r["to"] == m["id"]
+            });
+        assert!(contains, "{} is a child of the fzf deb", m["id"]);
+    }
+}
+
+#[test]
+fn the_cargo_auditable_binary_matches_rust_audit_info() {
+    let Some(sbom) = sbom() else { return };
+    let dir = truth_dir().join("rust");
+    assert!(dir.is_dir(), "{}", dir.display());
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let e = e.unwrap();
+        let truth: Value =
+            serde_json::from_str(&std::fs::read_to_string(e.path()).unwrap()).unwrap();
+        let want = set(truth["packages"].as_array().unwrap().iter().map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["version"].as_str().unwrap().to_owned(),
+            )
+        }));
+        let bin = e.file_name().to_string_lossy().replace(".audit.json", "");
+        let path = format!("/usr/local/bin/{bin}");
+        let got: Vec<&Value> = packages_at(&sbom, &path);
+        assert_eq!(name_version(&got), want, "{path}");
+        assert!(got
+            .iter()
+            .all(|p| p["type"] == "cargo" && p["origin"] == "binary"));
+    }
+}
+
+/// Every language package says where it was found and which layer (and so which build
+/// step) put it there, in cairn's JSON, SPDX and CycloneDX.
+#[test]
+fn every_language_package_carries_its_evidence_and_layer_in_every_format() {
+    let tar = image().join("docker-archive.tar");
+    if !need(&tar) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (j, s, c) = (
+        dir.path().join("a.json"),
+        dir.path().join("a.spdx.json"),
+        dir.path().join("a.cdx.json"),
+    );
+    let out = cairn(&[
+        "sbom",
+        tar.to_str().unwrap(),
+        "-q",
+        "-o",
+        &format!("json={}", j.display()),
+        "-o",
+        &format!("spdx-json={}", s.display()),
+        "-o",
+        &format!("cyclonedx-json={}", c.display()),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read =
+        |p: &PathBuf| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    let (cairn, spdx, cdx) = (read(&j), read(&s), read(&c));
+    let layers = cairn["source"]["layers"].as_array().unwrap();
+    let spdx_pkgs = spdx["packages"].as_array().unwrap();
+    let mut cdx_all: Vec<&Value> = Vec::new();
+    fn walk<'a>(cs: &'a Value, out: &mut Vec<&'a Value>) {
+        for c in cs.as_array().into_iter().flatten() {
+            out.push(c);
+            walk(&c["components"], out);
+        }
+    }
+    walk(&cdx["components"], &mut cdx_all);
+    let mut checked = 0;
+    for p in cairn["packages"].as_array().unwrap() {
+        if matches!(p["type"].as_str(), Some("deb")) {
+            continue;
+        }
+        let at = p["evidence"]["locations"][0]["path"].as_str().unwrap();
+        let layer = p["evidence"]["introduced_in"]
+            .as_u64()
+            .expect("introduced_in") as usize;
+        let step = layers[layer]["created_by"].as_str().unwrap();
+        assert!(!step.is_empty());
+        let purl = p["purl"].as_str().unwrap();
+        let s = spdx_pkgs
+            .iter()
+            .find(|x| {
+                x["externalRefs"][0]["referenceLocator"] == purl
+                    && x["comment"].as_str().is_some_and(|c| c.contains(at))
+            })
+            .unwrap_or_else(|| panic!("{purl} at {at} in SPDX"));
+        let comment = s["comment"].as_str().unwrap();
+        assert!(
+            comment.contains(&format!("(from layer {layer})")),
+            "{comment}"
+        );
+        let c = cdx_all
+            .iter()
+            .find(|x| x["bom-ref"] == p["id"])
+            .unwrap_or_else(|| panic!("{} in CycloneDX", p["id"]));
+        assert_eq!(c["evidence"]["occurrences"][0]["location"], at);
+        let props = c["properties"].as_array().unwrap();
+        let prop = |n: &str| {
+            props
+                .iter()
+                .find(|x| x["name"] == n)
+                .map(|x| x["value"].clone())
+        };
+        assert_eq!(
+            prop("cairn:introduced-in-layer"),
+            Some(Value::from(layer.to_string()))
+        );
+        assert!(prop("cairn:introduced-by")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains(&step[..step.len().min(40)]));
+        checked += 1;
+    }
+    assert!(checked > 20, "{checked} language packages checked");
+}
