@@ -16,6 +16,7 @@ mod history;
 #[allow(dead_code)] // used by the language catalogers, which come next
 mod lang;
 pub mod license;
+mod npm;
 mod purl;
 /// The rule for tests whose fixtures may be missing, shared with the other crates' tests.
 #[cfg(test)]
@@ -165,7 +166,12 @@ pub(crate) fn depends_on(
 
 /// Every cataloger cairn has, in a fixed order.
 pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
-    vec![Box::new(dpkg::Dpkg), Box::new(rpm::Rpm), Box::new(apk::Apk)]
+    vec![
+        Box::new(dpkg::Dpkg),
+        Box::new(rpm::Rpm),
+        Box::new(apk::Apk),
+        Box::new(npm::Npm),
+    ]
 }
 
 /// How to scan.
