@@ -169,3 +169,301 @@ fn bun_text_lock() {
     assert_eq!(l.problems, []);
     assert_eq!(summary(&l), locked(true, true, false));
 }
+
+fn tree_file(path: &str) -> Vec<u8> {
+    testdata(&format!("tree/{path}"))
+}
+
+/// A tar layer of (path, contents) files and (path, target) symbolic links.
+fn layer(files: &[(&str, Vec<u8>)], links: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        b.append_data(&mut h, name, &data[..]).unwrap();
+    }
+    for (name, target) in links {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_mode(0o777);
+        h.set_size(0);
+        b.append_link(&mut h, name, target).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn scan(layers: &[&[u8]]) -> cairn_image::FsView {
+    cairn_image::fuzzing::scan_layers(
+        layers,
+        &cairn_image::ScanOptions {
+            extractors: Npm.extractors(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// Real package.json files (tree/, from `npm install` of the test project and Debian's
+/// node-semver) laid out as a Node image: Debian's module and a global package in the
+/// base layer, the application in the next, one manifest rewritten unchanged on top.
+fn node_image() -> Vec<Vec<u8>> {
+    fn f(p: &'static str) -> (&'static str, Vec<u8>) {
+        (p, tree_file(p))
+    }
+    let base = layer(
+        &[
+            f("usr/share/nodejs/semver/package.json"),
+            f("usr/share/nodejs/@types/semver/package.json"),
+            f("usr/local/lib/node_modules/is-number/package.json"),
+        ],
+        &[],
+    );
+    let mut app_files = vec![
+        f("app/package.json"),
+        f("app/package-lock.json"),
+        f("app/packages/lib-a/package.json"),
+        f("app/node_modules/@types/semver/package.json"),
+        f("app/node_modules/debug/package.json"),
+        f("app/node_modules/debug/node_modules/ms/package.json"),
+        f("app/node_modules/ms/package.json"),
+        f("app/node_modules/semver/package.json"),
+        f("app/node_modules/lru-cache/package.json"),
+        f("app/node_modules/yallist/package.json"),
+    ];
+    // Inside packages, never read: a broken file in a package's own directory, and a test
+    // fixture's node_modules.
+    app_files.push((
+        "app/node_modules/debug/lib/package.json",
+        b"{ broken".to_vec(),
+    ));
+    app_files.push((
+        "app/node_modules/semver/test/fixtures/node_modules/fake/package.json",
+        b"{}".to_vec(),
+    ));
+    let app = layer(
+        &app_files,
+        &[("app/node_modules/lib-a", "../packages/lib-a")],
+    );
+    let top = layer(&[f("app/node_modules/ms/package.json")], &[]);
+    vec![base, app, top]
+}
+
+/// `purl | locations | introduced | license | origin[ dev]`, sorted.
+fn packages(out: &Findings) -> Vec<String> {
+    let mut v: Vec<String> = out
+        .packages
+        .iter()
+        .map(|p| {
+            let locs: Vec<String> = p
+                .evidence
+                .locations
+                .iter()
+                .map(|l| match l.lines {
+                    Some((a, b)) => format!("{}@{}:{a}-{b}", l.path, l.layer),
+                    None => format!("{}@{}", l.path, l.layer),
+                })
+                .collect();
+            format!(
+                "{} | {} | {} | {} | {:?}{}",
+                p.purl,
+                locs.join(" "),
+                p.evidence.introduced_in.unwrap(),
+                p.licenses.declared.as_deref().unwrap_or("-"),
+                p.origin,
+                if p.dev { " dev" } else { "" }
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// `from-purl -> to-purl` (ids are purl#path: the path is dropped where it is the
+/// package's own), sorted.
+fn edges(out: &Findings) -> Vec<String> {
+    let purl = |id: &str| {
+        let p = out.packages.iter().find(|p| p.id == id).unwrap();
+        p.purl.clone()
+    };
+    let mut v: Vec<String> = out
+        .relationships
+        .iter()
+        .map(|r| {
+            assert_eq!(r.kind, RelationshipKind::DependsOn);
+            format!("{} -> {}", purl(&r.from), purl(&r.to))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The installed packages of [`node_image`], as `packages` writes them.
+const INSTALLED: &[&str] = &[
+    "pkg:npm/%40types/semver@7.3.9 | /usr/share/nodejs/@types/semver/package.json@0 | 0 | MIT | Installed",
+    "pkg:npm/%40types/semver@7.5.8 | /app/node_modules/@types/semver/package.json@1 | 1 | MIT | Installed",
+    "pkg:npm/debug@2.6.9 | /app/node_modules/debug/package.json@1 | 1 | MIT | Installed",
+    "pkg:npm/is-number@7.0.0 | /usr/local/lib/node_modules/is-number/package.json@0 | 0 | MIT | Installed",
+    "pkg:npm/lib-a@0.1.0 | /app/packages/lib-a/package.json@1 /app/node_modules/lib-a@1 | 1 | MIT | Installed",
+    "pkg:npm/lru-cache@6.0.0 | /app/node_modules/lru-cache/package.json@1 | 1 | ISC | Installed",
+    "pkg:npm/ms@2.0.0 | /app/node_modules/debug/node_modules/ms/package.json@1 | 1 | MIT | Installed",
+    // Rewritten unchanged by layer 2: read there, introduced by layer 1.
+    "pkg:npm/ms@2.1.3 | /app/node_modules/ms/package.json@2 | 1 | MIT | Installed",
+    "pkg:npm/semver@7.3.5 | /usr/share/nodejs/semver/package.json@0 | 0 | ISC | Installed",
+    "pkg:npm/semver@7.6.0 | /app/node_modules/semver/package.json@1 | 1 | ISC | Installed",
+    "pkg:npm/yallist@4.0.0 | /app/node_modules/yallist/package.json@1 | 1 | ISC | Installed",
+];
+
+/// Node's resolution: debug finds its nested ms 2.0.0, lib-a (from its real directory)
+/// the hoisted ms 2.1.3; Debian's semver has no lru-cache installed beside it.
+const INSTALLED_EDGES: &[&str] = &[
+    "pkg:npm/debug@2.6.9 -> pkg:npm/ms@2.0.0",
+    "pkg:npm/lib-a@0.1.0 -> pkg:npm/ms@2.1.3",
+    "pkg:npm/lru-cache@6.0.0 -> pkg:npm/yallist@4.0.0",
+    "pkg:npm/semver@7.6.0 -> pkg:npm/lru-cache@6.0.0",
+];
+
+#[test]
+fn node_image_installed_tree() {
+    let layers = node_image();
+    let refs: Vec<&[u8]> = layers.iter().map(Vec::as_slice).collect();
+    let view = scan(&refs);
+    let out = catalog_view(&view, SourceKind::OciDir);
+    assert_eq!(packages(&out), INSTALLED);
+    assert_eq!(edges(&out), INSTALLED_EDGES);
+    assert_eq!(out.warnings.list, []);
+    // The files inside packages were not even parsed.
+    let read: Vec<&str> = view.facts(PACKAGE_JSON).map(|f| f.path).collect();
+    assert!(!read.contains(&"app/node_modules/debug/lib/package.json"));
+    assert!(!read.iter().any(|p| p.contains("fixtures")), "{read:?}");
+    // An image's lock file declares nothing: what is installed is the evidence.
+    assert!(out.packages.iter().all(|p| p.origin == Origin::Installed));
+
+    let debug = out.packages.iter().find(|p| p.name == "debug").unwrap();
+    assert_eq!(
+        debug.id,
+        "pkg:npm/debug@2.6.9#/app/node_modules/debug/package.json"
+    );
+    assert_eq!(
+        (debug.kind.as_str(), debug.cataloger.as_str()),
+        ("npm", "npm")
+    );
+    assert_eq!(debug.licenses.evidence.len(), 1);
+    let l = &debug.licenses.evidence[0];
+    assert_eq!((l.value.as_str(), l.spdx.as_str()), ("MIT", "MIT"));
+    assert_eq!(l.location.path, "/app/node_modules/debug/package.json");
+    assert_eq!(
+        debug.metadata.get("author").map(String::as_str),
+        Some("TJ Holowaychuk <tj@vision-media.ca>")
+    );
+    assert_eq!(
+        debug.metadata.get("repository").map(String::as_str),
+        Some("git://github.com/visionmedia/debug.git")
+    );
+}
+
+#[test]
+fn dir_scan_folds_the_lock_file_into_the_installed_tree() {
+    let layers = node_image();
+    // A directory scan is one layer: the same files, merged.
+    let view = scan(&[&layers[0], &layers[1]]);
+    let out = catalog_view(&view, SourceKind::Dir);
+    let lock = " /app/package-lock.json@1";
+    let mut want: Vec<String> = INSTALLED
+        .iter()
+        .map(|l| {
+            l.replace(
+                "/app/node_modules/ms/package.json@2",
+                "/app/node_modules/ms/package.json@1",
+            )
+        })
+        .map(|l| {
+            let app = l.contains("/app/") && !l.contains("lib-a");
+            let dev = ["semver@7.6.0", "lru-cache@", "yallist@"]
+                .iter()
+                .any(|d| l.contains(d));
+            let (head, tail) = l.split_at(l.find(" | ").unwrap() + 3);
+            let (locs, rest) = tail.split_at(tail.find(" | ").unwrap());
+            format!(
+                "{head}{locs}{}{rest}{}",
+                if app { lock } else { "" },
+                if dev { " dev" } else { "" }
+            )
+        })
+        .collect();
+    // Locked and not installed: declared by the lock file (is-number is installed
+    // globally, not in this project).
+    for p in [
+        "is-number@7.0.0 | /app/package-lock.json@1 | 1 | MIT | Declared",
+        "js-tokens@4.0.0 | /app/package-lock.json@1 | 1 | MIT | Declared",
+        "loose-envify@1.4.0 | /app/package-lock.json@1 | 1 | MIT | Declared",
+        "react@18.2.0 | /app/package-lock.json@1 | 1 | MIT | Declared",
+        "use-sync-external-store@1.2.0 | /app/package-lock.json@1 | 1 | MIT | Declared",
+    ] {
+        want.push(format!("pkg:npm/{p}"));
+    }
+    want.sort();
+    assert_eq!(packages(&out), want);
+    let mut want_edges: Vec<String> = INSTALLED_EDGES.iter().map(|e| e.to_string()).collect();
+    want_edges.extend(
+        [
+            "loose-envify@1.4.0 -> pkg:npm/js-tokens@4.0.0",
+            "react@18.2.0 -> pkg:npm/loose-envify@1.4.0",
+            "use-sync-external-store@1.2.0 -> pkg:npm/react@18.2.0",
+        ]
+        .map(|e| format!("pkg:npm/{e}")),
+    );
+    want_edges.sort();
+    assert_eq!(edges(&out), want_edges);
+    assert_eq!(out.warnings.list, []);
+    let optional = out
+        .packages
+        .iter()
+        .find(|p| p.name == "is-number" && p.origin == Origin::Declared)
+        .unwrap();
+    assert_eq!(
+        optional.metadata.get("optional").map(String::as_str),
+        Some("true")
+    );
+}
+
+#[test]
+fn yarn_dev_comes_from_the_package_json_beside_it() {
+    let files = [
+        ("p/package.json", tree_file("app/package.json")),
+        ("p/yarn.lock", testdata("yarn-berry.lock")),
+        ("q/yarn.lock", testdata("yarn-v1.lock")),
+    ];
+    let view = scan(&[&layer(&files, &[])]);
+    let out = catalog_view(&view, SourceKind::Dir);
+    let dev: Vec<String> = out
+        .packages
+        .iter()
+        .filter(|p| p.dev)
+        .map(|p| p.evidence.locations[0].path.clone() + " " + &p.name)
+        .collect();
+    // Without a package.json beside it (q/), yarn.lock says nothing of dev-ness.
+    assert_eq!(
+        {
+            let mut d = dev;
+            d.sort();
+            d
+        },
+        [
+            "/p/yarn.lock lru-cache",
+            "/p/yarn.lock semver",
+            "/p/yarn.lock yallist"
+        ]
+    );
+    assert_eq!(out.packages.len(), 24);
+    let lines = out
+        .packages
+        .iter()
+        .find(|p| p.name == "debug" && p.evidence.locations[0].path == "/q/yarn.lock")
+        .unwrap()
+        .evidence
+        .locations[0]
+        .lines;
+    assert_eq!(lines, Some((10, 15)));
+}
