@@ -467,3 +467,205 @@ fn yarn_dev_comes_from_the_package_json_beside_it() {
         .lines;
     assert_eq!(lines, Some((10, 15)));
 }
+
+fn warnings_of(out: &Findings) -> Vec<String> {
+    let mut v: Vec<String> = out
+        .warnings
+        .list
+        .iter()
+        .map(|w| {
+            assert!(w.incomplete, "{w}");
+            format!("{:?} {w}", w.kind)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn malformed_package_json_is_a_warning_naming_the_file() {
+    let deep = format!(
+        "{{\"name\":\"x\",\"version\":\"1\",\"a\":{}{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let files = [
+        ("app/package.json", br#"{"private": true}"#.to_vec()),
+        (
+            "app/node_modules/broken/package.json",
+            b"{\"name\": \"broken\", \"vers".to_vec(),
+        ),
+        (
+            "app/node_modules/noversion/package.json",
+            br#"{"name": "noversion"}"#.to_vec(),
+        ),
+        ("app/node_modules/deep/package.json", deep.into_bytes()),
+        (
+            "app/node_modules/ok/package.json",
+            br#"{"name":"ok","version":"1.0.0","license":"MIT"}"#.to_vec(),
+        ),
+    ];
+    let view = scan(&[&layer(&files, &[])]);
+    let out = catalog_view(&view, SourceKind::OciDir);
+    assert_eq!(
+        out.packages
+            .iter()
+            .map(|p| p.purl.as_str())
+            .collect::<Vec<_>>(),
+        ["pkg:npm/ok@1.0.0"]
+    );
+    assert_eq!(
+        warnings_of(&out),
+        [
+            "Malformed /app/node_modules/broken/package.json (layer 0): npm-package-json: not JSON: EOF while parsing a string at line 1 column 24",
+            "Malformed /app/node_modules/deep/package.json (layer 0): npm-package-json: not JSON: recursion limit exceeded at line 1 column 157",
+            "Malformed /app/node_modules/noversion/package.json (layer 0): npm-package-json: a package root whose package.json has no version",
+        ]
+    );
+}
+
+/// A GNU sparse file: `real` bytes, all hole but `data` at the end.
+fn sparse(path: &str, real: u64, data: &[u8]) -> Vec<u8> {
+    let mut h = tar::Header::new_gnu();
+    h.set_path(path).unwrap();
+    h.set_entry_type(tar::EntryType::GNUSparse);
+    h.set_mode(0o644);
+    h.set_size(data.len() as u64);
+    let gnu = h.as_gnu_mut().unwrap();
+    gnu.sparse[0].set_offset(real - data.len() as u64);
+    gnu.sparse[0].set_length(data.len() as u64);
+    gnu.set_real_size(real);
+    h.set_cksum();
+    let mut b = tar::Builder::new(Vec::new());
+    b.append(&h, data).unwrap();
+    b.into_inner().unwrap()
+}
+
+#[test]
+fn a_1_gib_package_json_is_refused_by_size_unread() {
+    let layer = sparse("app/node_modules/huge/package.json", 1 << 30, b"}");
+    let view = cairn_image::fuzzing::scan_layers(
+        &[&layer],
+        &cairn_image::ScanOptions {
+            extractors: Npm.extractors(),
+            // The hole inflates a 2 KB layer to 1 GiB: not a bomb for this test.
+            limits: cairn_image::Limits {
+                bomb_floor: 2 << 30,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let out = catalog_view(&view, SourceKind::OciDir);
+    assert!(out.packages.is_empty());
+    assert_eq!(
+        warnings_of(&out),
+        ["Limit /app/node_modules/huge/package.json (layer 0): npm-package-json: 1073741824 bytes, over the 33554432-byte limit; not read"]
+    );
+    let stats = view
+        .extract_stats()
+        .iter()
+        .find(|s| s.name == PACKAGE_JSON)
+        .unwrap();
+    assert_eq!((stats.entries, stats.bytes), (1, 0));
+}
+
+#[test]
+fn damaged_lock_files_are_warnings_naming_the_file() {
+    let v3 = testdata("package-lock-v3.json");
+    let pnpm = testdata("pnpm-lock-pnpm9.yaml");
+    let mut deep_pnpm = String::from("lockfileVersion: '9.0'\npackages:\n");
+    for i in 0..100 {
+        deep_pnpm.push_str(&" ".repeat(2 * i + 2));
+        deep_pnpm.push_str("k:\n");
+    }
+    let files = [
+        ("a/package-lock.json", v3[..v3.len() / 2].to_vec()),
+        ("b/pnpm-lock.yaml", pnpm[..1234].to_vec()),
+        ("c/pnpm-lock.yaml", deep_pnpm.into_bytes()),
+        ("d/yarn.lock", b"\xff\xfe not text".to_vec()),
+        (
+            "e/bun.lock",
+            b"{\"lockfileVersion\": 1, \"packages\": {\"x\": 5}}".to_vec(),
+        ),
+        // Lock files inside installed packages are their authors', never read.
+        ("f/node_modules/x/yarn.lock", b"garbage: [".to_vec()),
+    ];
+    let view = scan(&[&layer(&files, &[])]);
+    let out = catalog_view(&view, SourceKind::Dir);
+    assert_eq!(
+        warnings_of(&out),
+        [
+            "Malformed /a/package-lock.json (layer 0): npm-lock: not JSON: EOF while parsing a string at line 67 column 14",
+            "Malformed /b/pnpm-lock.yaml (layer 0): npm-lock: line 55: a flow mapping that does not end on its line: \"{integrity: sha512-41Cifkg6e8Tyl\"",
+            "Malformed /c/pnpm-lock.yaml (layer 0): npm-lock: line 34: nested more than 32 levels deep",
+            "Malformed /d/yarn.lock (layer 0): npm-lock: not UTF-8: invalid utf-8 sequence of 1 bytes from index 0",
+            "Malformed /e/bun.lock (layer 0): bun.lock v1: package \"x\" is not [\"name@version\", …]",
+        ]
+    );
+    // In an image, lock files are not reported on at all.
+    assert!(catalog_view(&view, SourceKind::OciDir)
+        .warnings
+        .list
+        .is_empty());
+}
+
+#[test]
+fn truncated_lock_files_never_panic() {
+    for f in [
+        "package-lock-v1.json",
+        "package-lock-v3.json",
+        "yarn-v1.lock",
+        "yarn-berry.lock",
+        "pnpm-lock-pnpm7.yaml",
+        "pnpm-lock-pnpm8.yaml",
+        "pnpm-lock-pnpm9.yaml",
+        "bun.lock",
+    ] {
+        let b = testdata(f);
+        // Every cut in the first and last 64 bytes, and some 200 between.
+        let step = b.len() / 200 + 1;
+        let cuts = (0..b.len()).filter(|&n| n < 64 || n + 64 > b.len() || n % step == 0);
+        for n in cuts {
+            let cut = &b[..n];
+            let Ok(text) = std::str::from_utf8(cut) else {
+                continue;
+            };
+            let _ = match f {
+                n if n.starts_with("package-lock") => package_lock::parse(cut, f),
+                n if n.starts_with("yarn") => yarn::parse(text),
+                n if n.starts_with("pnpm") => pnpm::parse(text),
+                _ => bun::parse(cut),
+            };
+        }
+    }
+}
+
+#[test]
+fn absurd_entry_counts_are_cut_at_the_bound() {
+    let n = lock::MAX_LOCK_ENTRIES + 5;
+    let mut j = String::from("{\"lockfileVersion\": 3, \"packages\": {");
+    for i in 0..n {
+        if i > 0 {
+            j.push(',');
+        }
+        j.push_str(&format!(
+            "\"node_modules/p{i}\": {{\"version\": \"1.0.0\"}}"
+        ));
+    }
+    j.push_str("}}");
+    let l = package_lock::parse(j.as_bytes(), "package-lock.json").unwrap();
+    assert_eq!(l.entries.len(), lock::MAX_LOCK_ENTRIES);
+    assert_eq!(
+        l.problems,
+        [lock::Problem {
+            message: format!(
+                "more than {} packages; the rest are left out",
+                lock::MAX_LOCK_ENTRIES
+            ),
+            lines: None,
+            limit: true,
+        }]
+    );
+}
