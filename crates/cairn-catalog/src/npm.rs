@@ -311,9 +311,10 @@ fn installed_edges(
             return Lookup::Found(j);
         }
         match view.get(c).map(|n| &n.kind) {
-            Some(NodeKind::Symlink(_)) => match view.resolve(c) {
+            // Through the manifest: a layer may leave the target directory implicit.
+            Some(NodeKind::Symlink(_)) => match view.resolve(&format!("{c}/package.json")) {
                 Ok(Some((real, _))) => by_dir
-                    .get(&real)
+                    .get(parent(&real))
                     .map_or(Lookup::Stop, |&j| Lookup::Found(j)),
                 _ => Lookup::Stop,
             },

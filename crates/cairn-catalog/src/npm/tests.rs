@@ -669,3 +669,39 @@ fn absurd_entry_counts_are_cut_at_the_bound() {
         }]
     );
 }
+
+#[test]
+fn pnpm_store_layout_resolves_through_its_links() {
+    let s = ".pnpm";
+    let debug = format!("app/node_modules/{s}/debug@2.6.9/node_modules/debug");
+    let ms = format!("app/node_modules/{s}/ms@2.0.0/node_modules/ms");
+    let files = [
+        (
+            format!("{debug}/package.json"),
+            tree_file("app/node_modules/debug/package.json"),
+        ),
+        (
+            format!("{ms}/package.json"),
+            tree_file("app/node_modules/debug/node_modules/ms/package.json"),
+        ),
+    ];
+    let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, b)| (p.as_str(), b.clone())).collect();
+    let dep_link = format!("app/node_modules/{s}/debug@2.6.9/node_modules/ms");
+    let top_link = "app/node_modules/debug".to_owned();
+    let view = scan(&[&layer(
+        &files,
+        &[
+            (dep_link.as_str(), "../../ms@2.0.0/node_modules/ms"),
+            (top_link.as_str(), ".pnpm/debug@2.6.9/node_modules/debug"),
+        ],
+    )]);
+    let out = catalog_view(&view, SourceKind::OciDir);
+    assert_eq!(
+        packages(&out),
+        [
+            "pkg:npm/debug@2.6.9 | /app/node_modules/.pnpm/debug@2.6.9/node_modules/debug/package.json@0 | 0 | MIT | Installed",
+            "pkg:npm/ms@2.0.0 | /app/node_modules/.pnpm/ms@2.0.0/node_modules/ms/package.json@0 | 0 | MIT | Installed",
+        ]
+    );
+    assert_eq!(edges(&out), ["pkg:npm/debug@2.6.9 -> pkg:npm/ms@2.0.0"]);
+}
