@@ -77,16 +77,18 @@ impl Extractor for PackageJson {
             return Ok(None);
         }
         let bytes = r.read_rest(lang::MAX_MANIFEST)?;
-        match manifest::parse(&bytes) {
-            Ok(m) if role == Role::Installed && (m.name.is_none() || m.version.is_none()) => {
+        let unnamed = |m: &Manifest| m.name.is_none() || m.version.is_none();
+        match (role, manifest::parse(&bytes)) {
+            (Role::Installed, Ok(m)) if unnamed(&m) => {
                 let missing = if m.name.is_none() { "name" } else { "version" };
                 Err(format!("a package root whose package.json has no {missing}").into())
             }
-            Ok(manifest) => Ok(Some(Arc::new(Found { role, manifest }))),
-            Err(e) if role == Role::Installed => Err(e.into()),
-            // A project's own file that is not JSON: no package, and nothing installed
-            // depends on it.
-            Err(_) => Ok(None),
+            (Role::Bundled, Ok(m)) if unnamed(&m) => Ok(None),
+            (_, Ok(manifest)) => Ok(Some(Arc::new(Found { role, manifest }))),
+            (Role::Installed, Err(e)) => Err(e.into()),
+            // A project's own file, or a bundled one, that is not JSON: no package (a
+            // fixture, say), and nothing installed depends on a project's file.
+            (_, Err(_)) => Ok(None),
         }
     }
 }
@@ -152,7 +154,7 @@ pub(crate) fn catalog_view(view: &FsView, kind: SourceKind) -> Findings {
     for (f, fact) in &found {
         let dir = parent(f.path);
         match fact.role {
-            Role::Installed => {
+            Role::Installed | Role::Bundled => {
                 let Some(p) = package(view, f, &fact.manifest, Vec::new()) else {
                     continue;
                 };

@@ -14,13 +14,21 @@ pub(crate) const MAX_DEPENDENCIES: usize = 4096;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
     /// The root of an installed package: right under a `node_modules` directory (or its
-    /// `@scope`), or of Debian's `/usr/share/nodejs` and `/usr/lib/nodejs` trees.
+    /// `@scope`) in a chain of package roots from the project down (or pnpm's and bun's
+    /// `.pnpm` / `.bun` stores), or of Debian's `/usr/share/nodejs` and `/usr/lib/nodejs`
+    /// trees. One without a name or version is a damaged install.
     Installed,
+    /// Right under a `node_modules` that sits in a subdirectory of a package rather than
+    /// in its root: copies a package bundles for itself (pnpm ships a hundred in
+    /// `dist/node_modules`, which Node loads from there), and test fixtures. Reported
+    /// when they name a package and version, skipped silently when they do not (fixtures
+    /// are often stubs).
+    Bundled,
     /// Outside any installed package: an application or workspace root. Read for the
     /// dependency lists a lock file beside it lacks, and for linked workspaces.
     Project,
-    /// Deeper inside an installed package (`node_modules/x/lib/package.json`, test
-    /// fixtures): not a package, and not read.
+    /// Deeper inside an installed package (`node_modules/x/lib/package.json`): not a
+    /// package, and not read.
     Inner,
 }
 
@@ -28,11 +36,7 @@ pub(crate) enum Role {
 /// directory (`/usr/share/nodejs/NAME/package.json`).
 const DEBIAN_TREES: [&str; 2] = ["usr/share/nodejs/", "usr/lib/nodejs/"];
 
-/// What a `package.json` at `path` (no leading `/`) is. A package root is a directory right
-/// under `node_modules` (or `node_modules/@scope`), and every `node_modules` above it must
-/// itself sit in a package root (or in pnpm's and bun's `.pnpm` / `.bun` stores): a
-/// `node_modules` inside a package's test fixtures (`x/test/fixtures/node_modules/y`)
-/// installs nothing.
+/// What a `package.json` at `path` (no leading `/`) is: see [`Role`].
 pub(crate) fn role(path: &str) -> Role {
     let Some(dir) = path.strip_suffix("/package.json") else {
         return Role::Project; // `package.json` at the root
@@ -59,24 +63,24 @@ pub(crate) fn role(path: &str) -> Role {
             None => Role::Project,
         };
     };
-    // A Debian module's own bundled node_modules, not one in its subdirectories.
-    if let Some(n) = debian {
-        if n > first || !is_package(&segs[n..first]) {
-            return Role::Inner;
-        }
+    let last = nm[nm.len() - 1];
+    if !is_package(&segs[last + 1..]) {
+        return Role::Inner;
     }
+    // Whether every node_modules above sits in a package root (or a store).
+    let mut chained = match debian {
+        Some(n) => n <= first && is_package(&segs[n..first]),
+        None => true,
+    };
     for w in nm.windows(2) {
         let gap = &segs[w[0] + 1..w[1]];
         let store = matches!(gap, [".pnpm" | ".bun"] | [".pnpm" | ".bun", _]);
-        if !is_package(gap) && !store {
-            return Role::Inner;
-        }
+        chained &= is_package(gap) || store;
     }
-    let last = nm[nm.len() - 1];
-    if is_package(&segs[last + 1..]) {
+    if chained {
         Role::Installed
     } else {
-        Role::Inner
+        Role::Bundled
     }
 }
 
@@ -255,10 +259,25 @@ mod tests {
             ("app/node_modules/x/lib/package.json", Inner),
             (
                 "app/node_modules/resolve/test/resolver/node_modules/y/package.json",
+                Bundled,
+            ),
+            (
+                "app/node_modules/pnpm/dist/node_modules/@s/glob/package.json",
+                Bundled,
+            ),
+            (
+                "app/node_modules/pnpm/dist/node_modules/a/node_modules/b/package.json",
+                Bundled,
+            ),
+            (
+                "app/node_modules/pnpm/dist/node_modules/glob/dist/package.json",
                 Inner,
             ),
             ("usr/share/nodejs/a/node_modules/b/package.json", Installed),
-            ("usr/share/nodejs/a/test/node_modules/b/package.json", Inner),
+            (
+                "usr/share/nodejs/a/test/node_modules/b/package.json",
+                Bundled,
+            ),
             ("app/node_modules/.bin/package.json", Inner),
             ("app/node_modules/x/test/fixtures/y/package.json", Inner),
             ("app/node_modules/@types/package.json", Inner),

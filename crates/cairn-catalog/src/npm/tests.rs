@@ -232,8 +232,8 @@ fn node_image() -> Vec<Vec<u8>> {
         f("app/node_modules/lru-cache/package.json"),
         f("app/node_modules/yallist/package.json"),
     ];
-    // Inside packages, never read: a broken file in a package's own directory, and a test
-    // fixture's node_modules.
+    // Inside packages: a broken file in a package's own directory (never read), and a
+    // test fixture's stub (read, no package, no warning).
     app_files.push((
         "app/node_modules/debug/lib/package.json",
         b"{ broken".to_vec(),
@@ -333,7 +333,7 @@ fn node_image_installed_tree() {
     assert_eq!(packages(&out), INSTALLED);
     assert_eq!(edges(&out), INSTALLED_EDGES);
     assert_eq!(out.warnings.list, []);
-    // The files inside packages were not even parsed.
+    // Neither file inside packages left a fact.
     let read: Vec<&str> = view.facts(PACKAGE_JSON).map(|f| f.path).collect();
     assert!(!read.contains(&"app/node_modules/debug/lib/package.json"));
     assert!(!read.iter().any(|p| p.contains("fixtures")), "{read:?}");
