@@ -18,6 +18,7 @@ mod golang;
 mod history;
 mod lang;
 pub mod license;
+mod npm;
 mod purl;
 /// The rule for tests whose fixtures may be missing, shared with the other crates' tests.
 #[cfg(test)]
@@ -174,6 +175,7 @@ pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(apk::Apk),
         Box::new(golang::Go),
         Box::new(rust::Rust),
+        Box::new(npm::Npm),
     ]
 }
 
