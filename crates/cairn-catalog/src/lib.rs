@@ -216,6 +216,8 @@ pub struct Timings {
     /// Directories of a root filesystem not scanned (`/proc` and other virtual filesystems,
     /// other mounts under `--one-file-system`), one line each.
     pub skipped: Vec<String>,
+    /// What each extractor of the layer pass was offered and read.
+    pub extractors: Vec<cairn_image::ExtractStats>,
 }
 
 /// `scan`, also saying where the time went.
@@ -295,6 +297,7 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
         layers: layers_done - started,
         catalog: layers_done.elapsed(),
         skipped: view.skipped().to_vec(),
+        extractors: view.extract_stats().to_vec(),
     };
     Ok((sbom, timings))
 }

@@ -156,6 +156,13 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
             timings.layers.as_secs_f64(),
             timings.catalog.as_secs_f64()
         );
+        for x in &timings.extractors {
+            let per = x.bytes.checked_div(x.entries).unwrap_or(0);
+            eprintln!(
+                "cairn: extractor {}: offered {} files, read {} ({} bytes, {per} per file), {} facts",
+                x.name, x.offered, x.entries, x.bytes, x.facts
+            );
+        }
     }
     for o in &outputs {
         let text = cairn_sbom::render(&sbom, o.format);

@@ -270,3 +270,77 @@ fn every_language_package_carries_its_evidence_and_layer_in_every_format() {
     }
     assert!(checked > 20, "{checked} language packages checked");
 }
+
+/// (name, version) of every package in `npm ls --all --json` output, nested ones included.
+fn npm_ls(v: &Value, out: &mut BTreeSet<(String, String)>) {
+    if let Some(deps) = v["dependencies"].as_object() {
+        for (name, d) in deps {
+            if let Some(version) = d["version"].as_str() {
+                out.insert((name.clone(), version.to_owned()));
+            }
+            npm_ls(d, out);
+        }
+    }
+}
+
+#[test]
+fn installed_npm_packages_match_npm_ls_and_the_layer_that_ran_npm() {
+    let Some(sbom) = sbom() else { return };
+    let layers = sbom["source"]["layers"].as_array().unwrap();
+    for (truth, root) in [
+        ("layer-9.app.ls.json", "/app/node_modules/"),
+        ("layer-9.global.ls.json", "/usr/local/lib/node_modules/"),
+    ] {
+        let text = std::fs::read_to_string(truth_dir().join("npm").join(truth)).unwrap();
+        let mut want = BTreeSet::new();
+        npm_ls(&serde_json::from_str(&text).unwrap(), &mut want);
+        let got: Vec<&Value> = sbom["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| {
+                p["type"] == "npm"
+                    && p["evidence"]["locations"][0]["path"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(root)
+            })
+            .collect();
+        assert_eq!(name_version(&got), want, "{root}");
+        for p in got {
+            let l = p["evidence"]["introduced_in"].as_u64().unwrap() as usize;
+            let step = layers[l]["created_by"].as_str().unwrap();
+            assert!(step.contains("npm ci"), "{}: {step}", p["name"]);
+            assert!(p["purl"].as_str().unwrap().starts_with("pkg:npm/"));
+        }
+    }
+    // A package a later layer uninstalled is gone.
+    assert!(!sbom["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "is-number"));
+}
+
+/// Debian's node-* packages install package.json trees under /usr/share/nodejs: each is
+/// reported once, as the deb, with the npm identity kept as a merged record saying why.
+#[test]
+fn debian_node_packages_are_reported_once_as_the_deb() {
+    let Some(sbom) = sbom() else { return };
+    let pkgs = sbom["packages"].as_array().unwrap();
+    assert!(!pkgs.iter().any(|p| p["type"] == "npm"
+        && p["evidence"]["locations"][0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("/usr/share/nodejs/")));
+    for deb in ["node-semver", "node-lru-cache", "node-yallist"] {
+        let p = pkgs.iter().find(|p| p["name"] == deb).unwrap();
+        let merged = p["evidence"]["merged"].as_array().unwrap();
+        assert!(
+            merged
+                .iter()
+                .any(|m| m["type"] == "npm" && m["reason"].as_str().unwrap().contains(deb)),
+            "{deb}: {merged:?}"
+        );
+    }
+}
