@@ -154,3 +154,18 @@ fn own_json_matches_its_published_schema() {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
 }
+
+/// The language packages' shapes (folded identities as extra purl references with comments,
+/// binary components nested in the deb that ships them, dev scopes) pass the validators too.
+#[test]
+fn the_language_image_passes_every_validator() {
+    let img = root().join("fixtures/images/lang/docker-archive.tar");
+    if !require(&img.display().to_string(), img.exists()) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let img = img.to_str().unwrap();
+    pyspdxtools(&write(dir.path(), img, "spdx-json", "lang.spdx.json", &[]));
+    pyspdxtools(&write(dir.path(), img, "spdx-tag-value", "lang.spdx", &[]));
+    cyclonedx_validate(&write(dir.path(), img, "cyclonedx-json", "lang.cdx.json", &[]));
+}
