@@ -84,7 +84,13 @@ fn main_version(go: &GoBuildInfo) -> String {
         return recorded.to_owned();
     }
     if let Some(v) = go.setting("-ldflags").and_then(ldflags_version) {
-        return v;
+        // A module version: `v`-prefixed, as Go (and Syft, and vulnerability databases)
+        // write them.
+        return if v.starts_with(|c: char| c.is_ascii_digit()) {
+            format!("v{v}")
+        } else {
+            v
+        };
     }
     if let (Some(rev), Some(time)) = (go.setting("vcs.revision"), go.setting("vcs.time")) {
         // v0.0.0-20060102150405-abcdefabcdef, as the go command makes pseudo-versions.
@@ -164,7 +170,17 @@ fn binary(f: &FactRef, go: &GoBuildInfo, introduced: usize, out: &mut Findings) 
         out.packages.push(p);
         id
     };
-    let main = go.main.as_ref().map(|m| {
+    // A GOPATH-mode build records no main module, only the main package's path: that
+    // path is the program's identity (as Syft reports it), at the version the build says.
+    let gopath_main = (go.main.is_none()
+        && !go.path.is_empty()
+        && go.path != "command-line-arguments")
+        .then(|| Module {
+            path: go.path.clone(),
+            version: "(devel)".into(),
+            ..Module::default()
+        });
+    let main = go.main.as_ref().or(gopath_main.as_ref()).map(|m| {
         let version = main_version(go);
         let mut meta = vec![("main-module".to_owned(), "true".to_owned())];
         if m.version == "(devel)" && version != "(devel)" {

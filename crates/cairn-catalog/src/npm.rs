@@ -173,6 +173,7 @@ pub(crate) fn catalog_view(view: &FsView, kind: SourceKind) -> Findings {
         }
     }
     linked_workspaces(view, &projects, &mut by_dir, &mut installed, &mut out);
+    applications(view, &projects, &mut by_dir, &mut installed, &mut out);
     out.relationships = installed_edges(view, &installed, &by_dir, &out.packages);
     if lang::is_dir_scan(kind) {
         locks(view, &projects, &installed, &mut out);
@@ -232,6 +233,56 @@ fn licenses(statements: &[String], declared: Option<String>, at: &Location) -> L
                 })
             })
             .collect(),
+    }
+}
+
+/// Lock files that, beside a project's `package.json`, say its dependencies were resolved.
+const LOCK_FILES: &[&str] = &[
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lock",
+];
+
+/// Applications: a project root whose dependencies are installed beside it (a
+/// `node_modules`, or a lock file) and whose `package.json` names it and a version is the
+/// application the image ships (`/app`), a package as Syft and `npm ls` report it, with
+/// its dependencies resolved from its own tree. A bare `package.json` elsewhere (a test
+/// fixture, a template) is not.
+fn applications<'a>(
+    view: &FsView,
+    projects: &BTreeMap<&str, (FactRef, &'a Manifest)>,
+    by_dir: &mut HashMap<String, usize>,
+    installed: &mut Vec<Installed<'a>>,
+    out: &mut Findings,
+) {
+    for (dir, (f, m)) in projects {
+        if by_dir.contains_key(*dir) {
+            continue; // a workspace member already reported through its link
+        }
+        let beside = |name: &str| {
+            let p = if dir.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{dir}/{name}")
+            };
+            view.get(&p).is_some()
+        };
+        if !(beside("node_modules") || LOCK_FILES.iter().any(|l| beside(l))) {
+            continue;
+        }
+        let Some(mut p) = package(view, f, m, Vec::new()) else {
+            continue;
+        };
+        p.metadata.insert("project-root".into(), "true".into());
+        by_dir.insert((*dir).to_owned(), out.packages.len());
+        installed.push(Installed {
+            at: out.packages.len(),
+            dir: (*dir).to_owned(),
+            manifest: m,
+        });
+        out.packages.push(p);
     }
 }
 

@@ -103,7 +103,8 @@ fn go_binaries_match_go_version_m() {
     for e in std::fs::read_dir(&dir).unwrap() {
         let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
         let (path, mut want, ldflags) = go_truth(&text);
-        // A (devel) main module built with -X main.version=V is reported at V.
+        // A (devel) main module built with -X main.version=V is reported at vV; a GOPATH
+        // build's main package (no `mod` line) is its main module.
         if let Some(v) = ldflags.as_deref().and_then(|f| {
             f.split_whitespace()
                 .find_map(|w| w.strip_prefix("main.version="))
@@ -114,7 +115,14 @@ fn go_binaries_match_go_version_m() {
                 .cloned()
                 .unwrap();
             want.remove(&devel);
-            want.insert((devel.0, v.to_owned()));
+            want.insert((devel.0, format!("v{v}")));
+        }
+        if !text.contains("\tmod\t") {
+            let main = text
+                .lines()
+                .find_map(|l| l.strip_prefix("\tpath\t"))
+                .unwrap();
+            want.insert((main.to_owned(), "(devel)".to_owned()));
         }
         let got: Vec<&Value> = packages_at(&sbom, &path)
             .into_iter()
@@ -237,13 +245,20 @@ fn every_language_package_carries_its_evidence_and_layer_in_every_format() {
             .iter()
             .find(|x| {
                 x["externalRefs"][0]["referenceLocator"] == purl
-                    && x["comment"].as_str().is_some_and(|c| c.contains(at))
+                    && x["comment"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(&format!("Listed in {at} (")))
             })
             .unwrap_or_else(|| panic!("{purl} at {at} in SPDX"));
         let comment = s["comment"].as_str().unwrap();
+        let read = &p["evidence"]["locations"][0]["layer"];
         assert!(
-            comment.contains(&format!("(from layer {layer})")),
+            comment.contains(&format!("Introduced in layer {layer} (")),
             "{comment}"
+        );
+        assert!(
+            comment.contains(&format!("{at} (from layer {read})")),
+            "{at} {read}: {comment}"
         );
         let c = cdx_all
             .iter()

@@ -167,5 +167,11 @@ fn the_language_image_passes_every_validator() {
     let img = img.to_str().unwrap();
     pyspdxtools(&write(dir.path(), img, "spdx-json", "lang.spdx.json", &[]));
     pyspdxtools(&write(dir.path(), img, "spdx-tag-value", "lang.spdx", &[]));
-    cyclonedx_validate(&write(dir.path(), img, "cyclonedx-json", "lang.cdx.json", &[]));
+    cyclonedx_validate(&write(
+        dir.path(),
+        img,
+        "cyclonedx-json",
+        "lang.cdx.json",
+        &[],
+    ));
 }

@@ -303,6 +303,8 @@ fn edges(out: &Findings) -> Vec<String> {
 const INSTALLED: &[&str] = &[
     "pkg:npm/%40types/semver@7.3.9 | /usr/share/nodejs/@types/semver/package.json@0 | 0 | MIT | Installed",
     "pkg:npm/%40types/semver@7.5.8 | /app/node_modules/@types/semver/package.json@1 | 1 | MIT | Installed",
+    // The application itself: its dependencies are installed beside it.
+    "pkg:npm/cairn-npm-fixture@1.0.0 | /app/package.json@1 | 1 | - | Installed",
     "pkg:npm/debug@2.6.9 | /app/node_modules/debug/package.json@1 | 1 | MIT | Installed",
     "pkg:npm/is-number@7.0.0 | /usr/local/lib/node_modules/is-number/package.json@0 | 0 | MIT | Installed",
     "pkg:npm/lib-a@0.1.0 | /app/packages/lib-a/package.json@1 /app/node_modules/lib-a@1 | 1 | MIT | Installed",
@@ -318,6 +320,9 @@ const INSTALLED: &[&str] = &[
 /// Node's resolution: debug finds its nested ms 2.0.0, lib-a (from its real directory)
 /// the hoisted ms 2.1.3; Debian's semver has no lru-cache installed beside it.
 const INSTALLED_EDGES: &[&str] = &[
+    "pkg:npm/cairn-npm-fixture@1.0.0 -> pkg:npm/%40types/semver@7.5.8",
+    "pkg:npm/cairn-npm-fixture@1.0.0 -> pkg:npm/debug@2.6.9",
+    "pkg:npm/cairn-npm-fixture@1.0.0 -> pkg:npm/ms@2.1.3",
     "pkg:npm/debug@2.6.9 -> pkg:npm/ms@2.0.0",
     "pkg:npm/lib-a@0.1.0 -> pkg:npm/ms@2.1.3",
     "pkg:npm/lru-cache@6.0.0 -> pkg:npm/yallist@4.0.0",
@@ -379,7 +384,7 @@ fn dir_scan_folds_the_lock_file_into_the_installed_tree() {
             )
         })
         .map(|l| {
-            let app = l.contains("/app/") && !l.contains("lib-a");
+            let app = l.contains("/app/node_modules/") && !l.contains("lib-a");
             let dev = ["semver@7.6.0", "lru-cache@", "yallist@"]
                 .iter()
                 .any(|d| l.contains(d));
@@ -456,7 +461,7 @@ fn yarn_dev_comes_from_the_package_json_beside_it() {
             "/p/yarn.lock yallist"
         ]
     );
-    assert_eq!(out.packages.len(), 24);
+    assert_eq!(out.packages.len(), 25); // the project itself too
     let lines = out
         .packages
         .iter()
