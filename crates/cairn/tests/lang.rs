@@ -359,3 +359,86 @@ fn debian_node_packages_are_reported_once_as_the_deb() {
         );
     }
 }
+
+fn gunzip(path: &std::path::Path) -> Vec<u8> {
+    use std::io::Read;
+    let gz = std::fs::read(path).unwrap();
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// A Go program whose build info is damaged, one whose module info claims 2^62 bytes, a
+/// truncated Cargo.lock and go.mod, and a TOML bomb: each a warning naming the file, the
+/// SBOM marked incomplete, and everything else still reported.
+#[test]
+fn damaged_executables_and_lock_files_are_warnings_naming_them() {
+    let bin = root().join("fixtures/buildinfo/go-app-linux.gz");
+    if !need(&bin) {
+        return;
+    }
+    let good = gunzip(&bin);
+    let at = (0..good.len())
+        .step_by(16)
+        .find(|&i| good[i..].starts_with(b"\xff Go buildinf:"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+    std::fs::create_dir_all(root.join("src/a")).unwrap();
+    std::fs::create_dir_all(root.join("src/b")).unwrap();
+    std::fs::write(root.join("usr/bin/good"), &good).unwrap();
+    let mut pointers = good.clone();
+    pointers[at + 15] &= !0x2; // pre-1.18 layout: strings no longer inline
+    std::fs::write(root.join("usr/bin/old-format"), &pointers).unwrap();
+    let mut huge = good.clone();
+    let v = huge[at + 32] as usize;
+    huge.splice(
+        at + 33 + v..at + 35 + v,
+        [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40],
+    );
+    std::fs::write(root.join("usr/bin/huge-modinfo"), &huge).unwrap();
+    std::fs::write(
+        root.join("src/a/Cargo.lock"),
+        "version = 4\n\n[[package]]\nname = \"x\"\nvers",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("src/b/Cargo.lock"),
+        format!("a = {}{}", "[".repeat(50_000), "]".repeat(50_000)),
+    )
+    .unwrap();
+    std::fs::write(root.join("src/a/go.mod"), "module a\nrequire (\n\tb v1\n").unwrap();
+    let out = cairn(&["sbom", &format!("dir:{}", root.display()), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "incomplete: exit 1");
+    let sbom: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sbom["complete"], false);
+    let warned: BTreeSet<(String, String)> = sbom["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["path"].as_str().unwrap_or("").to_owned(),
+                w["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (path, kind) in [
+        ("/usr/bin/old-format", "malformed"),
+        ("/usr/bin/huge-modinfo", "limit"),
+        ("/src/a/Cargo.lock", "malformed"),
+        ("/src/b/Cargo.lock", "malformed"),
+        ("/src/a/go.mod", "malformed"),
+    ] {
+        assert!(
+            warned.contains(&(path.to_owned(), kind.to_owned())),
+            "{path} {kind}: {warned:?}"
+        );
+    }
+    // The intact program is still there, with its modules.
+    let good: Vec<&Value> = packages_at(&sbom, "/usr/bin/good");
+    assert_eq!(good.len(), 4, "main, stdlib and two modules");
+}
