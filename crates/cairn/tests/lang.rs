@@ -442,3 +442,77 @@ fn damaged_executables_and_lock_files_are_warnings_naming_them() {
     let good: Vec<&Value> = packages_at(&sbom, "/usr/bin/good");
     assert_eq!(good.len(), 4, "main, stdlib and two modules");
 }
+
+/// Declared packages in a directory scan of the lock-file projects (fixtures/lang/dir,
+/// written by the real tools) against each tool's own listing.
+#[test]
+fn declared_go_cargo_and_npm_packages_match_their_tools() {
+    let dir = root().join("fixtures/lang/dir");
+    if !need(&dir) {
+        return;
+    }
+    let out = cairn(&[
+        "sbom",
+        &format!("dir:{}", dir.display()),
+        "-q",
+        "-o",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sbom: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let declared = |path: &str| -> Vec<&Value> {
+        packages_at(&sbom, path)
+            .into_iter()
+            .filter(|p| p["origin"] == "declared")
+            .collect()
+    };
+    // go list -m all: the main module first, then every required module.
+    let text = std::fs::read_to_string(dir.join("go/truth.go-list-m-all.txt")).unwrap();
+    let want = set(text.lines().skip(1).map(|l| {
+        let (m, v) = l.split_once(' ').unwrap();
+        (m.to_owned(), v.to_owned())
+    }));
+    assert_eq!(name_version(&declared("/go/go.mod")), want);
+    // cargo metadata: every package of the lock file, the root crate included.
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("rust/truth.cargo-metadata-packages.json")).unwrap(),
+    )
+    .unwrap();
+    let want = set(meta.as_array().unwrap().iter().map(|p| {
+        (
+            p["name"].as_str().unwrap().to_owned(),
+            p["version"].as_str().unwrap().to_owned(),
+        )
+    }));
+    assert_eq!(name_version(&declared("/rust/Cargo.lock")), want);
+    // npm ls --all: every locked package; the dev ones marked.
+    let mut all = BTreeSet::new();
+    npm_ls(
+        &serde_json::from_str(
+            &std::fs::read_to_string(dir.join("js-npm/truth.npm-ls.json")).unwrap(),
+        )
+        .unwrap(),
+        &mut all,
+    );
+    let mut prod = BTreeSet::new();
+    npm_ls(
+        &serde_json::from_str(
+            &std::fs::read_to_string(dir.join("js-npm/truth.npm-ls-prod.json")).unwrap(),
+        )
+        .unwrap(),
+        &mut prod,
+    );
+    let locked = declared("/js-npm/package-lock.json");
+    assert_eq!(name_version(&locked), all);
+    let dev: Vec<&Value> = locked
+        .iter()
+        .copied()
+        .filter(|p| p["dev"] == true)
+        .collect();
+    let want_dev: BTreeSet<(String, String)> = all.difference(&prod).cloned().collect();
+    assert_eq!(name_version(&dev), want_dev);
+}
