@@ -164,7 +164,8 @@ impl Extractor for LocksX {
     }
     fn patterns(&self) -> Vec<PathPattern> {
         patterns(&[
-            "/**/requirements*.txt",
+            // requirements.txt, requirements-dev.txt, dev-requirements.txt, ...
+            "/**/*requirements*.txt",
             "/**/requirements/*.txt",
             "/**/poetry.lock",
             "/**/Pipfile.lock",
@@ -559,8 +560,10 @@ impl Dist<'_> {
         }
         if let Some(egg) = &self.layout.egg {
             let under = PathPattern::new(&format!("/{egg}/**"));
+            let prefix = format!("{egg}/");
             for (path, node) in self.view.glob(&under) {
-                if node.kind != cairn_image::NodeKind::File {
+                // The pattern's `*`/`?` would be wildcards if the egg's name had them.
+                if node.kind != cairn_image::NodeKind::File || !path.starts_with(&prefix) {
                     continue;
                 }
                 let path = format!("/{path}");

@@ -108,6 +108,9 @@ fn requires_txt(text: &str) -> Vec<String> {
             continue;
         }
         if let Some(name) = requirement(line) {
+            if out.len() >= super::metadata::MAX_LIST {
+                break;
+            }
             if !out.contains(&name) {
                 out.push(name);
             }

@@ -1,9 +1,9 @@
-//! Packages a Python project declares, read in `dir:` scans: pinned `requirements*.txt`,
+//! Packages a Python project declares, read in `dir:` scans: pinned `*requirements*.txt`,
 //! `poetry.lock`, `Pipfile.lock`, `uv.lock`, `pdm.lock` and `pylock.toml` (PEP 751). What
 //! a lock file lists is what a build resolved, not proof that it is installed.
 //!
 //! Each file is read on its own: a requirements file's `-r`/`-c` includes are not
-//! followed (every `requirements*.txt` of the tree is matched by the cataloger's patterns
+//! followed (every `*requirements*.txt` of the tree is matched by the cataloger's patterns
 //! anyway), and nothing outside the file is opened.
 
 use super::normalize;
@@ -72,7 +72,7 @@ impl Format {
             "pylock.toml" => Format::Pylock,
             n if n.starts_with("pylock.") && n.ends_with(".toml") => Format::Pylock,
             n if n.ends_with(".txt")
-                && (n.starts_with("requirements") || parent == "requirements") =>
+                && (n.contains("requirements") || parent == "requirements") =>
             {
                 let stem = n.trim_end_matches(".txt").to_ascii_lowercase();
                 Format::Requirements {
@@ -397,13 +397,14 @@ fn pylock(text: &str) -> Result<Declared, String> {
             doc.lock_version
         ));
     }
+    // Markers are matched against each default group: a few are real, more are hostile.
+    let defaults = &doc.default_groups[..doc.default_groups.len().min(64)];
     let mut out = Declared::default();
     for p in doc.packages {
         let Some(version) = p.version else { continue };
         let dev = p.marker.as_deref().is_some_and(|m| {
             m.contains("dependency_groups")
-                && !doc
-                    .default_groups
+                && !defaults
                     .iter()
                     .any(|g| m.contains(&format!("'{g}'")) || m.contains(&format!("\"{g}\"")))
         });
@@ -520,6 +521,10 @@ arbitrary===1.0-weird\n";
         assert_eq!(
             Format::of("app/requirements/prod.txt"),
             Some(Format::Requirements { dev: false })
+        );
+        assert_eq!(
+            Format::of("app/dev-requirements.txt"),
+            Some(Format::Requirements { dev: true })
         );
         assert_eq!(Format::of("app/pylock.dev.toml"), Some(Format::Pylock));
         assert_eq!(Format::of("app/notes.txt"), None);

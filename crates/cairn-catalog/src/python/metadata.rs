@@ -13,6 +13,10 @@ use super::normalize;
 /// file's, [`crate::lang::MAX_MANIFEST`]).
 pub(crate) const MAX_LICENSE_TEXT: usize = 64 << 10;
 
+/// Requirements, license classifiers and project URLs kept from one file (real
+/// distributions have a few dozen at most); past it the rest are left out, with a problem.
+pub(crate) const MAX_LIST: usize = 1024;
+
 /// Longest `License` field taken as a license's name (rather than its text).
 const MAX_LICENSE_NAME: usize = 120;
 
@@ -95,6 +99,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Metadata, String> {
         }
         fields.push((k.to_ascii_lowercase(), v.trim().to_owned(), n));
     }
+    let mut dropped = 0usize;
     for (k, v, _) in fields {
         let one = |slot: &mut Option<String>, v: String| {
             if slot.is_none() && !v.is_empty() {
@@ -108,18 +113,22 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Metadata, String> {
             "license" if out.license.is_none() => out.license = license_field(&v),
             "classifier" => {
                 if let Some(l) = v.strip_prefix("License ::") {
-                    out.license_classifiers.push(l.trim().to_owned());
-                }
-            }
-            "requires-dist" => {
-                if let Some(name) = requirement(&v) {
-                    if !out.requires.contains(&name) {
-                        out.requires.push(name);
+                    if out.license_classifiers.len() < MAX_LIST {
+                        out.license_classifiers.push(l.trim().to_owned());
+                    } else {
+                        dropped += 1;
                     }
                 }
             }
+            "requires-dist" => match requirement(&v) {
+                Some(name) if out.requires.contains(&name) => {}
+                Some(_) if out.requires.len() >= MAX_LIST => dropped += 1,
+                Some(name) => out.requires.push(name),
+                None => {}
+            },
             "summary" => one(&mut out.summary, v),
             "home-page" => one(&mut out.home_page, v),
+            "project-url" if out.project_urls.len() >= MAX_LIST => dropped += 1,
             "project-url" => {
                 if let Some((label, url)) = v.split_once(',') {
                     out.project_urls
@@ -132,6 +141,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Metadata, String> {
             "requires-python" => one(&mut out.requires_python, v),
             _ => {}
         }
+    }
+    if dropped > 0 {
+        out.problems.push(format!(
+            "{dropped} Requires-Dist, license Classifier or Project-URL fields past the first {MAX_LIST} of each left out"
+        ));
     }
     let name = out.name.trim();
     let version = out.version.trim();
@@ -334,6 +348,19 @@ mod tests {
         );
         assert_eq!(requirement("; extra"), None);
         assert_eq!(requirement(""), None);
+    }
+
+    #[test]
+    fn a_flood_of_requirements_is_bounded() {
+        let mut text = String::from("Name: x\nVersion: 1\n");
+        for i in 0..200_000 {
+            text.push_str(&format!("Requires-Dist: dep{i}\n"));
+        }
+        let started = std::time::Instant::now();
+        let m = parse(text.as_bytes()).unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(m.requires.len(), MAX_LIST);
+        assert_eq!(m.problems.len(), 1);
     }
 
     #[test]
