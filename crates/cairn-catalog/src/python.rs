@@ -307,7 +307,11 @@ pub(crate) fn catalog_view(view: &FsView, kind: SourceKind, budget: &ScanBudget)
         let env = d.layout.environment();
         let site = format!("/{}", d.layout.site);
         let norm = normalize(&m.name);
-        for key in [&site, &env] {
+        let mut keys = vec![&site];
+        if env != site {
+            keys.push(&env);
+        }
+        for key in keys {
             providers
                 .entry(format!("{key}\0{norm}"))
                 .or_default()

@@ -512,6 +512,56 @@ arbitrary===1.0-weird\n";
         assert!(d.packages.iter().all(|p| p.dev));
     }
 
+    /// No PDM could run here (see testdata/SOURCES.md): the lock format as PDM 2 writes it
+    /// (lock_version 4.x: `groups` on each package, requirements as PEP 508 strings).
+    #[test]
+    fn pdm_groups() {
+        let text = r#"
+[metadata]
+groups = ["default", "dev"]
+strategy = ["inherit_metadata"]
+lock_version = "4.5.0"
+
+[[package]]
+name = "python-dateutil"
+version = "2.9.0.post0"
+groups = ["default"]
+dependencies = [
+    "six>=1.5",
+    'colorama; platform_system == "Windows"',
+    'pytest; extra == "test"',
+]
+
+[[package]]
+name = "six"
+version = "1.17.0"
+groups = ["default"]
+
+[[package]]
+name = "iniconfig"
+version = "2.0.0"
+groups = ["dev"]
+"#;
+        let d = parse(Format::Pdm, text.as_bytes()).unwrap();
+        let got: Vec<(&str, bool, Vec<String>)> = d
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.dev, p.deps.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "python-dateutil",
+                    false,
+                    vec!["six".into(), "colorama".into()]
+                ),
+                ("six", false, vec![]),
+                ("iniconfig", true, vec![]),
+            ]
+        );
+    }
+
     #[test]
     fn formats_by_name() {
         assert_eq!(
