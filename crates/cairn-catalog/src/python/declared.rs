@@ -512,8 +512,106 @@ arbitrary===1.0-weird\n";
         assert!(d.packages.iter().all(|p| p.dev));
     }
 
-    /// No PDM could run here (see testdata/SOURCES.md): the lock format as PDM 2 writes it
-    /// (lock_version 4.x: `groups` on each package, requirements as PEP 508 strings).
+    /// `name==version` lines of a tool's listing (requirements exports, `pip freeze`) or,
+    /// for `poetry show`, its first two columns.
+    fn listed(path: &std::path::Path) -> BTreeSet<(String, String)> {
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines()
+            .filter_map(|l| {
+                let l = l.split(';').next().unwrap().trim();
+                if let Some((n, v)) = l.split_once("==") {
+                    return Some((normalize(n), v.trim().to_owned()));
+                }
+                let f: Vec<&str> = l.split_whitespace().filter(|w| *w != "(!)").collect();
+                (f.len() >= 2 && !l.starts_with(['#', '-']))
+                    .then(|| (normalize(f[0]), f[1].to_owned()))
+            })
+            .collect()
+    }
+
+    /// The lock files of fixtures/lang/dir (written there by each real tool, see its
+    /// README) against what the same tool lists: every package, and the development ones
+    /// (all of them less what the tool lists for production).
+    #[test]
+    fn lock_fixtures_match_their_tools_listings() {
+        let dir = crate::require::workspace_root().join("fixtures/lang/dir");
+        if !crate::require::require(&format!("fixture {}", dir.display()), dir.exists()) {
+            return;
+        }
+        let read = |rel: &str| {
+            let path = dir.join(rel);
+            let b = std::fs::read(&path).unwrap();
+            let d = parse(Format::of(rel).unwrap(), &b).unwrap();
+            let all: BTreeSet<(String, String)> = d
+                .packages
+                .iter()
+                .map(|p| (normalize(&p.name), p.version.clone()))
+                .collect();
+            let dev: BTreeSet<(String, String)> = d
+                .packages
+                .iter()
+                .filter(|p| p.dev)
+                .map(|p| (normalize(&p.name), p.version.clone()))
+                .collect();
+            (all, dev)
+        };
+        let t = |rel: &str| listed(&dir.join(rel));
+        let cases = [
+            (
+                "python-poetry/poetry.lock",
+                "python-poetry/truth.poetry-show.txt",
+                "python-poetry/truth.poetry-show-main.txt",
+            ),
+            (
+                "python-uv/uv.lock",
+                "python-uv/truth.uv-export-requirements.txt",
+                "python-uv/truth.uv-export-requirements-main.txt",
+            ),
+            (
+                "python-pdm/pdm.lock",
+                "python-pdm/truth.pdm-export-requirements.txt",
+                "python-pdm/truth.pdm-export-requirements-main.txt",
+            ),
+        ];
+        for (lock, all, main) in cases {
+            let (got_all, got_dev) = read(lock);
+            let mut want_all = t(all);
+            if lock.ends_with("poetry.lock") {
+                // click's Windows-only colorama: locked, but `poetry show` on Linux hides
+                // it (uv's and pdm's exports list it with its marker).
+                want_all.insert(("colorama".into(), "0.4.6".into()));
+            }
+            assert_eq!(got_all, want_all, "{lock}");
+            let want_dev: BTreeSet<_> = t(all).difference(&t(main)).cloned().collect();
+            assert!(!want_dev.is_empty());
+            assert_eq!(got_dev, want_dev, "{lock}");
+        }
+        // Pipfile.lock: `pipenv requirements` lists the default section, `--dev` the
+        // develop one.
+        let (all, dev) = read("python-pipenv/Pipfile.lock");
+        let (main, devs) = (
+            t("python-pipenv/truth.pipenv-requirements.txt"),
+            t("python-pipenv/truth.pipenv-requirements-dev.txt"),
+        );
+        assert_eq!(all, main.union(&devs).cloned().collect());
+        assert_eq!(dev, devs.difference(&main).cloned().collect());
+        // uv's pylock.toml export of the same project has every package, none marked.
+        let (all, dev) = read("python-pylock/pylock.toml");
+        assert_eq!(all, t("python-uv/truth.uv-export-requirements.txt"));
+        assert!(dev.is_empty());
+        // pip-compile's two files hold what pip installed from them.
+        let (main, none) = read("python-requirements/requirements.txt");
+        let (devs, dev_all) = read("python-requirements/requirements-dev.txt");
+        assert!(none.is_empty());
+        assert_eq!(devs, dev_all);
+        assert_eq!(
+            main.union(&devs).cloned().collect::<BTreeSet<_>>(),
+            t("python-requirements/truth.pip-freeze.txt")
+        );
+    }
+
+    /// The pdm.lock shape (lock_version 4.x: `groups` on each package, requirements as PEP
+    /// 508 strings) with what fixtures/lang's real one lacks: a requirement behind an extra.
     #[test]
     fn pdm_groups() {
         let text = r#"
