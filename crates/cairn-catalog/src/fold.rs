@@ -28,12 +28,19 @@ pub(crate) fn fold(packages: Vec<Package>, rels: &mut Vec<Relationship>) -> Vec<
     let mut folded: BTreeMap<usize, usize> = BTreeMap::new(); // language package -> OS package
     let mut contained: Vec<(usize, usize)> = Vec::new(); // (OS package, component)
     for (i, p) in packages.iter().enumerate().filter(|(_, p)| !is_os(p)) {
+        // Listed files the image does not have (a RECORD naming a script the distribution
+        // packager dropped) are no evidence of anything.
         let evidence: BTreeSet<&str> = p
             .evidence
             .locations
             .iter()
             .map(|l| l.path.as_str())
-            .chain(p.files.iter().map(|f| f.path.as_str()))
+            .chain(
+                p.files
+                    .iter()
+                    .filter(|f| f.layer.is_some())
+                    .map(|f| f.path.as_str()),
+            )
             .collect();
         let Some(first) = p.evidence.locations.first() else {
             continue;
@@ -68,7 +75,7 @@ pub(crate) fn fold(packages: Vec<Package>, rels: &mut Vec<Relationship>) -> Vec<
             .as_ref()
             .map(|o| format!("{} {}", o.name, o.version))
             .unwrap_or_default();
-        let n = p.evidence.locations.len() + p.files.len();
+        let n = p.evidence.locations.len() + p.files.iter().filter(|f| f.layer.is_some()).count();
         let record = MergedRecord {
             reason: format!(
                 "every file of its evidence ({n}) is owned by the {} package {owner_name}",

@@ -20,6 +20,7 @@ mod lang;
 pub mod license;
 mod npm;
 mod purl;
+mod python;
 /// The rule for tests whose fixtures may be missing, shared with the other crates' tests.
 #[cfg(test)]
 #[path = "../../../fixtures/require.rs"]
@@ -176,6 +177,7 @@ pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(golang::Go),
         Box::new(rust::Rust),
         Box::new(npm::Npm),
+        Box::new(python::Python),
     ]
 }
 

@@ -337,10 +337,11 @@ fn installed_npm_packages_match_npm_ls_and_the_layer_that_ran_npm() {
         .any(|p| p["name"] == "is-number"));
 }
 
-/// Debian's node-* packages install package.json trees under /usr/share/nodejs: each is
+/// Debian's node-* and python3-* packages install package.json trees under
+/// /usr/share/nodejs and distributions under /usr/lib/python3/dist-packages: each is
 /// reported once, as the deb, with the npm identity kept as a merged record saying why.
 #[test]
-fn debian_node_packages_are_reported_once_as_the_deb() {
+fn debian_node_and_python_packages_are_reported_once_as_the_deb() {
     let Some(sbom) = sbom() else { return };
     let pkgs = sbom["packages"].as_array().unwrap();
     assert!(!pkgs.iter().any(|p| p["type"] == "npm"
@@ -515,4 +516,105 @@ fn declared_go_cargo_and_npm_packages_match_their_tools() {
         .collect();
     let want_dev: BTreeSet<(String, String)> = all.difference(&prod).cloned().collect();
     assert_eq!(name_version(&dev), want_dev);
+}
+
+/// Every Python distribution `pip inspect` sees in each site directory of the final image,
+/// with its version, installer and PEP 639 license, is one cairn record at that metadata
+/// (a pypi package, or folded into the Debian package that owns all its files); and each
+/// is introduced by the first layer after which `pip list` shows that version.
+#[test]
+fn python_distributions_match_pip_inspect_and_pip_list_per_layer() {
+    let Some(sbom) = sbom() else { return };
+    let dir = truth_dir().join("pip");
+    // (metadata directory or egg-info file) -> (name, version, introduced_in, installer,
+    // declared license) as cairn has it.
+    let mut got: std::collections::BTreeMap<String, (String, String, Option<u64>, Value, Value)> =
+        Default::default();
+    let meta_dir = |path: &str| -> String {
+        match path.rsplit_once('/') {
+            Some((d, f)) if f == "METADATA" || f == "PKG-INFO" => d.to_owned(),
+            _ => path.to_owned(),
+        }
+    };
+    for p in sbom["packages"].as_array().unwrap() {
+        if p["type"] == "pypi" && p["origin"] == "installed" {
+            let at = p["evidence"]["locations"][0]["path"].as_str().unwrap();
+            got.insert(
+                meta_dir(at),
+                (
+                    p["name"].as_str().unwrap().to_lowercase(),
+                    p["version"].as_str().unwrap().to_owned(),
+                    p["evidence"]["introduced_in"].as_u64(),
+                    p["metadata"]["installer"].clone(),
+                    p["licenses"]["declared"].clone(),
+                ),
+            );
+        }
+        for m in p["evidence"]["merged"].as_array().into_iter().flatten() {
+            if m["type"] == "pypi" {
+                let at = m["locations"][0]["path"].as_str().unwrap();
+                got.insert(
+                    meta_dir(at),
+                    (
+                        m["name"].as_str().unwrap().to_lowercase(),
+                        m["version"].as_str().unwrap().to_owned(),
+                        p["evidence"]["introduced_in"].as_u64(),
+                        Value::Null,
+                        Value::Null,
+                    ),
+                );
+            }
+        }
+    }
+    let mut sites = 0;
+    let mut want_paths = BTreeSet::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let Some(site) = name
+            .strip_prefix("final.")
+            .and_then(|n| n.strip_suffix(".inspect.json"))
+        else {
+            continue;
+        };
+        sites += 1;
+        let inspect: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for d in inspect["installed"].as_array().unwrap() {
+            let m = &d["metadata"];
+            let (name, version) = (
+                m["name"].as_str().unwrap().to_lowercase(),
+                m["version"].as_str().unwrap().to_owned(),
+            );
+            let at = d["metadata_location"].as_str().unwrap().to_owned();
+            let rec = got
+                .get(&at)
+                .unwrap_or_else(|| panic!("{name} {version} at {at} is not in the SBOM"));
+            assert_eq!((&rec.0, &rec.1), (&name, &version), "{at}");
+            if rec.4 != Value::Null {
+                if let Some(expr) = m["license_expression"].as_str() {
+                    assert_eq!(rec.4, expr, "{at}");
+                }
+                assert_eq!(rec.3, d["installer"], "{at}");
+            }
+            // The first layer (1-based in the truth files) whose `pip list` has it.
+            let first = (1..=9)
+                .find(|n| {
+                    let f = dir.join(format!("layer-{n}.{site}.list.json"));
+                    let Ok(b) = std::fs::read(&f) else {
+                        return false;
+                    };
+                    let list: Value = serde_json::from_slice(&b).unwrap();
+                    list.as_array().unwrap().iter().any(|x| {
+                        x["name"].as_str().unwrap().to_lowercase() == name
+                            && x["version"] == version.as_str()
+                    })
+                })
+                .unwrap();
+            assert_eq!(rec.2, Some(first as u64 - 1), "{name} {version} at {at}");
+            want_paths.insert(at);
+        }
+    }
+    assert_eq!(sites, 4, "four site directories");
+    let got_paths: BTreeSet<String> = got.keys().cloned().collect();
+    assert_eq!(got_paths, want_paths, "cairn reports no other distribution");
 }
