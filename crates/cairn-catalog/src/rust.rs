@@ -93,6 +93,9 @@ fn auditable(f: &FactRef, audit: &AuditData, introduced: usize, out: &mut Findin
             if !c.kind.is_empty() {
                 p.metadata.insert("dependency-kind".into(), c.kind.clone());
             }
+            // A build dependency (a proc-macro, a build script's crate) ran while the
+            // program was compiled and is not in it: needed to build it, not to run it.
+            p.dev = c.kind == "build";
             if c.root {
                 p.metadata.insert("root".into(), "true".into());
             }
