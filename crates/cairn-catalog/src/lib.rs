@@ -273,7 +273,7 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
         warnings.list.extend(f.warnings.list);
     }
     let packages = merge_duplicates(packages, &mut warnings);
-    let packages = fold::fold(packages, &mut relationships);
+    let packages = fold::fold(&view, packages, &mut relationships);
     let files = if opts.files {
         list_files(&view, &packages, &mut relationships)
     } else {
