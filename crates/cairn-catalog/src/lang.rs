@@ -48,9 +48,11 @@ pub(crate) fn introduced<T: Any + Send + Sync>(
     f: &FactRef,
     same: impl Fn(&T) -> bool,
 ) -> usize {
+    // One lookup of this path: walking every fact per package would be quadratic in the
+    // number of manifests (an image may hold tens of thousands of package.json files).
     let versions: Vec<FactRef> = view
-        .facts(name)
-        .filter(|g| g.path == f.path && g.layer <= f.layer)
+        .facts_at(name, f.path)
+        .filter(|g| g.layer <= f.layer)
         .collect();
     let mut layer = f.layer;
     for g in versions.iter().rev().skip(1) {

@@ -755,6 +755,22 @@ mod tests {
                 ),
             ]
         );
+        // One path's facts by lookup are that path's facts of the whole listing.
+        let at: Vec<(String, usize, bool, String)> = manifests
+            .iter()
+            .filter(|m| m.0 == "app/node_modules/a/package.json")
+            .cloned()
+            .collect();
+        let looked_up: Vec<(usize, bool)> = view
+            .facts_at("manifest", "/app/node_modules/a/package.json")
+            .map(|f| (f.layer, f.visible))
+            .collect();
+        assert_eq!(looked_up, at.iter().map(|m| (m.1, m.2)).collect::<Vec<_>>());
+        assert_eq!(
+            view.facts_at("magic", "/app/node_modules/a/package.json")
+                .count(),
+            0
+        );
         let stats = view.extract_stats();
         assert_eq!(stats[0].name, "magic");
         // Every regular file is offered by content; only the three ELF heads are read,

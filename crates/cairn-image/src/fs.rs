@@ -543,18 +543,45 @@ impl FsView {
     /// Every fact the extractor `name` found, in path order, each version of a path oldest
     /// first, with whether it is about the visible version.
     pub fn facts<'a>(&'a self, name: &str) -> impl Iterator<Item = FactRef<'a>> + 'a {
-        let idx = self.extractors.iter().position(|n| *n == name);
-        self.facts.iter().flat_map(move |(path, list)| {
-            let last = self.nodes.get(path).and_then(Node::last_written);
-            list.iter()
-                .filter(move |f| Some(f.extractor as usize) == idx)
-                .map(move |f| FactRef {
-                    path,
-                    layer: f.layer,
-                    visible: Some(f.layer) == last,
-                    result: &f.result,
-                })
-        })
+        let idx = self.extractor_index(name);
+        self.facts
+            .iter()
+            .flat_map(move |(path, list)| self.fact_refs(path, list, idx))
+    }
+
+    /// The facts the extractor `name` found in one path's versions, oldest first: what
+    /// [`FsView::facts`] gives for that path, by one lookup.
+    pub fn facts_at<'a>(
+        &'a self,
+        name: &str,
+        path: &str,
+    ) -> impl Iterator<Item = FactRef<'a>> + 'a {
+        let idx = self.extractor_index(name);
+        self.facts
+            .get_key_value(key(path))
+            .into_iter()
+            .flat_map(move |(path, list)| self.fact_refs(path, list, idx))
+    }
+
+    fn extractor_index(&self, name: &str) -> Option<usize> {
+        self.extractors.iter().position(|n| *n == name)
+    }
+
+    fn fact_refs<'a>(
+        &'a self,
+        path: &'a str,
+        list: &'a [StoredFact],
+        idx: Option<usize>,
+    ) -> impl Iterator<Item = FactRef<'a>> + 'a {
+        let last = self.nodes.get(path).and_then(Node::last_written);
+        list.iter()
+            .filter(move |f| Some(f.extractor as usize) == idx)
+            .map(move |f| FactRef {
+                path,
+                layer: f.layer,
+                visible: Some(f.layer) == last,
+                result: &f.result,
+            })
     }
 
     /// How much each extractor was offered and read.
