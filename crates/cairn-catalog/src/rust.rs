@@ -10,7 +10,7 @@ use crate::purl::purl;
 use crate::{Cataloger, Context, Findings};
 use cairn_buildinfo::AuditData;
 use cairn_image::{EntryReader, Extractor, Fact, FactError, FactRef, PathPattern, Probe};
-use cairn_sbom::{Origin, Relationship, RelationshipKind};
+use cairn_sbom::{Location, Origin, Package, Relationship, RelationshipKind};
 use std::sync::Arc;
 
 pub(crate) struct Rust;
@@ -68,9 +68,25 @@ impl Extractor for CargoLocks {
     }
 }
 
-/// crates.io sources get a plain purl; others say where they came from.
-fn cargo_purl(name: &str, version: &str) -> String {
-    purl("cargo", None, name, version, &[])
+/// A crate found at `at`, by the Rust cataloger.
+fn crate_package(
+    name: &str,
+    version: &str,
+    at: &Location,
+    introduced: usize,
+    origin: Origin,
+) -> Package {
+    let mut p = lang::package(
+        "cargo",
+        "rust",
+        name,
+        version,
+        purl("cargo", None, name, version, &[]),
+        at.clone(),
+        introduced,
+    );
+    p.origin = origin;
+    p
 }
 
 fn auditable(f: &FactRef, audit: &AuditData, introduced: usize, out: &mut Findings) {
@@ -79,16 +95,7 @@ fn auditable(f: &FactRef, audit: &AuditData, introduced: usize, out: &mut Findin
         .packages
         .iter()
         .map(|c| {
-            let mut p = lang::package(
-                "cargo",
-                "rust",
-                &c.name,
-                &c.version,
-                cargo_purl(&c.name, &c.version),
-                at.clone(),
-                introduced,
-            );
-            p.origin = Origin::Binary;
+            let mut p = crate_package(&c.name, &c.version, &at, introduced, Origin::Binary);
             p.metadata.insert("source".into(), c.source.clone());
             if !c.kind.is_empty() {
                 p.metadata.insert("dependency-kind".into(), c.kind.clone());
@@ -121,16 +128,7 @@ fn locked(f: &FactRef, lock: &cargo_lock::CargoLock, introduced: usize, out: &mu
     let at = lang::location(f);
     let mut ids = Vec::new();
     for c in &lock.packages {
-        let mut p = lang::package(
-            "cargo",
-            "rust",
-            &c.name,
-            &c.version,
-            cargo_purl(&c.name, &c.version),
-            at.clone(),
-            introduced,
-        );
-        p.origin = Origin::Declared;
+        let mut p = crate_package(&c.name, &c.version, &at, introduced, Origin::Declared);
         if let Some(s) = &c.source {
             p.metadata.insert("source".into(), s.clone());
         }

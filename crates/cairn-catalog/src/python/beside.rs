@@ -123,13 +123,7 @@ fn requires_txt(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn testdata(path: &str) -> Vec<u8> {
-        std::fs::read(format!(
-            "{}/src/python/testdata/{path}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
+    use crate::python::tests::testdata;
 
     #[test]
     fn files_pip_wrote_beside_requests() {

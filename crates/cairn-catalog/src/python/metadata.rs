@@ -238,13 +238,7 @@ fn mentions_extra(marker: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn testdata(path: &str) -> Vec<u8> {
-        std::fs::read(format!(
-            "{}/src/python/testdata/{path}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
+    use crate::python::tests::testdata;
 
     #[test]
     fn requests_wheel_metadata() {

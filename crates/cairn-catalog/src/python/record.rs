@@ -183,13 +183,7 @@ fn urlsafe_b64(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    fn testdata(path: &str) -> Vec<u8> {
-        std::fs::read(format!(
-            "{}/src/python/testdata/{path}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
+    use crate::python::tests::testdata;
 
     #[test]
     fn requests_record_as_pip_wrote_it() {

@@ -7,7 +7,8 @@ use cairn_image::{Limits, ScanOptions};
 use cairn_sbom::RelationshipKind;
 use tar::{EntryType, Header};
 
-fn testdata(path: &str) -> Vec<u8> {
+/// A file of `testdata/`, for every test of this module.
+pub(crate) fn testdata(path: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/src/python/testdata/{path}",
         env!("CARGO_MANIFEST_DIR")
