@@ -543,16 +543,8 @@ pub(crate) fn take(
     }
     // The rest of the entry is drained by the caller's tar reader; with digests asked
     // for, it must pass through the digester first.
-    if let Some(mut d) = digester {
-        let mut buf = [0u8; 64 * 1024];
-        loop {
-            let n = r.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            d.update(&buf[..n]);
-        }
-        out.digests = Some(d.finish());
+    if digester.is_some() {
+        out.digests = crate::layer::read_entry_into(r, false, digester)?.1;
     }
     Ok(out)
 }

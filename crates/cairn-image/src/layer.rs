@@ -3,7 +3,7 @@
 //! markers) plus the contents of the files that were asked for. Nothing touches the disk.
 
 use crate::error::{Error, Result};
-use crate::extract::{take, Found, Probe, Selection};
+use crate::extract::{take, Digester, Found, Probe, Selection};
 use crate::fs::{shorten, FileDigests, NodeKind, MAX_PATH_BYTES};
 use crate::source::{LayerInfo, Verify};
 use crate::{Limits, ScanOptions, ViewWarning, ViewWarningKind};
@@ -627,9 +627,16 @@ pub(crate) fn read_entry(
     keep: bool,
     digest: bool,
 ) -> std::io::Result<(Option<Vec<u8>>, Option<FileDigests>)> {
+    read_entry_into(r, keep, digest.then(Digester::default))
+}
+
+/// [`read_entry`] through a digester that may already hold the entry's first bytes.
+pub(crate) fn read_entry_into(
+    r: &mut dyn Read,
+    keep: bool,
+    mut digester: Option<Digester>,
+) -> std::io::Result<(Option<Vec<u8>>, Option<FileDigests>)> {
     let mut kept = keep.then(Vec::new);
-    let mut sha1 = digest.then(sha1::Sha1::new);
-    let mut sha256 = digest.then(sha2::Sha256::new);
     let mut buf = [0u8; 64 * 1024];
     loop {
         let n = r.read(&mut buf)?;
@@ -639,19 +646,11 @@ pub(crate) fn read_entry(
         if let Some(k) = &mut kept {
             k.extend_from_slice(&buf[..n]);
         }
-        if let (Some(a), Some(b)) = (&mut sha1, &mut sha256) {
-            a.update(&buf[..n]);
-            b.update(&buf[..n]);
+        if let Some(d) = &mut digester {
+            d.update(&buf[..n]);
         }
     }
-    let digests = match (sha1, sha256) {
-        (Some(a), Some(b)) => Some(FileDigests {
-            sha1: hex::encode(a.finalize()),
-            sha256: hex::encode(b.finalize()),
-        }),
-        _ => None,
-    };
-    Ok((kept, digests))
+    Ok((kept, digester.map(Digester::finish)))
 }
 
 /// A tar entry name or link name of `PATH_MAX` bytes or more is refused, as read (before
