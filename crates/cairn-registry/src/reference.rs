@@ -282,7 +282,6 @@ fn check_tag(tag: &str) -> std::result::Result<(), String> {
 }
 
 /// Whether `s` is a valid tag (used to check what is put in a URL path).
-#[allow(dead_code)] // used by the client, next
 pub(crate) fn is_valid_tag(s: &str) -> bool {
     check_tag(s).is_ok()
 }
