@@ -74,8 +74,7 @@ pub enum Error {
     },
 
     /// TLS handshake or certificate failure.
-    #[error("TLS connection to {host} failed: {detail}{}",
-        if *.plain_http { "; if this registry serves plain HTTP, pass --insecure" } else { "" })]
+    #[error("TLS connection to {host} failed: {detail}{}", tls_hint(*.plain_http, .detail))]
     Tls {
         host: String,
         detail: String,
@@ -127,6 +126,16 @@ pub enum Error {
     /// Building the HTTP client failed.
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
+}
+
+fn tls_hint(plain_http: bool, detail: &str) -> &'static str {
+    if plain_http {
+        "; if this registry serves plain HTTP, pass --insecure"
+    } else if detail.to_ascii_lowercase().contains("certificate") {
+        "; if the registry's certificate comes from a private CA, pass --ca-file"
+    } else {
+        ""
+    }
 }
 
 fn detail_suffix(detail: &str) -> String {
