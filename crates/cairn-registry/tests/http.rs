@@ -1036,3 +1036,39 @@ fn ca_files_are_checked() {
     let e = Client::new(&reference, &opts).unwrap_err();
     assert!(e.to_string().contains("no PEM certificate"), "{e}");
 }
+
+#[test]
+fn a_redirected_blob_resumes_through_a_fresh_redirect_with_range() {
+    let data = blob_data(60_000);
+    let digest = digest_of(Algorithm::Sha256, &data);
+    let d = data.clone();
+    let storage = Server::start(move |req| match req.header("range") {
+        None => Resp {
+            cut_at: Some(25_000),
+            ..Resp::new(200).body(d.clone())
+        },
+        Some(r) => {
+            assert_eq!(r, "bytes=25000-");
+            partial(25_000, &d)
+        }
+    });
+    let storage_addr = storage.addr;
+    let registry = Server::start(move |_| {
+        Resp::new(307).header("Location", format!("http://{storage_addr}/storage/blob"))
+    });
+    let client = Client::new(&registry.reference("app"), &options()).unwrap();
+    let mut out = Vec::new();
+    let mut reader = client.blob(&digest, Some(data.len() as u64)).unwrap();
+    reader.read_to_end(&mut out).unwrap();
+    assert!(out == data);
+    assert_eq!(reader.resumes(), 1);
+    // The resume went back to the registry (for a fresh redirect), and the
+    // Range header followed the redirect to the storage host.
+    let at_registry: Vec<_> = registry
+        .requests()
+        .iter()
+        .map(|r| r.header("range").map(str::to_string))
+        .collect();
+    assert_eq!(at_registry, vec![None, Some("bytes=25000-".to_string())]);
+    assert_eq!(storage.requests().len(), 2);
+}
