@@ -38,7 +38,6 @@ use cairn_sbom::{
 };
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 pub use apk::installed as apk_installed;
@@ -188,18 +187,27 @@ pub struct Options {
     /// List every file with its digests.
     pub files: bool,
     pub limits: Limits,
-    pub progress: Option<Arc<AtomicU64>>,
+    pub progress: Option<Arc<cairn_image::Progress>>,
+    /// Layers read at once (`None`: one per core).
+    pub jobs: Option<usize>,
     /// Creation time (RFC 3339); `None` reads SOURCE_DATE_EPOCH, else the clock.
     pub created: Option<String>,
     /// Paths left out of the scan (`--exclude`, parsed by `cairn_image::exclusions`).
     pub exclude: Vec<PathPattern>,
     /// For a root filesystem directory: stay on the root's filesystem.
     pub one_file_system: bool,
+    /// How to reach registries, for registry images.
+    pub registry: cairn_image::RegistryOptions,
 }
 
 /// Open a source without reading its layers (to size a progress bar, say).
 pub fn open(spec: &SourceSpec, opts: &Options) -> Result<Image, ImageError> {
-    cairn_image::open_with(spec, opts.platform.as_ref(), &opts.limits)
+    let open = cairn_image::OpenOptions {
+        platform: opts.platform.clone(),
+        limits: opts.limits.clone(),
+        registry: opts.registry.clone(),
+    };
+    cairn_image::open_with(spec, &open)
 }
 
 /// Scan an opened image into an SBOM.
@@ -245,6 +253,7 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
             file_digests: opts.files,
             limits: opts.limits.clone(),
             progress: opts.progress.clone(),
+            jobs: opts.jobs,
             exclude: opts.exclude.clone(),
             one_file_system: opts.one_file_system,
             extractors,
@@ -394,11 +403,14 @@ fn source_of(image: &Image) -> Source {
     Source {
         kind: image.kind.prefix().into(),
         name: image.name.clone(),
-        path: image.path.display().to_string(),
+        path: image.location.clone(),
         tags: image.tags.clone(),
         manifest_digest: image.manifest_digest.clone(),
         image_id: image.config_digest.clone(),
         platform: image.platform.as_ref().map(|p| p.to_string()),
+        repository: image.repository.clone(),
+        index_digest: image.index_digest.clone(),
+        purl: image_purl(image),
         layers: image
             .layers
             .iter()
@@ -414,6 +426,25 @@ fn source_of(image: &Image) -> Source {
             })
             .collect(),
     }
+}
+
+/// `pkg:oci/NAME@DIGEST?arch=…&repository_url=…&tag=…` for an image from a registry, as the
+/// purl specification's `oci` type spells it: the name is the last segment of the
+/// repository, the version the manifest digest.
+fn image_purl(image: &Image) -> Option<String> {
+    let repo = image.repository.as_deref()?;
+    let digest = image.manifest_digest.as_deref()?;
+    let name = repo.rsplit('/').next()?;
+    let mut purl = packageurl::PackageUrl::new("oci", name.to_ascii_lowercase()).ok()?;
+    purl.with_version(digest).ok()?;
+    if let Some(p) = &image.platform {
+        purl.add_qualifier("arch", p.arch.clone()).ok()?;
+    }
+    purl.add_qualifier("repository_url", repo.to_owned()).ok()?;
+    if let Some(tag) = image.tags.first() {
+        purl.add_qualifier("tag", tag.clone()).ok()?;
+    }
+    Some(purl.to_string())
 }
 
 /// Every regular file with its digests; packages CONTAIN the files they own.

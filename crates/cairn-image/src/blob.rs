@@ -85,6 +85,7 @@ pub(crate) fn check_small(name: &str, len: u64, limit: u64) -> Result<()> {
 
 /// The regular files of an uncompressed tar archive (a docker-archive or an OCI archive),
 /// indexed by normalized name, with symlinks between members resolved.
+#[derive(Debug)]
 pub(crate) struct TarIndex {
     path: PathBuf,
     files: HashMap<String, (u64, u64)>,

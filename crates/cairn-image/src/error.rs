@@ -17,7 +17,7 @@ pub enum Error {
     UnknownKind { path: PathBuf, reason: String },
     #[error("{path}: a compressed archive that does not decompress: {reason}")]
     Decompress { path: PathBuf, reason: String },
-    #[error("unknown source prefix '{0}:' (known: docker-archive, oci-dir, oci-archive, dir)")]
+    #[error("'{0}:' sources are not read by cairn (known prefixes: docker-archive, oci-dir, oci-archive, dir, registry); export the image with `docker save` or scan it from its registry")]
     UnknownPrefix(String),
     #[error("{file}: invalid JSON: {source}")]
     Json {
@@ -55,6 +55,13 @@ pub enum Error {
     OverLimit { what: String, limit: u64 },
     #[error("{path}: {reason}")]
     Path { path: String, reason: String },
+    /// The registry's own error (which names the registry and repository), boxed: it is
+    /// large and rare.
+    #[error("{error}")]
+    Registry {
+        reference: String,
+        error: Box<cairn_registry::Error>,
+    },
     #[error("{what}: {size} bytes exceeds the limit of {limit} bytes")]
     TooLarge { what: String, size: u64, limit: u64 },
 }

@@ -276,33 +276,49 @@ fn literal_prefix(p: &PathPattern) -> String {
 }
 
 /// Decode every layer, largest first, each worker taking the next one as it finishes.
-/// Layers differ in size by several times: rayon's halving of the list in image order
-/// can leave one core decoding the two big layers while the other sits idle, so the
-/// order is the classic longest-first schedule instead. After an error no new layer is
-/// started; the error of the lowest failing layer is returned.
+/// Layers differ in size by several times: halving the list in image order can leave one
+/// core decoding the two big layers while the other sits idle, so the order is the classic
+/// longest-first schedule instead. There are `opts.jobs` workers (one per core unless
+/// asked otherwise): plain threads, since a worker reading from a registry also waits on
+/// the network. After an error no new layer is started; the error of the lowest failing
+/// layer is returned. A layer whose blob could not be read (corrupt, or not matching its
+/// digest) is reported to the store (a cache drops its copy).
 fn read_layers(
-    layers: &[LayerInfo],
+    image: &Image,
     opts: &ScanOptions,
     sel: &Selection,
     kept: &AtomicU64,
 ) -> Result<Vec<LayerIndex>> {
+    let layers = &image.layers;
     let mut order: Vec<usize> = (0..layers.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(layers[i].size));
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let slots: Vec<Mutex<Option<Result<LayerIndex>>>> =
         layers.iter().map(|_| Mutex::new(None)).collect();
-    let workers = rayon::current_num_threads().min(layers.len());
-    rayon::scope(|s| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = opts.jobs.unwrap_or(cores).clamp(1, layers.len().max(1));
+    let store = image.store().as_ref();
+    std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|_| {
+            s.spawn(|| {
                 while !failed.load(Ordering::Relaxed) {
                     let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
-                    let r = layer::read_layer(&layers[i], opts, sel, kept);
-                    if r.is_err() {
-                        failed.store(true, Ordering::Relaxed);
+                    let r = layer::read_layer(store, &layers[i], opts, sel, kept);
+                    match &r {
+                        Ok(_) => {
+                            if let Some(p) = &opts.progress {
+                                p.layers.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        Err(_) => {
+                            if let Some(blob) = &layers[i].blob {
+                                store.rejected(blob);
+                            }
+                            failed.store(true, Ordering::Relaxed);
+                        }
                     }
                     *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
                 }
@@ -334,7 +350,7 @@ impl FsView {
         let indexes: Vec<LayerIndex> = if let Some(root) = image.rootfs() {
             vec![crate::rootfs::read_dir(root, opts, &sel, &kept)?]
         } else {
-            read_layers(&image.layers, opts, &sel, &kept)?
+            read_layers(image, opts, &sel, &kept)?
         };
         Self::merge(indexes, &image.layers, opts, &sel)
     }

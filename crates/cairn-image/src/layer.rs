@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::extract::{take, Digester, Found, Probe, Selection};
 use crate::fs::{shorten, FileDigests, NodeKind, MAX_PATH_BYTES};
 use crate::source::{LayerInfo, Verify};
+use crate::store::Store;
 use crate::{Limits, ScanOptions, ViewWarning, ViewWarningKind};
 use sha2::Digest;
 use std::io::{BufRead, BufReader, Read};
@@ -359,6 +360,7 @@ pub(crate) fn fits(
 
 /// Decode one layer. `kept` counts the bytes of contents kept by every layer of the scan.
 pub(crate) fn read_layer(
+    store: &dyn Store,
     layer: &LayerInfo,
     opts: &ScanOptions,
     sel: &Selection,
@@ -369,7 +371,11 @@ pub(crate) fn read_layer(
         digest: layer.id(),
         reason: "layer has no blob".into(),
     })?;
-    read_layer_from(blob.open()?, layer, opts, sel, kept)
+    let size = match &layer.verify {
+        Verify::Blob { size, .. } => *size,
+        _ => None,
+    };
+    read_layer_from(store.open(blob, size)?, layer, opts, sel, kept)
 }
 
 /// Decode one layer from its stored bytes, `input`; `layer` says how to check them.
@@ -608,14 +614,14 @@ pub(crate) fn read_layer_from(
 
 struct ProgressTap<R> {
     inner: R,
-    progress: Option<Arc<AtomicU64>>,
+    progress: Option<Arc<crate::Progress>>,
 }
 
 impl<R: Read> Read for ProgressTap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         if let Some(p) = &self.progress {
-            p.fetch_add(n as u64, Ordering::Relaxed);
+            p.bytes.fetch_add(n as u64, Ordering::Relaxed);
         }
         Ok(n)
     }

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod blob;
+mod cache;
 mod error;
 mod extract;
 mod fs;
@@ -20,8 +21,10 @@ mod layer;
 mod limits;
 mod manifest;
 mod pattern;
+mod registry;
 mod rootfs;
 mod source;
+mod store;
 mod warning;
 
 pub use error::{Error, Result};
@@ -34,11 +37,24 @@ pub use fs::{
 };
 pub use limits::Limits;
 pub use pattern::{exclusions, PathPattern};
-pub use source::{open, open_with, Image, LayerInfo, Platform, SourceKind, SourceSpec};
+pub use registry::{CacheOptions, RegistryOptions};
+pub use source::{
+    open, open_with, Image, LayerInfo, OpenOptions, Platform, SourceKind, SourceSpec,
+};
+pub use store::{BlobStream, Store};
 pub use warning::{ViewWarning, ViewWarningKind};
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
+
+/// How far a scan has got, for a progress display: updated by the layer pass as it goes.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Stored (compressed) layer bytes read so far: pulled, for a registry image.
+    pub bytes: AtomicU64,
+    /// Layers completely decoded and checked.
+    pub layers: AtomicUsize,
+}
 
 /// What a scan of an image should collect besides the file tree itself.
 #[derive(Clone, Default)]
@@ -49,8 +65,12 @@ pub struct ScanOptions {
     pub file_digests: bool,
     /// Bounds that protect against hostile layers.
     pub limits: Limits,
-    /// Incremented with the number of layer bytes read, for progress reporting.
-    pub progress: Option<Arc<AtomicU64>>,
+    /// Counts layer bytes read (pulled, for a registry) and layers decoded, for progress.
+    pub progress: Option<Arc<Progress>>,
+    /// How many layers are read at once; `None` is one per core. Reading a layer from a
+    /// registry overlaps its download with its decoding, so more than one per core can pay
+    /// on a slow link.
+    pub jobs: Option<usize>,
     /// Paths left out of the scan (`--exclude`): a matching directory is not descended into
     /// (nor are its layer entries recorded), a matching file is not recorded.
     pub exclude: Vec<PathPattern>,

@@ -1,18 +1,21 @@
 //! Opening an image: deciding what kind of source a path is, reading its manifests and
 //! config, choosing a platform, and describing its layers in order.
 
-use crate::blob::{BlobRef, TarIndex};
+use crate::blob::TarIndex;
 use crate::error::{Error, Result};
 use crate::manifest::{
     self, Descriptor, DockerManifestEntry, History, ImageConfig, ManifestOrIndex,
 };
+use crate::store::{self, Archive, LayoutDir, RootDir, Store};
 use crate::Limits;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
-/// Manifests, indexes and configs are small; anything bigger is refused.
-
+/// What kind of source an image came from. The behaviour of each lives in its [`Store`];
+/// the kind only labels the image (and says whether it is a directory scan).
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceKind {
     /// `docker save` output (manifest.json, or the legacy `repositories` layout).
@@ -23,6 +26,8 @@ pub enum SourceKind {
     OciArchive,
     /// A plain root filesystem directory.
     Dir,
+    /// An image in an OCI Distribution registry.
+    Registry,
 }
 
 impl SourceKind {
@@ -32,41 +37,70 @@ impl SourceKind {
             SourceKind::OciDir => "oci-dir",
             SourceKind::OciArchive => "oci-archive",
             SourceKind::Dir => "dir",
+            SourceKind::Registry => "registry",
         }
     }
+
+    const PREFIXED: [SourceKind; 5] = [
+        SourceKind::DockerArchive,
+        SourceKind::OciDir,
+        SourceKind::OciArchive,
+        SourceKind::Dir,
+        SourceKind::Registry,
+    ];
 }
 
-/// What the user asked to scan: a path, and the kind if a prefix forced it.
+/// Sources other tools take that cairn does not read: named so that `docker:nginx` is an
+/// error that says so rather than a Docker Hub lookup of an image called `docker`.
+const FOREIGN_PREFIXES: [&str; 6] = [
+    "docker",
+    "podman",
+    "containerd",
+    "singularity",
+    "file",
+    "oci-registry",
+];
+
+/// What the user asked to scan: a local path or a registry reference, and the kind if a
+/// prefix forced it.
 #[derive(Clone, Debug)]
 pub struct SourceSpec {
     pub kind: Option<SourceKind>,
-    pub path: PathBuf,
+    /// A path, or for [`SourceKind::Registry`] an image reference as the user wrote it.
+    pub location: String,
 }
 
 impl SourceSpec {
-    /// Parse `[docker-archive:|oci-dir:|oci-archive:|dir:]PATH`, as Syft users write it.
+    /// Parse `[docker-archive:|oci-dir:|oci-archive:|dir:|registry:]PATH-OR-REFERENCE`, as
+    /// Syft users write it. Without a prefix, an existing path is that path; anything that
+    /// looks like a path (starts with `/`, `.` or `~`, or names a tar archive) is a local
+    /// path too, missing or not; anything else is an image in a registry (`nginx`,
+    /// `ghcr.io/org/app:1`, `localhost:5000/app@sha256:…`).
     pub fn parse(s: &str) -> Result<SourceSpec> {
         if let Some((prefix, rest)) = s.split_once(':') {
-            let kind = match prefix {
-                "docker-archive" => Some(SourceKind::DockerArchive),
-                "oci-dir" => Some(SourceKind::OciDir),
-                "oci-archive" => Some(SourceKind::OciArchive),
-                "dir" => Some(SourceKind::Dir),
-                // A plain path that happens to contain a colon (`./a:b`) is still a path.
-                p if Path::new(s).exists() || p.contains('/') || p.contains('.') => None,
-                p => return Err(Error::UnknownPrefix(p.to_owned())),
-            };
-            if let Some(kind) = kind {
+            if let Some(kind) = SourceKind::PREFIXED
+                .into_iter()
+                .find(|k| k.prefix() == prefix)
+            {
                 return Ok(SourceSpec {
                     kind: Some(kind),
-                    path: PathBuf::from(rest),
+                    location: rest.to_owned(),
                 });
             }
+            if FOREIGN_PREFIXES.contains(&prefix) && !Path::new(s).exists() {
+                return Err(Error::UnknownPrefix(prefix.to_owned()));
+            }
         }
+        let kind = (!Path::new(s).exists() && !looks_like_path(s)).then_some(SourceKind::Registry);
         Ok(SourceSpec {
-            kind: None,
-            path: PathBuf::from(s),
+            kind,
+            location: s.to_owned(),
         })
+    }
+
+    /// The local path this spec names (meaningless for a registry reference).
+    pub fn path(&self) -> &Path {
+        Path::new(&self.location)
     }
 
     /// Decide the kind from the path itself when no prefix forced it.
@@ -79,11 +113,11 @@ impl SourceSpec {
         if let Some(k) = self.kind {
             return Ok((k, None));
         }
-        let p = &self.path;
+        let p = self.path();
         let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::NotFound(p.clone()),
+            std::io::ErrorKind::NotFound => Error::NotFound(p.to_owned()),
             _ => Error::Io {
-                path: p.clone(),
+                path: p.to_owned(),
                 source: e,
             },
         })?;
@@ -100,12 +134,25 @@ impl SourceSpec {
             Ok((SourceKind::OciArchive, Some(index)))
         } else {
             Err(Error::UnknownKind {
-                path: p.clone(),
+                path: p.to_owned(),
                 reason: "a tar archive with neither manifest.json, repositories nor index.json"
                     .into(),
             })
         }
     }
+}
+
+/// Whether a string the user typed is meant as a local path rather than an image reference.
+fn looks_like_path(s: &str) -> bool {
+    const ARCHIVES: [&str; 6] = [
+        ".tar",
+        ".tar.gz",
+        ".tgz",
+        ".tar.zst",
+        ".tar.zstd",
+        ".tar.xz",
+    ];
+    s.starts_with(['/', '.', '~']) || s.contains('\\') || ARCHIVES.iter().any(|x| s.ends_with(x))
 }
 
 /// `os/arch[/variant]`, e.g. `linux/arm64/v8`.
@@ -172,7 +219,8 @@ pub struct LayerInfo {
     /// When the build step ran (image history `created`).
     pub created: Option<String>,
     pub comment: Option<String>,
-    pub(crate) blob: Option<BlobRef>,
+    /// The blob's name in the image's [`Store`] (a digest, or an archive member).
+    pub(crate) blob: Option<String>,
     pub(crate) verify: Verify,
 }
 
@@ -201,11 +249,17 @@ pub(crate) enum Verify {
 #[derive(Clone, Debug)]
 pub struct Image {
     pub kind: SourceKind,
-    pub path: PathBuf,
-    /// A human name: the first repo tag, the OCI ref name, or the path.
+    /// What was opened: the path, or the registry reference in full
+    /// (`docker.io/library/nginx:latest`).
+    pub location: String,
+    /// A human name: the first repo tag, the OCI ref name, the reference, or the path.
     pub name: String,
     pub tags: Vec<String>,
+    /// For a registry image: its repository with the registry (`docker.io/library/nginx`).
+    pub repository: Option<String>,
     pub manifest_digest: Option<String>,
+    /// The digest of the image index (or manifest list) the manifest was chosen from.
+    pub index_digest: Option<String>,
     /// The config digest, which is the image id.
     pub config_digest: Option<String>,
     pub platform: Option<Platform>,
@@ -213,35 +267,72 @@ pub struct Image {
     pub layers: Vec<LayerInfo>,
     /// Set for image formats that carry no digests at all (legacy docker-archive).
     pub unverified: bool,
+    /// Where the blobs are.
+    pub(crate) store: Arc<dyn Store>,
+}
+
+/// How to open a source: the platform to pick, the limits, and for registry images how to
+/// reach the registry.
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    /// The platform to pick from an index; linux/amd64 when none is asked for.
+    pub platform: Option<Platform>,
+    pub limits: Limits,
+    /// Connection, credentials and cache for registry images.
+    pub registry: crate::RegistryOptions,
 }
 
 /// Open the source, reading manifests and choosing the platform, without reading layers.
 pub fn open(spec: &SourceSpec, platform: Option<&Platform>) -> Result<Image> {
-    open_with(spec, platform, &Limits::default())
+    open_with(
+        spec,
+        &OpenOptions {
+            platform: platform.cloned(),
+            ..Default::default()
+        },
+    )
 }
 
-/// [`open`] under the given limits (JSON sizes, archive entries, layer count).
-pub fn open_with(spec: &SourceSpec, platform: Option<&Platform>, limits: &Limits) -> Result<Image> {
+/// [`open`] with every option: limits (JSON sizes, archive entries, layer count) and the
+/// registry's connection.
+pub fn open_with(spec: &SourceSpec, options: &OpenOptions) -> Result<Image> {
+    let limits = &options.limits;
+    let platform = options.platform.as_ref();
     let (kind, index) = spec.detect_indexed(limits)?;
-    let path = spec.path.clone();
+    let path = spec.path().to_owned();
     let index = || match index {
         Some(i) => Ok(i),
         None => TarIndex::read(&path, limits),
     };
     match kind {
+        SourceKind::Registry => crate::registry::open(&spec.location, options),
         SourceKind::Dir => open_dir(&path, platform),
         SourceKind::DockerArchive => {
-            let index = index()?;
-            open_docker_archive(&path, &index, platform, limits)
+            let store = Archive {
+                index: index()?,
+                by_digest: false,
+            };
+            open_docker_archive(&path, store, platform, limits)
         }
         SourceKind::OciArchive => {
-            let index = index()?;
-            let store = Store::Archive(&index);
-            open_oci(kind, &path, &store, platform, limits)
+            let store = Archive {
+                index: index()?,
+                by_digest: true,
+            };
+            let top = store
+                .index
+                .blob("index.json")?
+                .read_small(limits.max_json)?;
+            let mut image = resolve(Arc::new(store), Top::layout(top), platform, limits)?;
+            image.set_location(kind, &path);
+            Ok(image)
         }
         SourceKind::OciDir => {
-            let store = Store::Dir(&path);
-            open_oci(kind, &path, &store, platform, limits)
+            let store = LayoutDir { root: path.clone() };
+            let top = store.file("index.json")?.read_small(limits.max_json)?;
+            let mut image = resolve(Arc::new(store), Top::layout(top), platform, limits)?;
+            image.set_location(kind, &path);
+            Ok(image)
         }
     }
 }
@@ -255,10 +346,12 @@ fn open_dir(path: &Path, platform: Option<&Platform>) -> Result<Image> {
     }
     Ok(Image {
         kind: SourceKind::Dir,
-        path: path.to_owned(),
+        location: path.display().to_string(),
         name: path.display().to_string(),
         tags: vec![],
+        repository: None,
         manifest_digest: None,
+        index_digest: None,
         config_digest: None,
         platform: platform.cloned(),
         created: None,
@@ -275,6 +368,9 @@ fn open_dir(path: &Path, platform: Option<&Platform>) -> Result<Image> {
             verify: Verify::None,
         }],
         unverified: true,
+        store: Arc::new(RootDir {
+            root: path.to_owned(),
+        }),
     })
 }
 
@@ -299,108 +395,103 @@ fn sha256_hex_of(bytes: &[u8]) -> String {
 
 fn open_docker_archive(
     path: &Path,
-    index: &TarIndex,
+    store: Archive,
     platform: Option<&Platform>,
     limits: &Limits,
 ) -> Result<Image> {
-    if index.contains("manifest.json") {
-        let bytes = index.blob("manifest.json")?.read_small(limits.max_json)?;
-        let entries: Vec<DockerManifestEntry> = manifest::parse("manifest.json", &bytes)?;
-        let entry = entries.into_iter().next().ok_or_else(|| Error::Manifest {
-            file: "manifest.json".into(),
-            reason: "lists no image".into(),
-        })?;
-        let cfg_blob = index.blob(&entry.config)?;
-        let cfg_bytes = cfg_blob.read_small(limits.max_json)?;
-        let config: ImageConfig = manifest::parse(&entry.config, &cfg_bytes)?;
-        let config_digest = sha256_hex_of(&cfg_bytes);
-        // Docker 25+ names blobs by digest; check the config against its name too.
-        if let Some(hex) = entry.config.strip_prefix("blobs/sha256/") {
-            let want = format!("sha256:{hex}");
-            if want != config_digest {
-                return Err(Error::DigestMismatch {
-                    what: entry.config.clone(),
-                    expected: want,
-                    actual: config_digest,
-                });
-            }
-        }
-        check_platform(&config, platform)?;
-        let diff_ids = config
-            .rootfs
-            .as_ref()
-            .map(|r| r.diff_ids.clone())
-            .unwrap_or_default();
-        if !diff_ids.is_empty() && diff_ids.len() != entry.layers.len() {
-            return Err(Error::Manifest {
-                file: entry.config.clone(),
-                reason: format!(
-                    "config lists {} diff_ids but manifest.json lists {} layers",
-                    diff_ids.len(),
-                    entry.layers.len()
-                ),
-            });
-        }
-        let history = layer_history(config.history.as_deref().unwrap_or(&[]), entry.layers.len());
-        let mut layers = Vec::new();
-        too_many_layers("manifest.json", entry.layers.len(), limits)?;
-        for (i, name) in entry.layers.iter().enumerate() {
-            let blob = index.blob(name)?;
-            let diff_id = diff_ids.get(i).cloned();
-            let (digest, verify) = match name.strip_prefix("blobs/sha256/") {
-                Some(hex) => {
-                    let d = format!("sha256:{hex}");
-                    (
-                        Some(d.clone()),
-                        Verify::Blob {
-                            digest: d,
-                            size: None,
-                        },
-                    )
-                }
-                None => match &diff_id {
-                    Some(d) => (None, Verify::DiffId(d.clone())),
-                    None => (None, Verify::None),
-                },
-            };
-            let h = history[i].clone().unwrap_or_default();
-            layers.push(LayerInfo {
-                index: i,
-                digest,
-                diff_id,
-                media_type: None,
-                size: blob.len,
-                created_by: h.created_by,
-                created: h.created,
-                comment: h.comment,
-                blob: Some(blob),
-                verify,
-            });
-        }
-        let tags = entry.repo_tags.unwrap_or_default();
-        return Ok(Image {
-            kind: SourceKind::DockerArchive,
-            path: path.to_owned(),
-            name: tags
-                .first()
-                .cloned()
-                .unwrap_or_else(|| path.display().to_string()),
-            tags,
-            manifest_digest: None,
-            config_digest: Some(config_digest),
-            platform: Some(platform_of(&config)),
-            created: config.created,
-            unverified: layers.iter().any(|l| matches!(l.verify, Verify::None)),
-            layers,
+    if !store.index.contains("manifest.json") {
+        return open_legacy_docker_archive(path, store, limits);
+    }
+    let bytes = store.read_small("manifest.json", limits.max_json)?;
+    let entries: Vec<DockerManifestEntry> = manifest::parse("manifest.json", &bytes)?;
+    let entry = entries.into_iter().next().ok_or_else(|| Error::Manifest {
+        file: "manifest.json".into(),
+        reason: "lists no image".into(),
+    })?;
+    let cfg_bytes = store.read_small(&entry.config, limits.max_json)?;
+    let config: ImageConfig = manifest::parse(&entry.config, &cfg_bytes)?;
+    let config_digest = sha256_hex_of(&cfg_bytes);
+    // Docker 25+ names blobs by digest; check the config against its name too.
+    if let Some(hex) = entry.config.strip_prefix("blobs/sha256/") {
+        store::check_digest(&entry.config, &format!("sha256:{hex}"), &cfg_bytes)?;
+    }
+    check_platform(&config, platform)?;
+    let diff_ids = config
+        .rootfs
+        .as_ref()
+        .map(|r| r.diff_ids.clone())
+        .unwrap_or_default();
+    if !diff_ids.is_empty() && diff_ids.len() != entry.layers.len() {
+        return Err(Error::Manifest {
+            file: entry.config.clone(),
+            reason: format!(
+                "config lists {} diff_ids but manifest.json lists {} layers",
+                diff_ids.len(),
+                entry.layers.len()
+            ),
         });
     }
-    open_legacy_docker_archive(path, index, limits)
+    let history = layer_history(config.history.as_deref().unwrap_or(&[]), entry.layers.len());
+    let mut layers = Vec::new();
+    too_many_layers("manifest.json", entry.layers.len(), limits)?;
+    for (i, name) in entry.layers.iter().enumerate() {
+        let size = store.member(name)?.len;
+        let diff_id = diff_ids.get(i).cloned();
+        let (digest, verify) = match name.strip_prefix("blobs/sha256/") {
+            Some(hex) => {
+                let d = format!("sha256:{hex}");
+                (
+                    Some(d.clone()),
+                    Verify::Blob {
+                        digest: d,
+                        size: None,
+                    },
+                )
+            }
+            None => match &diff_id {
+                Some(d) => (None, Verify::DiffId(d.clone())),
+                None => (None, Verify::None),
+            },
+        };
+        let h = history[i].clone().unwrap_or_default();
+        layers.push(LayerInfo {
+            index: i,
+            digest,
+            diff_id,
+            media_type: None,
+            size,
+            created_by: h.created_by,
+            created: h.created,
+            comment: h.comment,
+            blob: Some(name.clone()),
+            verify,
+        });
+    }
+    let tags = entry.repo_tags.unwrap_or_default();
+    Ok(Image {
+        kind: SourceKind::DockerArchive,
+        location: path.display().to_string(),
+        name: tags
+            .first()
+            .cloned()
+            .unwrap_or_else(|| path.display().to_string()),
+        tags,
+        repository: None,
+        manifest_digest: None,
+        index_digest: None,
+        config_digest: Some(config_digest),
+        platform: Some(platform_of(&config)),
+        created: config.created,
+        unverified: layers.iter().any(|l| matches!(l.verify, Verify::None)),
+        layers,
+        store: Arc::new(store),
+    })
 }
 
 /// `docker save` before Docker 1.10: `repositories` names the top layer id, and each layer
 /// directory's `json` names its parent.
-fn open_legacy_docker_archive(path: &Path, index: &TarIndex, limits: &Limits) -> Result<Image> {
-    let bytes = index.blob("repositories")?.read_small(limits.max_json)?;
+fn open_legacy_docker_archive(path: &Path, store: Archive, limits: &Limits) -> Result<Image> {
+    let bytes = store.read_small("repositories", limits.max_json)?;
     let repos: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> =
         manifest::parse("repositories", &bytes)?;
     let (tag, top) = repos
@@ -426,83 +517,46 @@ fn open_legacy_docker_archive(path: &Path, index: &TarIndex, limits: &Limits) ->
         too_many_layers("repositories", chain.len() + 1, limits)?;
         let name = format!("{id}/json");
         let json: manifest::LegacyLayerJson =
-            manifest::parse(&name, &index.blob(&name)?.read_small(limits.max_json)?)?;
+            manifest::parse(&name, &store.read_small(&name, limits.max_json)?)?;
         next = json.parent.clone();
         chain.push((id, json));
     }
     chain.reverse();
     let mut layers = Vec::new();
     for (i, (id, json)) in chain.into_iter().enumerate() {
-        let blob = index.blob(&format!("{id}/layer.tar"))?;
+        let name = format!("{id}/layer.tar");
+        let size = store.member(&name)?.len;
         layers.push(LayerInfo {
             index: i,
             digest: None,
             diff_id: None,
             media_type: None,
-            size: blob.len,
+            size,
             created_by: json
                 .container_config
                 .and_then(|c| c.cmd)
                 .map(|c| c.join(" ")),
             created: None,
             comment: json.comment,
-            blob: Some(blob),
+            blob: Some(name),
             verify: Verify::None,
         });
     }
     Ok(Image {
         kind: SourceKind::DockerArchive,
-        path: path.to_owned(),
+        location: path.display().to_string(),
         name: tag.clone(),
         tags: vec![tag],
+        repository: None,
         manifest_digest: None,
+        index_digest: None,
         config_digest: None,
         platform: None,
         created: None,
         layers,
         unverified: true,
+        store: Arc::new(store),
     })
-}
-
-/// Where an OCI layout's blobs are: a directory, or an archive of one.
-enum Store<'a> {
-    Dir(&'a Path),
-    Archive(&'a TarIndex),
-}
-
-impl Store<'_> {
-    fn file(&self, name: &str) -> Result<BlobRef> {
-        match self {
-            Store::Dir(root) => BlobRef::file(name.to_owned(), root.join(name)),
-            Store::Archive(index) => index.blob(name),
-        }
-    }
-
-    fn blob(&self, digest: &str) -> Result<BlobRef> {
-        let (alg, hex) = split_digest(digest)?;
-        self.file(&format!("blobs/{alg}/{hex}"))
-    }
-
-    /// Read a small blob and check it against its descriptor.
-    fn verified(&self, d: &Descriptor, limits: &Limits) -> Result<Vec<u8>> {
-        let bytes = self.blob(&d.digest)?.read_small(limits.max_json)?;
-        if bytes.len() as u64 != d.size {
-            return Err(Error::SizeMismatch {
-                what: d.digest.clone(),
-                expected: d.size,
-                actual: bytes.len() as u64,
-            });
-        }
-        let actual = digest_of(&d.digest, &bytes)?;
-        if actual != d.digest {
-            return Err(Error::DigestMismatch {
-                what: d.digest.clone(),
-                expected: d.digest.clone(),
-                actual,
-            });
-        }
-        Ok(bytes)
-    }
 }
 
 /// An image with more layers than [`Limits::max_layers`] is refused before any is read.
@@ -537,15 +591,6 @@ pub(crate) fn split_digest(digest: &str) -> Result<(&str, &str)> {
     Ok((alg, hex))
 }
 
-fn digest_of(like: &str, bytes: &[u8]) -> Result<String> {
-    use sha2::Digest;
-    let (alg, _) = split_digest(like)?;
-    Ok(match alg {
-        "sha512" => format!("sha512:{}", hex::encode(sha2::Sha512::digest(bytes))),
-        _ => sha256_hex_of(bytes),
-    })
-}
-
 pub(crate) fn is_index(m: &ManifestOrIndex, d: Option<&Descriptor>) -> bool {
     let mt = m
         .media_type
@@ -557,31 +602,56 @@ pub(crate) fn is_index(m: &ManifestOrIndex, d: Option<&Descriptor>) -> bool {
         || (m.manifests.is_some() && m.layers.is_none())
 }
 
-fn open_oci(
-    kind: SourceKind,
-    path: &Path,
-    store: &Store,
+/// Where the walk down to an image manifest starts.
+pub(crate) struct Top {
+    /// Its name in messages (`index.json`, or the reference).
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// Its descriptor when it is itself a blob (a registry's manifest by tag or digest);
+    /// `None` for an OCI layout's `index.json`, which is not.
+    pub desc: Option<Descriptor>,
+}
+
+impl Top {
+    fn layout(bytes: Vec<u8>) -> Top {
+        Top {
+            name: "index.json".into(),
+            bytes,
+            desc: None,
+        }
+    }
+}
+
+/// From the top index or manifest down to an image, for every source that names blobs by
+/// digest (OCI layouts and archives, registries): follow indexes, picking the platform,
+/// read the manifest and config through the store with their digests checked, and describe
+/// the layers. `kind` and `location` are the caller's to set.
+pub(crate) fn resolve(
+    store: Arc<dyn Store>,
+    top: Top,
     platform: Option<&Platform>,
     limits: &Limits,
 ) -> Result<Image> {
-    let index_bytes = store.file("index.json")?.read_small(limits.max_json)?;
-    let top: ManifestOrIndex = manifest::parse("index.json", &index_bytes)?;
     let wanted = platform.cloned().unwrap_or_default();
-    let mut current = top;
-    let mut chosen: Option<Descriptor> = None;
+    let mut current: ManifestOrIndex = manifest::parse(&top.name, &top.bytes)?;
+    let mut chosen: Option<Descriptor> = top.desc.clone();
+    let mut index_digest = None;
     // Follow nested indexes down to an image manifest (bounded, so a cycle cannot hang us).
     for _depth in 0..8 {
         if !is_index(&current, chosen.as_ref()) {
             break;
         }
+        if let Some(d) = &chosen {
+            index_digest = Some(d.digest.clone());
+        }
         let manifests = current.manifests.clone().unwrap_or_default();
         let d = select_manifest(&manifests, &wanted, platform.is_some())?;
-        let bytes = store.verified(&d, limits)?;
+        let bytes = store::verified(store.as_ref(), &d, store::Doc::Manifest, limits)?;
         current = manifest::parse(&d.digest, &bytes)?;
         chosen = Some(d);
     }
     let chosen = chosen.ok_or_else(|| Error::Manifest {
-        file: "index.json".into(),
+        file: top.name.clone(),
         reason: "is not an image index".into(),
     })?;
     if is_index(&current, Some(&chosen)) {
@@ -594,7 +664,7 @@ fn open_oci(
         file: chosen.digest.clone(),
         reason: "image manifest has no config".into(),
     })?;
-    let cfg_bytes = store.verified(&cfg_desc, limits)?;
+    let cfg_bytes = store::verified(store.as_ref(), &cfg_desc, store::Doc::Blob, limits)?;
     let config: ImageConfig = manifest::parse(&cfg_desc.digest, &cfg_bytes)?;
     if chosen.platform.is_none() {
         check_platform(&config, platform)?;
@@ -619,7 +689,7 @@ fn open_oci(
     let history = layer_history(config.history.as_deref().unwrap_or(&[]), descs.len());
     let mut layers = Vec::new();
     for (i, d) in descs.iter().enumerate() {
-        let blob = store.blob(&d.digest)?;
+        split_digest(&d.digest)?;
         let h = history[i].clone().unwrap_or_default();
         layers.push(LayerInfo {
             index: i,
@@ -630,7 +700,7 @@ fn open_oci(
             created_by: h.created_by,
             created: h.created,
             comment: h.comment,
-            blob: Some(blob),
+            blob: Some(d.digest.clone()),
             verify: Verify::Blob {
                 digest: d.digest.clone(),
                 size: Some(d.size),
@@ -641,21 +711,32 @@ fn open_oci(
         .annotations
         .as_ref()
         .and_then(|a| a.get("org.opencontainers.image.ref.name").cloned());
-    let name = ref_name
-        .clone()
-        .unwrap_or_else(|| path.display().to_string());
     Ok(Image {
-        kind,
-        path: path.to_owned(),
-        name,
+        kind: SourceKind::OciDir,
+        location: String::new(),
+        name: ref_name.clone().unwrap_or_default(),
         tags: ref_name.into_iter().collect(),
+        repository: None,
         manifest_digest: Some(chosen.digest),
+        index_digest,
         config_digest: Some(cfg_desc.digest),
         platform: Some(platform_of(&config)),
         created: config.created,
         layers,
         unverified: false,
+        store,
     })
+}
+
+impl Image {
+    /// Name a local image by its path (unless the layout named it) and set its kind.
+    fn set_location(&mut self, kind: SourceKind, path: &Path) {
+        self.kind = kind;
+        self.location = path.display().to_string();
+        if self.name.is_empty() {
+            self.name = self.location.clone();
+        }
+    }
 }
 
 pub(crate) fn platform_of(config: &ImageConfig) -> Platform {
@@ -741,8 +822,13 @@ pub(crate) fn select_manifest(
 }
 
 impl Image {
-    /// The absolute path of a root filesystem directory source.
+    /// The directory of a root filesystem directory source.
     pub(crate) fn rootfs(&self) -> Option<&Path> {
-        (self.kind == SourceKind::Dir).then_some(self.path.as_path())
+        self.store.root_dir()
+    }
+
+    /// Where the image's blobs are.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
     }
 }

@@ -118,7 +118,17 @@ fn prefixes_force_the_kind() {
     let spec = SourceSpec::parse(&format!("dir:{}", path.display())).unwrap();
     let image = open(&spec, None).unwrap();
     assert_eq!(image.kind, SourceKind::Dir);
-    assert!(SourceSpec::parse("nonsense:thing").is_err());
+    // Other tools' daemon sources are refused, not looked up on Docker Hub.
+    assert!(SourceSpec::parse("docker:nginx").is_err());
+    // A bare name that is no local path is an image in a registry; a path is a path.
+    let r = SourceSpec::parse("library/nginx:1.25").unwrap();
+    assert_eq!(r.kind, Some(SourceKind::Registry));
+    assert_eq!(r.location, "library/nginx:1.25");
+    for local in ["./missing.tar", "/no/such/dir", "image.tar.gz"] {
+        assert_eq!(SourceSpec::parse(local).unwrap().kind, None, "{local}");
+    }
+    let forced = SourceSpec::parse("registry:fixtures").unwrap();
+    assert_eq!(forced.kind, Some(SourceKind::Registry));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Limits on sources, on small archives built here.
 
-use cairn_image::{open_with, Error, Limits, SourceSpec};
+use cairn_image::{open_with, Error, Limits, OpenOptions, SourceSpec};
 
 /// A legacy (before Docker 1.10) docker-archive whose `repositories` names the top of a
 /// parent chain of `n` layers.
@@ -47,15 +47,16 @@ fn a_legacy_archive_of_more_layers_than_max_layers_is_refused() {
     };
     let spec = |f: &tempfile::NamedTempFile| SourceSpec {
         kind: None,
-        path: f.path().to_owned(),
+        location: f.path().display().to_string(),
+    };
+    let opts = OpenOptions {
+        limits,
+        ..Default::default()
     };
     let five = legacy_archive(5);
-    assert_eq!(
-        open_with(&spec(&five), None, &limits).unwrap().layers.len(),
-        5
-    );
+    assert_eq!(open_with(&spec(&five), &opts).unwrap().layers.len(), 5);
     let six = legacy_archive(6);
-    let err = open_with(&spec(&six), None, &limits).unwrap_err();
+    let err = open_with(&spec(&six), &opts).unwrap_err();
     assert!(matches!(err, Error::OverLimit { limit: 5, .. }), "{err}");
     assert!(err.to_string().contains("repositories: layers"), "{err}");
 }

@@ -70,12 +70,21 @@ pub(crate) fn json(sbom: &Sbom) -> String {
             root["hashes"] = json!([{"alg": "SHA-256", "content": hex}]);
         }
     }
+    if let Some(purl) = &src.purl {
+        root["purl"] = json!(purl);
+    }
     let mut root_props = vec![
         prop("cairn:source:kind", &src.kind),
         prop("cairn:source:path", &src.path),
     ];
+    if let Some(r) = &src.repository {
+        root_props.push(prop("cairn:image:repository", r));
+    }
     if let Some(m) = &src.manifest_digest {
         root_props.push(prop("cairn:image:manifest-digest", m));
+    }
+    if let Some(m) = &src.index_digest {
+        root_props.push(prop("cairn:image:index-digest", m));
     }
     if let Some(p) = &src.platform {
         root_props.push(prop("cairn:image:platform", p));

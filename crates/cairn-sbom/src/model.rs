@@ -150,7 +150,7 @@ pub struct Tool {
 /// What was scanned.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
 pub struct Source {
-    /// docker-archive, oci-dir, oci-archive or dir.
+    /// docker-archive, oci-dir, oci-archive, dir or registry.
     pub kind: String,
     /// Image name (first tag or OCI ref name) or the path scanned.
     pub name: String,
@@ -163,6 +163,16 @@ pub struct Source {
     /// os/arch[/variant].
     pub platform: Option<String>,
     pub layers: Vec<Layer>,
+    /// For a registry image: the repository with its registry (`docker.io/library/nginx`).
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// The digest of the image index (manifest list) the manifest was chosen from.
+    #[serde(default)]
+    pub index_digest: Option<String>,
+    /// The image's package URL, `pkg:oci/NAME@DIGEST?repository_url=…`, when it came from a
+    /// registry (a local image has no repository to name).
+    #[serde(default)]
+    pub purl: Option<String>,
 }
 
 /// One layer of the image, base first.

@@ -319,6 +319,13 @@ pub(crate) fn json(sbom: &Sbom) -> String {
             root["checksums"] = json!([{"algorithm": "SHA256", "checksumValue": hex}]);
         }
     }
+    if let Some(purl) = &src.purl {
+        root["externalRefs"] = json!([{
+            "referenceCategory": "PACKAGE-MANAGER",
+            "referenceType": "purl",
+            "referenceLocator": purl,
+        }]);
+    }
     let layers: Vec<String> = (0..src.layers.len()).map(|i| layer_text(sbom, i)).collect();
     if !layers.is_empty() {
         root["comment"] = json!(format!("Layers: {}", layers.join("; ")));
@@ -587,6 +594,9 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
     let _ = writeln!(o, "PackageLicenseConcluded: NOASSERTION");
     let _ = writeln!(o, "PackageLicenseDeclared: NOASSERTION");
     let _ = writeln!(o, "PackageCopyrightText: NOASSERTION");
+    if let Some(purl) = &src.purl {
+        let _ = writeln!(o, "ExternalRef: PACKAGE-MANAGER purl {}", tv_line(purl));
+    }
     if !src.layers.is_empty() {
         let layers: Vec<String> = (0..src.layers.len()).map(|i| layer_text(sbom, i)).collect();
         let _ = writeln!(

@@ -23,6 +23,9 @@ fn sbom(packages: Vec<Package>) -> Sbom {
             manifest_digest: Some(format!("sha256:{}", "1".repeat(64))),
             image_id: Some(format!("sha256:{}", "2".repeat(64))),
             platform: Some("linux/amd64".into()),
+            repository: None,
+            index_digest: None,
+            purl: None,
             layers: vec![Layer {
                 index: 0,
                 digest: Some(format!("sha256:{}", "3".repeat(64))),

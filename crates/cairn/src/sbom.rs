@@ -3,21 +3,23 @@
 use crate::Verbosity;
 use anyhow::{Context, Result};
 use cairn_catalog::Options;
-use cairn_image::{Platform, SourceSpec};
+use cairn_image::{Platform, Progress, SourceKind, SourceSpec};
 use cairn_sbom::{escape_control, Format};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Args)]
 pub struct SbomArgs {
-    /// The image: a docker-archive tarball, an OCI layout directory or archive, or a root
-    /// filesystem directory. Prefix with docker-archive:, oci-dir:, oci-archive: or dir: to
-    /// force the kind.
+    /// The image: a docker-archive tarball, an OCI layout directory or archive, a root
+    /// filesystem directory, or an image in a registry (`nginx:1.25`,
+    /// `ghcr.io/org/app@sha256:…`, `localhost:5000/app`). An existing path is that path.
+    /// Prefix with docker-archive:, oci-dir:, oci-archive:, dir: or registry: to force the
+    /// kind.
     image: String,
     /// Output as FORMAT, to stdout or to FILE; repeat for several. Formats: table (default),
     /// json, spdx-json, spdx-tag-value, cyclonedx-json.
@@ -38,6 +40,72 @@ pub struct SbomArgs {
     /// For a directory: do not descend into other mounted filesystems.
     #[arg(long)]
     one_file_system: bool,
+    /// Layers read at once (default: one per core). From a registry, each layer downloads
+    /// while it decodes.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    parallel: Option<u16>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// How to reach a registry.
+#[derive(Args)]
+#[command(next_help_heading = "Registry")]
+pub struct RegistryArgs {
+    /// Speak plain HTTP to the registry (never done unless asked).
+    #[arg(long)]
+    insecure: bool,
+    /// Trust the CA certificates in this PEM file as well as the system's (repeatable).
+    #[arg(long = "ca-file", value_name = "FILE")]
+    ca_files: Vec<PathBuf>,
+    /// Log in as USER (the password is read from stdin with --password-stdin). Without
+    /// it, credentials come from the Docker config ($DOCKER_CONFIG/config.json or
+    /// ~/.docker/config.json, its credential helpers included), else none.
+    #[arg(long, value_name = "USER", requires = "password_stdin")]
+    username: Option<String>,
+    /// Read the password for --username from stdin.
+    #[arg(long, requires = "username")]
+    password_stdin: bool,
+    /// Keep downloaded layer blobs in DIR, named by digest, so that a rescan downloads
+    /// only the layers it has not seen (off by default; nothing is written without it).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// The most the cache may hold, in GiB; the least recently used blobs go first.
+    #[arg(long, value_name = "GIB", default_value_t = 20, requires = "cache_dir")]
+    cache_max_gib: u64,
+}
+
+impl RegistryArgs {
+    fn options(&self) -> Result<cairn_image::RegistryOptions> {
+        let password = if self.password_stdin {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
+            let p = line.trim_end_matches(['\r', '\n']).to_owned();
+            if p.is_empty() {
+                return Err(
+                    UsageError("--password-stdin: stdin gave an empty password".into()).into(),
+                );
+            }
+            Some(p)
+        } else {
+            None
+        };
+        Ok(cairn_image::RegistryOptions {
+            insecure: self.insecure,
+            ca_files: self.ca_files.clone(),
+            username: self.username.clone(),
+            password,
+            cache: self
+                .cache_dir
+                .as_ref()
+                .map(|dir| cairn_image::CacheOptions {
+                    dir: dir.clone(),
+                    max_bytes: self.cache_max_gib.saturating_mul(1 << 30),
+                }),
+        })
+    }
 }
 
 struct Output {
@@ -100,13 +168,15 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
         .transpose()
         .map_err(|e| UsageError(e.to_string()))?;
     let exclude = cairn_image::exclusions(&args.exclude).map_err(UsageError)?;
-    let progress = Arc::new(AtomicU64::new(0));
+    let progress = Arc::new(Progress::default());
     let opts = Options {
         platform,
         files: args.files,
         progress: Some(progress.clone()),
         exclude,
         one_file_system: args.one_file_system,
+        jobs: args.parallel.map(usize::from),
+        registry: args.registry.options()?,
         ..Default::default()
     };
     let start = Instant::now();
@@ -124,16 +194,24 @@ pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
     let done = Arc::new(AtomicBool::new(false));
     let bar = (!v.quiet && std::io::stderr().is_terminal() && total > 0).then(|| {
         let bar = indicatif::ProgressBar::new(total);
+        let verb = if image.kind == SourceKind::Registry {
+            "pulling"
+        } else {
+            "reading"
+        };
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} reading layers {bar:30} {bytes}/{total_bytes} {elapsed}",
-            )
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} {verb} {{bar:30}} {{bytes}}/{{total_bytes}} {{bytes_per_sec}}, {{msg}} {{elapsed}}"
+            ))
             .expect("valid template"),
         );
+        let n = image.layers.len();
         let (bar2, progress, done) = (bar.clone(), progress.clone(), done.clone());
         std::thread::spawn(move || {
             while !done.load(Ordering::Relaxed) {
-                bar2.set_position(progress.load(Ordering::Relaxed));
+                bar2.set_position(progress.bytes.load(Ordering::Relaxed));
+                let decoded = progress.layers.load(Ordering::Relaxed);
+                bar2.set_message(format!("layers decoded {decoded}/{n}"));
                 std::thread::sleep(Duration::from_millis(100));
             }
         });

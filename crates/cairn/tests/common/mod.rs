@@ -153,3 +153,63 @@ if errors:
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A copy of the demo OCI layout whose index.json points at a nested index holding the
+/// demo (linux/amd64), a second image for linux/arm64/v8, and an attestation manifest.
+pub fn multi_platform(dir: &Path) -> std::path::PathBuf {
+    let root = dir.join("multi");
+    let blobs = root.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for e in std::fs::read_dir(demo().join("oci/blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), blobs.join(e.file_name())).unwrap();
+    }
+    let put = |b: &[u8]| {
+        let d = format!(
+            "sha256:{}",
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b))
+        );
+        std::fs::write(blobs.join(&d[7..]), b).unwrap();
+        serde_json::json!({"digest": d, "size": b.len()})
+    };
+    let demo_index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo().join("oci/index.json")).unwrap()).unwrap();
+    let amd64 = demo_index["manifests"][0].clone();
+    // The arm64 image: one layer with an os-release.
+    let mut lb = tar::Builder::new(Vec::new());
+    let osr = b"ID=debian\nVERSION_ID=\"12\"\n";
+    let mut h = tar::Header::new_gnu();
+    h.set_path("etc/os-release").unwrap();
+    h.set_size(osr.len() as u64);
+    h.set_cksum();
+    lb.append(&h, &osr[..]).unwrap();
+    let layer = lb.into_inner().unwrap();
+    let layer_d = put(&layer);
+    let config = serde_json::to_vec(
+        &serde_json::json!({"architecture": "arm64", "variant": "v8", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [layer_d["digest"]]}}),
+    )
+    .unwrap();
+    let config_d = put(&config);
+    let manifest = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_d["digest"], "size": config_d["size"]},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_d["digest"], "size": layer_d["size"]}]})).unwrap();
+    let m = put(&manifest);
+    let nested = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m["digest"], "size": m["size"],
+         "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": m["digest"], "size": m["size"],
+         "platform": {"os": "unknown", "architecture": "unknown"}},
+        amd64,
+    ]})).unwrap();
+    let n = put(&nested);
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
+        "digest": n["digest"], "size": n["size"]}]});
+    std::fs::write(root.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    std::fs::write(
+        root.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    root
+}

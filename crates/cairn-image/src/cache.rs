@@ -1,0 +1,212 @@
+//! `--cache-dir`: a content-addressed cache of blobs in front of a slow store (a registry).
+//!
+//! A rescan of images that share base layers downloads only the layers it has not seen.
+//! The cache holds a blob as `DIR/blobs/ALG/HEX`, named by its digest, and nothing else.
+//! - **Never trusted without its digest.** A blob is written to a temporary file in
+//!   `DIR/tmp` while it streams to the scan, hashed as it goes, and renamed into place only
+//!   when the whole stream has arrived and hashes to its name. A cached copy is read back
+//!   through the same streamed digest check as any blob (`layer.rs`); a copy that fails it
+//!   is deleted ([`Store::rejected`]), so the next run fetches it again.
+//! - **Safe under concurrent processes.** Temporary names are unique, the rename is atomic,
+//!   two processes fetching one blob both rename a correct copy into place, and eviction
+//!   tolerates files that another process removed first. A reader keeps an evicted file
+//!   open until it is done with it.
+//! - **Bounded.** After each blob is added, the least recently used blobs (by modification
+//!   time, touched on every use) are removed until the cache is under its size.
+//!
+//! Manifests and configs are not cached: a tag's manifest must come from the registry each
+//! time, and the rest are small.
+
+use crate::error::{io_err, Result};
+use crate::source::split_digest;
+use crate::store::{BlobStream, Store};
+use sha2::Digest;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Where the cache is and how big it may grow.
+#[derive(Clone, Debug)]
+pub struct CacheOptions {
+    pub dir: PathBuf,
+    /// The most bytes of blobs kept; the least recently used go first past it.
+    pub max_bytes: u64,
+}
+
+impl CacheOptions {
+    /// The default bound: 20 GiB.
+    pub const DEFAULT_MAX_BYTES: u64 = 20 << 30;
+}
+
+/// A store whose blobs are kept in the cache on their way to the scan.
+#[derive(Debug)]
+pub(crate) struct Cached {
+    inner: Arc<dyn Store>,
+    options: CacheOptions,
+}
+
+impl Cached {
+    pub fn new(inner: Arc<dyn Store>, options: &CacheOptions) -> Result<Cached> {
+        for sub in ["blobs", "tmp"] {
+            let d = options.dir.join(sub);
+            std::fs::create_dir_all(&d).map_err(io_err(&d))?;
+        }
+        Ok(Cached {
+            inner,
+            options: options.clone(),
+        })
+    }
+
+    /// Where the blob `digest` is kept; `None` for a name that is not a digest.
+    fn path(&self, digest: &str) -> Option<PathBuf> {
+        let (alg, hex) = split_digest(digest).ok()?;
+        Some(self.options.dir.join("blobs").join(alg).join(hex))
+    }
+}
+
+impl Store for Cached {
+    fn open(&self, name: &str, size: Option<u64>) -> Result<BlobStream<'_>> {
+        let Some(path) = self.path(name) else {
+            return self.inner.open(name, size);
+        };
+        if let Ok(f) = File::options().read(true).write(true).open(&path) {
+            // The use is what keeps it: least recently used goes first.
+            let _ = f.set_modified(SystemTime::now());
+            return Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, f)));
+        }
+        let stream = self.inner.open(name, size)?;
+        let tmp = self.options.dir.join("tmp");
+        let Ok(file) = tempfile::Builder::new().prefix("blob-").tempfile_in(&tmp) else {
+            // A cache that cannot be written to does not stop the scan.
+            return Ok(stream);
+        };
+        Ok(Box::new(Tee {
+            inner: stream,
+            file: Some(file),
+            hasher: Hasher::new(name),
+            digest: name.to_owned(),
+            dest: path,
+            cache: self.options.clone(),
+        }))
+    }
+
+    fn read_small(&self, name: &str, limit: u64) -> Result<Vec<u8>> {
+        self.inner.read_small(name, limit)
+    }
+
+    fn read_manifest(&self, digest: &str, limit: u64) -> Result<Vec<u8>> {
+        self.inner.read_manifest(digest, limit)
+    }
+
+    fn rejected(&self, name: &str) {
+        if let Some(p) = self.path(name) {
+            let _ = std::fs::remove_file(p);
+        }
+        self.inner.rejected(name);
+    }
+}
+
+enum Hasher {
+    Sha256(sha2::Sha256),
+    Sha512(sha2::Sha512),
+}
+
+impl Hasher {
+    fn new(digest: &str) -> Hasher {
+        if digest.starts_with("sha512:") {
+            Hasher::Sha512(sha2::Sha512::new())
+        } else {
+            Hasher::Sha256(sha2::Sha256::new())
+        }
+    }
+
+    fn update(&mut self, b: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(b),
+            Hasher::Sha512(h) => h.update(b),
+        }
+    }
+
+    fn finish(self) -> String {
+        match self {
+            Hasher::Sha256(h) => format!("sha256:{}", hex::encode(h.finalize())),
+            Hasher::Sha512(h) => format!("sha512:{}", hex::encode(h.finalize())),
+        }
+    }
+}
+
+/// A blob streaming to the scan and, beside it, into a temporary file of the cache.
+struct Tee<'a> {
+    inner: BlobStream<'a>,
+    /// `None` once the copy is abandoned (a write failed) or finished.
+    file: Option<tempfile::NamedTempFile>,
+    hasher: Hasher,
+    digest: String,
+    dest: PathBuf,
+    cache: CacheOptions,
+}
+
+impl Tee<'_> {
+    /// The whole blob has streamed: keep it if it is what its name says.
+    fn finish(&mut self) {
+        let Some(file) = self.file.take() else { return };
+        let hasher = std::mem::replace(&mut self.hasher, Hasher::new(&self.digest));
+        if hasher.finish() != self.digest {
+            return; // dropped with the temporary file; the scan reports the mismatch
+        }
+        if let Some(dir) = self.dest.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if file.persist(&self.dest).is_ok() {
+            evict(&self.cache);
+        }
+    }
+}
+
+impl Read for Tee<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.finish();
+            return Ok(0);
+        }
+        if let Some(f) = &mut self.file {
+            self.hasher.update(&buf[..n]);
+            if f.write_all(&buf[..n]).is_err() {
+                self.file = None; // a full disk costs the copy, not the scan
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Remove the least recently used blobs until the cache is under its bound.
+fn evict(cache: &CacheOptions) {
+    let mut blobs = Vec::new();
+    let mut total = 0u64;
+    for alg in ["sha256", "sha512"] {
+        let Ok(dir) = std::fs::read_dir(cache.dir.join("blobs").join(alg)) else {
+            continue;
+        };
+        for e in dir.flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            total += meta.len();
+            let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            blobs.push((used, meta.len(), e.path()));
+        }
+    }
+    blobs.sort();
+    for (_, len, path) in blobs {
+        if total <= cache.max_bytes {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() || !Path::new(&path).exists() {
+            total = total.saturating_sub(len);
+        }
+    }
+}
