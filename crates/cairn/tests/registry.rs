@@ -129,14 +129,20 @@ fn a_registry_scan_equals_the_scan_of_the_same_image_from_its_layout() {
             .map(|f| json(&std::fs::read_to_string(dir.join(f)).unwrap()))
             .collect()
     };
-    let from_layout = scan(layout.to_str().unwrap(), &local, &[]);
+    // With every file and its digests listed, so that those are compared too.
+    let from_layout = scan(layout.to_str().unwrap(), &local, &["--files"]);
     let remote = tmp.path().join("remote");
     std::fs::create_dir(&remote).unwrap();
-    let from_registry = scan(&format!("registry:{reference}"), &remote, &["--insecure"]);
+    let from_registry = scan(
+        &format!("registry:{reference}"),
+        &remote,
+        &["--insecure", "--files"],
+    );
 
     // cairn's JSON: everything but the source's description is the same, byte for byte.
     let (a, b) = (&from_layout[0], &from_registry[0]);
     assert!(a["packages"].as_array().unwrap().len() > 50);
+    assert!(a["files"].as_array().unwrap().len() > 1000);
     assert_eq!(
         serde_json::to_string(&without_source(a.clone())).unwrap(),
         serde_json::to_string(&without_source(b.clone())).unwrap()

@@ -175,3 +175,54 @@ fn the_language_image_passes_every_validator() {
         &[],
     ));
 }
+
+/// A registry image's documents (the image's `pkg:oci` purl on the root, its repository
+/// and index digest) pass the validators and cairn's own schema.
+#[test]
+fn a_registry_image_passes_every_validator() {
+    use test_registry::{Options, Registry};
+    if !require(
+        "docker-registry, skopeo, htpasswd and openssl (scripts/setup installs them)",
+        Registry::available(),
+    ) {
+        return;
+    }
+    let reg = Registry::start(Options::default());
+    let layout = demo().join("oci");
+    reg.push(&format!("oci:{}:latest", layout.display()), "demo:1", false);
+    let dir = tempfile::tempdir().unwrap();
+    let img = format!("registry:{}/demo:1", reg.host);
+    let insecure = ["--insecure"];
+    pyspdxtools(&write(
+        dir.path(),
+        &img,
+        "spdx-json",
+        "r.spdx.json",
+        &insecure,
+    ));
+    pyspdxtools(&write(
+        dir.path(),
+        &img,
+        "spdx-tag-value",
+        "r.spdx",
+        &insecure,
+    ));
+    let cdx = write(dir.path(), &img, "cyclonedx-json", "r.cdx.json", &insecure);
+    cyclonedx_validate(&cdx);
+    let bom: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cdx).unwrap()).unwrap();
+    assert!(bom["metadata"]["component"]["purl"]
+        .as_str()
+        .unwrap()
+        .starts_with("pkg:oci/demo@sha256"));
+    let own = write(dir.path(), &img, "json", "r.json", &insecure);
+    let schema: serde_json::Value = serde_json::from_str(&cairn_ok(&["schema"])).unwrap();
+    let sbom: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(own).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sbom)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
