@@ -100,6 +100,10 @@ impl Store for Cached {
         self.inner.read_manifest(digest, limit)
     }
 
+    fn remote(&self) -> bool {
+        self.inner.remote()
+    }
+
     fn rejected(&self, name: &str) {
         if let Some(p) = self.path(name) {
             let _ = std::fs::remove_file(p);

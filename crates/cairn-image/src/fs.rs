@@ -275,11 +275,15 @@ fn literal_prefix(p: &PathPattern) -> String {
     out.join("/")
 }
 
+/// Layers read at once from a registry when not asked otherwise, at least: downloads wait
+/// on the network, so more than one per core keeps the cores busy (Trivy pulls five).
+const REMOTE_WORKERS: usize = 4;
+
 /// Decode every layer, largest first, each worker taking the next one as it finishes.
 /// Layers differ in size by several times: halving the list in image order can leave one
 /// core decoding the two big layers while the other sits idle, so the order is the classic
 /// longest-first schedule instead. There are `opts.jobs` workers (one per core unless
-/// asked otherwise): plain threads, since a worker reading from a registry also waits on
+/// asked otherwise, and at least [`REMOTE_WORKERS`] for a registry): plain threads, since a worker reading from a registry also waits on
 /// the network. After an error no new layer is started; the error of the lowest failing
 /// layer is returned. A layer whose blob could not be read (corrupt, or not matching its
 /// digest) is reported to the store (a cache drops its copy).
@@ -296,9 +300,14 @@ fn read_layers(
     let failed = AtomicBool::new(false);
     let slots: Vec<Mutex<Option<Result<LayerIndex>>>> =
         layers.iter().map(|_| Mutex::new(None)).collect();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = opts.jobs.unwrap_or(cores).clamp(1, layers.len().max(1));
     let store = image.store().as_ref();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let default = if store.remote() {
+        cores.max(REMOTE_WORKERS)
+    } else {
+        cores
+    };
+    let workers = opts.jobs.unwrap_or(default).clamp(1, layers.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {

@@ -144,6 +144,10 @@ impl Store for Blobs {
         Ok(Box::new(blob))
     }
 
+    fn remote(&self) -> bool {
+        true
+    }
+
     fn read_manifest(&self, digest: &str, limit: u64) -> Result<Vec<u8>> {
         let m = self
             .client

@@ -53,6 +53,12 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// blob cache) drops its copy.
     fn rejected(&self, _name: &str) {}
 
+    /// Whether reading a blob waits on the network (a registry). The layer pass then runs
+    /// more workers than cores, so that one layer's download does not leave a core idle.
+    fn remote(&self) -> bool {
+        false
+    }
+
     /// For a root filesystem directory: the directory, which the layer pass walks instead
     /// of decoding blobs. `None` for every store of blobs.
     fn root_dir(&self) -> Option<&Path> {

@@ -40,8 +40,8 @@ pub struct SbomArgs {
     /// For a directory: do not descend into other mounted filesystems.
     #[arg(long)]
     one_file_system: bool,
-    /// Layers read at once (default: one per core). From a registry, each layer downloads
-    /// while it decodes.
+    /// Layers read at once (default: one per core; from a registry at least 4, since each
+    /// layer downloads while it decodes).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     parallel: Option<u16>,
     #[command(flatten)]
