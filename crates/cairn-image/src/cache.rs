@@ -18,9 +18,9 @@
 //! time, and the rest are small.
 
 use crate::error::{io_err, Result};
+use crate::layer::Hasher;
 use crate::source::split_digest;
 use crate::store::{BlobStream, Store};
-use sha2::Digest;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -85,7 +85,7 @@ impl Store for Cached {
         Ok(Box::new(Tee {
             inner: stream,
             file: Some(file),
-            hasher: Hasher::new(name),
+            hasher: Hasher::for_digest(name),
             digest: name.to_owned(),
             dest: path,
             cache: self.options.clone(),
@@ -112,35 +112,6 @@ impl Store for Cached {
     }
 }
 
-enum Hasher {
-    Sha256(sha2::Sha256),
-    Sha512(sha2::Sha512),
-}
-
-impl Hasher {
-    fn new(digest: &str) -> Hasher {
-        if digest.starts_with("sha512:") {
-            Hasher::Sha512(sha2::Sha512::new())
-        } else {
-            Hasher::Sha256(sha2::Sha256::new())
-        }
-    }
-
-    fn update(&mut self, b: &[u8]) {
-        match self {
-            Hasher::Sha256(h) => h.update(b),
-            Hasher::Sha512(h) => h.update(b),
-        }
-    }
-
-    fn finish(self) -> String {
-        match self {
-            Hasher::Sha256(h) => format!("sha256:{}", hex::encode(h.finalize())),
-            Hasher::Sha512(h) => format!("sha512:{}", hex::encode(h.finalize())),
-        }
-    }
-}
-
 /// A blob streaming to the scan and, beside it, into a temporary file of the cache.
 struct Tee<'a> {
     inner: BlobStream<'a>,
@@ -156,7 +127,7 @@ impl Tee<'_> {
     /// The whole blob has streamed: keep it if it is what its name says.
     fn finish(&mut self) {
         let Some(file) = self.file.take() else { return };
-        let hasher = std::mem::replace(&mut self.hasher, Hasher::new(&self.digest));
+        let hasher = std::mem::replace(&mut self.hasher, Hasher::for_digest(&self.digest));
         if hasher.finish() != self.digest {
             return; // dropped with the temporary file; the scan reports the mismatch
         }

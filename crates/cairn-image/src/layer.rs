@@ -146,20 +146,30 @@ struct Tap<R> {
     shared: Option<Arc<AtomicU64>>,
 }
 
-enum Hasher {
+/// The hash a blob's digest names (sha256, or sha512), computed as the bytes stream by.
+pub(crate) enum Hasher {
     Sha256(sha2::Sha256),
     Sha512(sha2::Sha512),
 }
 
 impl Hasher {
-    fn for_digest(digest: &str) -> Hasher {
+    pub fn for_digest(digest: &str) -> Hasher {
         if digest.starts_with("sha512:") {
             Hasher::Sha512(sha2::Sha512::new())
         } else {
             Hasher::Sha256(sha2::Sha256::new())
         }
     }
-    fn finish(self) -> String {
+
+    pub fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(bytes),
+            Hasher::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    /// The digest, `ALG:HEX`.
+    pub fn finish(self) -> String {
         match self {
             Hasher::Sha256(h) => format!("sha256:{}", hex::encode(h.finalize())),
             Hasher::Sha512(h) => format!("sha512:{}", hex::encode(h.finalize())),
@@ -170,10 +180,8 @@ impl Hasher {
 impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        match &mut self.hasher {
-            Some(Hasher::Sha256(h)) => h.update(&buf[..n]),
-            Some(Hasher::Sha512(h)) => h.update(&buf[..n]),
-            None => {}
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
         }
         self.count += n as u64;
         if let Some(s) = &self.shared {

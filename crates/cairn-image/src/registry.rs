@@ -43,10 +43,7 @@ impl std::fmt::Debug for RegistryOptions {
 /// everything after it by digest (registries count manifest requests against pull limits),
 /// through the same index walk, platform choice and digest checks as an OCI layout.
 pub(crate) fn open(reference: &str, options: &OpenOptions) -> Result<Image> {
-    let err = |error| Error::Registry {
-        reference: reference.to_owned(),
-        error: Box::new(error),
-    };
+    let err = registry_error(reference);
     let r = Reference::parse(reference).map_err(err)?;
     let full = r.to_string();
     let ro = &options.registry;
@@ -115,6 +112,14 @@ pub(crate) fn open(reference: &str, options: &OpenOptions) -> Result<Image> {
     Ok(image)
 }
 
+/// The registry client's error about `reference`, as cairn-image's.
+fn registry_error(reference: &str) -> impl Fn(cairn_registry::Error) -> Error + Copy + '_ {
+    move |error| Error::Registry {
+        reference: reference.to_owned(),
+        error: Box::new(error),
+    }
+}
+
 fn sha256_of(bytes: &[u8]) -> String {
     use sha2::Digest;
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
@@ -137,10 +142,7 @@ impl Store for Blobs {
         let blob = self
             .client
             .blob(name, size)
-            .map_err(|error| Error::Registry {
-                reference: self.reference.clone(),
-                error: Box::new(error),
-            })?;
+            .map_err(registry_error(&self.reference))?;
         Ok(Box::new(blob))
     }
 
@@ -152,19 +154,13 @@ impl Store for Blobs {
         let m = self
             .client
             .manifest(digest, limit)
-            .map_err(|error| Error::Registry {
-                reference: self.reference.clone(),
-                error: Box::new(error),
-            })?;
+            .map_err(registry_error(&self.reference))?;
         Ok(m.bytes)
     }
 
     fn read_small(&self, name: &str, limit: u64) -> Result<Vec<u8>> {
         self.client
             .blob_bytes(name, limit)
-            .map_err(|error| Error::Registry {
-                reference: self.reference.clone(),
-                error: Box::new(error),
-            })
+            .map_err(registry_error(&self.reference))
     }
 }

@@ -724,3 +724,46 @@ fn base64(data: &[u8]) -> String {
     }
     out
 }
+
+#[test]
+fn a_docker_v2_schema_2_image_pushed_from_a_docker_save_tarball() {
+    let Some(reg) = registry(Options::default()) else {
+        return;
+    };
+    let tarball = demo().join("docker-archive.tar");
+    reg.push(
+        &format!("docker-archive:{}", tarball.display()),
+        "saved:1",
+        false,
+    );
+    let got = json(&ok(run(
+        &[
+            "sbom",
+            &format!("{}/saved:1", reg.host),
+            "--insecure",
+            "-o",
+            "json",
+        ],
+        None,
+        &[],
+    )));
+    // skopeo pushes a docker-archive as a Docker v2 schema 2 manifest with gzip layers.
+    for l in got["source"]["layers"].as_array().unwrap() {
+        assert_eq!(
+            l["media_type"], "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "{l}"
+        );
+    }
+    let local = scan_json(tarball.to_str().unwrap());
+    assert_eq!(got["packages"], local["packages"]);
+    assert_eq!(got["source"]["image_id"], local["source"]["image_id"]);
+    let diff_ids = |d: &Value| -> Vec<Value> {
+        d["source"]["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["diff_id"].clone())
+            .collect()
+    };
+    assert_eq!(diff_ids(&got), diff_ids(&local));
+}
