@@ -187,6 +187,22 @@ fn parse_one(value: &str, out: &mut Vec<Challenge>) {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// Whatever a server sends, parsing it neither panics nor invents a challenge
+        /// without a scheme.
+        #[test]
+        fn any_header_parses_without_panicking(
+            a in "\\PC{0,200}",
+            b in "[A-Za-z =,\"\\\\]{0,80}",
+        ) {
+            for c in parse_challenges([a.as_str(), b.as_str()]) {
+                proptest::prop_assert!(!c.scheme.is_empty());
+            }
+        }
+    }
+
     fn params(c: &Challenge) -> Vec<(&str, &str)> {
         c.params
             .iter()
