@@ -12,7 +12,8 @@
 //!   tolerates files that another process removed first. A reader keeps an evicted file
 //!   open until it is done with it.
 //! - **Bounded.** After each blob is added, the least recently used blobs (by modification
-//!   time, touched on every use) are removed until the cache is under its size.
+//!   time, touched on every use) are removed until the cache is under its size, and
+//!   temporary files older than a day (left by a process that died mid-download) go too.
 //!
 //! Manifests and configs are not cached: a tag's manifest must come from the registry each
 //! time, and the rest are small.
@@ -71,9 +72,16 @@ impl Store for Cached {
         let Some(path) = self.path(name) else {
             return self.inner.open(name, size);
         };
-        if let Ok(f) = File::options().read(true).write(true).open(&path) {
-            // The use is what keeps it: least recently used goes first.
-            let _ = f.set_modified(SystemTime::now());
+        // The use is what keeps it: least recently used goes first. A cache this process
+        // may only read is still used.
+        let cached = match File::options().read(true).write(true).open(&path) {
+            Ok(f) => {
+                let _ = f.set_modified(SystemTime::now());
+                Ok(f)
+            }
+            Err(_) => File::open(&path),
+        };
+        if let Ok(f) = cached {
             return Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, f)));
         }
         let stream = self.inner.open(name, size)?;
@@ -157,8 +165,26 @@ impl Read for Tee<'_> {
     }
 }
 
-/// Remove the least recently used blobs until the cache is under its bound.
+/// How old a temporary file must be before eviction takes it for the leftover of a process
+/// that died mid-download (a live download writes to its file all the time).
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Remove the least recently used blobs until the cache is under its bound, and the
+/// temporary files that dead processes left.
 fn evict(cache: &CacheOptions) {
+    if let Ok(dir) = std::fs::read_dir(cache.dir.join("tmp")) {
+        for e in dir.flatten() {
+            let stale = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_TEMP);
+            if stale {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     let mut blobs = Vec::new();
     let mut total = 0u64;
     for alg in ["sha256", "sha512"] {
@@ -183,5 +209,48 @@ fn evict(cache: &CacheOptions) {
         if std::fs::remove_file(&path).is_ok() || !Path::new(&path).exists() {
             total = total.saturating_sub(len);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eviction_keeps_the_bound_and_clears_stale_downloads_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CacheOptions {
+            dir: dir.path().to_owned(),
+            max_bytes: 25,
+        };
+        let blobs = dir.path().join("blobs/sha256");
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir_all(&blobs).unwrap();
+        std::fs::create_dir_all(&tmp).unwrap();
+        let day = std::time::Duration::from_secs(24 * 3600);
+        let now = SystemTime::now();
+        let put = |path: PathBuf, len: usize, age: std::time::Duration| {
+            std::fs::write(&path, vec![0u8; len]).unwrap();
+            File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(now - age)
+                .unwrap();
+            path
+        };
+        let oldest = put(blobs.join("a"), 10, 3 * day);
+        let older = put(blobs.join("b"), 10, 2 * day);
+        let newest = put(blobs.join("c"), 10, day / 2);
+        let stale = put(tmp.join("blob-dead"), 5, 2 * day);
+        let live = put(tmp.join("blob-live"), 5, std::time::Duration::from_secs(5));
+        evict(&cache);
+        assert!(!oldest.exists(), "least recently used goes first");
+        assert!(
+            older.exists() && newest.exists(),
+            "20 bytes are under the bound of 25"
+        );
+        assert!(!stale.exists(), "a day-old download is a dead process's");
+        assert!(live.exists(), "a download in progress is left alone");
     }
 }

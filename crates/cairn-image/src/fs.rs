@@ -283,9 +283,9 @@ const REMOTE_WORKERS: usize = 4;
 /// Layers differ in size by several times: halving the list in image order can leave one
 /// core decoding the two big layers while the other sits idle, so the order is the classic
 /// longest-first schedule instead. There are `opts.jobs` workers (one per core unless
-/// asked otherwise, and at least [`REMOTE_WORKERS`] for a registry): plain threads, since a worker reading from a registry also waits on
-/// the network. After an error no new layer is started; the error of the lowest failing
-/// layer is returned. A layer whose blob could not be read (corrupt, or not matching its
+/// asked otherwise, and at least [`REMOTE_WORKERS`] for a registry): plain threads, since
+/// a worker reading from a registry also waits on the network. After an error no new layer
+/// is started; the error of the lowest failing layer is returned. A layer whose blob could not be read (corrupt, or not matching its
 /// digest) is reported to the store (a cache drops its copy).
 fn read_layers(
     image: &Image,

@@ -33,9 +33,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn read_small(&self, name: &str, limit: u64) -> Result<Vec<u8>> {
         let mut buf = Vec::new();
         let mut r = self.open(name, None)?.take(limit.saturating_add(1));
-        r.read_to_end(&mut buf).map_err(|e| Error::Layer {
-            layer: 0,
-            digest: name.to_owned(),
+        r.read_to_end(&mut buf).map_err(|e| Error::Manifest {
+            file: name.to_owned(),
             reason: format!("read error: {e}"),
         })?;
         check_small(name, buf.len() as u64, limit)?;
