@@ -71,7 +71,7 @@ pub(crate) fn open(reference: &str, options: &OpenOptions) -> Result<Image> {
     // What came back by tag is named by its own hash; the registry's header must agree.
     let digest = match m.digest.as_deref() {
         Some(h) if h.starts_with("sha512:") => store::digest_of(h, &m.bytes)?,
-        _ => sha256_of(&m.bytes),
+        _ => store::sha256_of(&m.bytes),
     };
     if let Some(h) = m.digest.as_deref().filter(|h| split_digest(h).is_ok()) {
         if h != digest {
@@ -118,11 +118,6 @@ fn registry_error(reference: &str) -> impl Fn(cairn_registry::Error) -> Error + 
         reference: reference.to_owned(),
         error: Box::new(error),
     }
-}
-
-fn sha256_of(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
 }
 
 /// A registry repository's blobs, streamed over HTTP.

@@ -388,11 +388,6 @@ pub(crate) fn layer_history(history: &[History], n_layers: usize) -> Vec<Option<
     out
 }
 
-fn sha256_hex_of(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
-}
-
 fn open_docker_archive(
     path: &Path,
     store: Archive,
@@ -410,7 +405,7 @@ fn open_docker_archive(
     })?;
     let cfg_bytes = store.read_small(&entry.config, limits.max_json)?;
     let config: ImageConfig = manifest::parse(&entry.config, &cfg_bytes)?;
-    let config_digest = sha256_hex_of(&cfg_bytes);
+    let config_digest = store::sha256_of(&cfg_bytes);
     // Docker 25+ names blobs by digest; check the config against its name too.
     if let Some(hex) = entry.config.strip_prefix("blobs/sha256/") {
         store::check_digest(&entry.config, &format!("sha256:{hex}"), &cfg_bytes)?;

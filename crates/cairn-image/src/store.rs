@@ -118,8 +118,14 @@ pub(crate) fn digest_of(like: &str, bytes: &[u8]) -> Result<String> {
     let (alg, _) = split_digest(like)?;
     Ok(match alg {
         "sha512" => format!("sha512:{}", hex::encode(sha2::Sha512::digest(bytes))),
-        _ => format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes))),
+        _ => sha256_of(bytes),
     })
+}
+
+/// `sha256:HEX` of `bytes`.
+pub(crate) fn sha256_of(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
 }
 
 /// An OCI image layout directory: blobs are `blobs/ALG/HEX` files.
