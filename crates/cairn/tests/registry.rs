@@ -32,6 +32,11 @@ fn lang() -> Option<PathBuf> {
     .then_some(p)
 }
 
+/// The demo image scanned from its OCI layout: what a scan of it from a registry must give.
+fn demo_layout_scan() -> Value {
+    scan_json(demo().join("oci").to_str().unwrap())
+}
+
 fn oci(layout: &Path) -> String {
     format!("oci:{}:latest", layout.display())
 }
@@ -274,7 +279,7 @@ fn a_multi_platform_index_picks_the_platform_and_never_an_attestation() {
         amd64["source"]["index_digest"],
         amd64["source"]["manifest_digest"]
     );
-    let demo = scan_json(demo().join("oci").to_str().unwrap());
+    let demo = demo_layout_scan();
     assert_eq!(amd64["packages"], demo["packages"]);
     let arm = json(&ok(run(
         &[
@@ -340,7 +345,7 @@ fn a_missing_tag_a_tampered_blob_and_plain_http_are_clear_errors() {
     assert!(err.contains("--insecure"), "{err}");
 
     // A layer whose bytes on the registry's disk were changed after the push.
-    let demo_json = scan_json(demo().join("oci").to_str().unwrap());
+    let demo_json = demo_layout_scan();
     let layers = demo_json["source"]["layers"].as_array().unwrap();
     let digest = layers.last().unwrap()["digest"].as_str().unwrap();
     let blob = reg.blob_path(digest);
@@ -427,10 +432,7 @@ fn basic_auth_takes_password_stdin_or_the_docker_config() {
         None,
         &[("DOCKER_CONFIG", cfg.path())],
     )));
-    assert_eq!(
-        out["packages"],
-        scan_json(demo().join("oci").to_str().unwrap())["packages"]
-    );
+    assert_eq!(out["packages"], demo_layout_scan()["packages"]);
 }
 
 #[test]
@@ -474,10 +476,7 @@ fn the_token_flow_gets_a_token_with_credentials_from_a_credential_helper() {
         None,
         &[("DOCKER_CONFIG", cfg.path()), ("PATH", Path::new(&path))],
     )));
-    assert_eq!(
-        out["packages"],
-        scan_json(demo().join("oci").to_str().unwrap())["packages"]
-    );
+    assert_eq!(out["packages"], demo_layout_scan()["packages"]);
     let issued = reg.tokens_issued() - before;
     assert!(issued >= 1, "a token was fetched");
     // One token serves the manifest, the config and every layer.
@@ -509,10 +508,7 @@ fn tls_with_a_ca_file() {
         None,
         &[],
     )));
-    assert_eq!(
-        out["packages"],
-        scan_json(demo().join("oci").to_str().unwrap())["packages"]
-    );
+    assert_eq!(out["packages"], demo_layout_scan()["packages"]);
 }
 
 #[test]

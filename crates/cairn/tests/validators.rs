@@ -145,13 +145,14 @@ fn own_json_matches_its_published_schema() {
         schema_text, committed,
         "docs/cairn-sbom.schema.json is stale: regenerate with `cairn schema`"
     );
-    let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
-    let sbom = scan_json(demo().join("oci").to_str().unwrap());
+    assert_matches_own_schema(&scan_json(demo().join("oci").to_str().unwrap()));
+}
+
+/// `sbom` validates against the schema `cairn schema` prints.
+fn assert_matches_own_schema(sbom: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(&cairn_ok(&["schema"])).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&sbom)
-        .map(|e| e.to_string())
-        .collect();
+    let errors: Vec<String> = validator.iter_errors(sbom).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");
 }
 
@@ -216,13 +217,7 @@ fn a_registry_image_passes_every_validator() {
         .unwrap()
         .starts_with("pkg:oci/demo@sha256"));
     let own = write(dir.path(), &img, "json", "r.json", &insecure);
-    let schema: serde_json::Value = serde_json::from_str(&cairn_ok(&["schema"])).unwrap();
-    let sbom: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(own).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&sbom)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    assert_matches_own_schema(
+        &serde_json::from_str(&std::fs::read_to_string(own).unwrap()).unwrap(),
+    );
 }
