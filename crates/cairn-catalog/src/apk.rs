@@ -67,7 +67,7 @@ impl Cataloger for Apk {
         let distro_q = distro_qualifier(cx);
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut depends: Vec<(String, Vec<String>)> = Vec::new();
-        for (key, entry) in &timeline.final_state {
+        for (key, entry, gone) in timeline.entries() {
             let p = &entry.record;
             let upstream = p.origin.as_deref().filter(|o| *o != p.name).unwrap_or("");
             let purl = purl(
@@ -83,7 +83,12 @@ impl Cataloger for Apk {
             );
             let id = purl.clone();
             let h = &timeline.history[key];
-            let files = owned_files(cx, p, &id, &location_of(entry), &mut out.warnings);
+            let mut ignored = crate::Warnings::default();
+            let warnings = match gone {
+                None => &mut out.warnings,
+                Some(_) => &mut ignored,
+            };
+            let files = owned_files(cx, p, &id, &location_of(entry), warnings);
             let mut changes = h.changes.clone();
             changes.extend(history::file_changes(cx.view, &files, h));
             changes.sort_by_key(|c| c.layer);
@@ -99,21 +104,23 @@ impl Cataloger for Apk {
                     metadata.insert(k.to_owned(), v.clone());
                 }
             }
-            for d in &p.depends {
-                // `!name` is a conflict, not a dependency.
-                if !d.starts_with('!') {
-                    depends.push((id.clone(), vec![dep_name(d).to_owned()]));
+            if gone.is_none() {
+                for d in &p.depends {
+                    // `!name` is a conflict, not a dependency.
+                    if !d.starts_with('!') {
+                        depends.push((id.clone(), vec![dep_name(d).to_owned()]));
+                    }
                 }
-            }
-            by_name.entry(p.name.clone()).or_default().push(id.clone());
-            for prov in &p.provides {
-                by_name
-                    .entry(dep_name(prov).to_owned())
-                    .or_default()
-                    .push(id.clone());
-            }
-            for f in &files {
-                by_name.entry(f.path.clone()).or_default().push(id.clone());
+                by_name.entry(p.name.clone()).or_default().push(id.clone());
+                for prov in &p.provides {
+                    by_name
+                        .entry(dep_name(prov).to_owned())
+                        .or_default()
+                        .push(id.clone());
+                }
+                for f in &files {
+                    by_name.entry(f.path.clone()).or_default().push(id.clone());
+                }
             }
             let licenses = match &p.license {
                 Some(value) => {
@@ -130,7 +137,7 @@ impl Cataloger for Apk {
                 }
                 None => Licenses::default(),
             };
-            out.packages.push(Package {
+            let package = Package {
                 id,
                 name: p.name.clone(),
                 version: p.version.clone(),
@@ -155,12 +162,17 @@ impl Cataloger for Apk {
                     locations: vec![location],
                     introduced_in: Some(h.introduced),
                     changes,
+                    removed_in: gone,
                     ..Evidence::default()
                 },
                 files,
                 files_truncated: p.files_truncated,
                 ..Package::default()
-            });
+            };
+            match gone {
+                None => out.packages.push(package),
+                Some(_) => out.removed.push(package),
+            }
         }
         out.relationships
             .extend(crate::depends_on(depends, &by_name));

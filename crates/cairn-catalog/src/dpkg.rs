@@ -77,7 +77,7 @@ impl Cataloger for Dpkg {
         // One budget for the owned files of every package (the lists and md5sums files
         // together are one database).
         let mut budget = cx.budget.database();
-        for (key, entry) in &timeline.final_state {
+        for (key, entry, gone) in timeline.entries() {
             let p = &entry.record.para;
             let name = p.get("Package").unwrap_or_default().to_owned();
             let version = p.get("Version").unwrap_or_default().to_owned();
@@ -105,10 +105,13 @@ impl Cataloger for Dpkg {
                 &name,
                 arch.as_deref(),
                 entry.record.status_d.then_some(entry.path.as_str()),
+                gone.is_some(),
                 &mut budget,
             );
-            for w in files.problems {
-                out.warnings.push(w.package(&id));
+            if gone.is_none() {
+                for w in files.problems {
+                    out.warnings.push(w.package(&id));
+                }
             }
             let history = &timeline.history[key];
             let mut changes = history.changes.clone();
@@ -135,6 +138,40 @@ impl Cataloger for Dpkg {
                     metadata.insert(keyname.to_owned(), v.to_owned());
                 }
             }
+            let evidence = Evidence {
+                locations,
+                introduced_in: Some(history.introduced),
+                changes,
+                removed_in: gone,
+                ..Evidence::default()
+            };
+            let vendor = src_name.clone().unwrap_or_else(|| name.clone());
+            let package = Package {
+                id: id.clone(),
+                name: name.clone(),
+                version: version.clone(),
+                arch,
+                kind: "deb".into(),
+                cataloger: "dpkg".into(),
+                purl,
+                cpes: vec![cpe(&vendor, &name, &version)],
+                source_package: src_name.map(|n| SourceRef {
+                    name: n,
+                    version: src_version,
+                }),
+                maintainer: p.get("Maintainer").map(str::to_owned),
+                installed_size: p.get("Installed-Size").and_then(installed_size),
+                licenses: Licenses::default(),
+                metadata,
+                evidence,
+                files: files.files,
+                files_truncated: files.truncated,
+                ..Package::default()
+            };
+            if gone.is_some() {
+                out.removed.push(package);
+                continue;
+            }
             for field in ["Depends", "Pre-Depends"] {
                 if let Some(v) = p.get(field) {
                     for group in v.split(',') {
@@ -151,34 +188,7 @@ impl Cataloger for Dpkg {
                     by_name.entry(prov).or_default().push(id.clone());
                 }
             }
-            let vendor = src_name.clone().unwrap_or_else(|| name.clone());
-            out.packages.push(Package {
-                id,
-                name: name.clone(),
-                version: version.clone(),
-                arch,
-                kind: "deb".into(),
-                cataloger: "dpkg".into(),
-                purl,
-                cpes: vec![cpe(&vendor, &name, &version)],
-                source_package: src_name.map(|n| SourceRef {
-                    name: n,
-                    version: src_version,
-                }),
-                maintainer: p.get("Maintainer").map(str::to_owned),
-                installed_size: p.get("Installed-Size").and_then(installed_size),
-                licenses: Licenses::default(),
-                metadata,
-                evidence: Evidence {
-                    locations,
-                    introduced_in: Some(history.introduced),
-                    changes,
-                    ..Evidence::default()
-                },
-                files: files.files,
-                files_truncated: files.truncated,
-                ..Package::default()
-            });
+            out.packages.push(package);
         }
         cx.budget.give_back(budget);
         // Copyright files may need full-text matching, the one costly step: each distinct
@@ -434,6 +444,7 @@ fn owned_files(
     name: &str,
     arch: Option<&str>,
     status_d: Option<&str>,
+    gone: bool,
     budget: &mut crate::FileBudget,
 ) -> Owned {
     let candidates: Vec<String> = match arch {
@@ -441,7 +452,11 @@ fn owned_files(
         None => vec![name.to_owned()],
     };
     let read = |path: &str| -> Option<(Location, String)> {
-        let (layer, content) = view.get(path)?.version()?;
+        // A removed package's lists are read from the last version before their removal.
+        let node = view
+            .get(path)
+            .or_else(|| view.removed(path).filter(|_| gone))?;
+        let (layer, content) = node.version()?;
         let at = Location {
             path: format!("/{}", path.trim_start_matches('/')),
             layer,

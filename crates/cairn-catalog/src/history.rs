@@ -53,6 +53,19 @@ pub(crate) struct Timeline<T> {
     /// The installed records after the last layer, by key.
     pub final_state: BTreeMap<String, Entry<T>>,
     pub history: BTreeMap<String, PkgHistory>,
+    /// Packages some layer installed and a later one removed for good: the last record of
+    /// each, and the layer that removed it.
+    pub removed: BTreeMap<String, (Entry<T>, usize)>,
+}
+
+impl<T> Timeline<T> {
+    /// Every record to report: the final state's, then each removed package's last record
+    /// with the layer that removed it.
+    pub fn entries(&self) -> impl Iterator<Item = (&String, &Entry<T>, Option<usize>)> {
+        let live = self.final_state.iter().map(|(k, e)| (k, e, None));
+        let gone = self.removed.iter().map(|(k, (e, at))| (k, e, Some(*at)));
+        live.chain(gone)
+    }
 }
 
 /// What one version of a database file parsed into.
@@ -78,6 +91,7 @@ pub(crate) fn build<T>(
     let mut prev: BTreeMap<String, (String, usize, Arc<T>)> = BTreeMap::new();
     let mut history: BTreeMap<String, PkgHistory> = BTreeMap::new();
     let mut ever_removed: BTreeSet<String> = BTreeSet::new();
+    let mut removed: BTreeMap<String, (Entry<T>, usize)> = BTreeMap::new();
     for &layer in &layers {
         let mut state: BTreeMap<String, (String, usize, Arc<T>)> = BTreeMap::new();
         for (di, db) in dbs.iter().enumerate() {
@@ -169,17 +183,32 @@ pub(crate) fn build<T>(
                 }
             }
         }
-        for k in prev.keys() {
+        for (k, (path, vlayer, record)) in &prev {
             if !state.contains_key(k) {
+                let last = Entry {
+                    path: path.clone(),
+                    layer: *vlayer,
+                    record: record.clone(),
+                };
+                removed.insert(k.clone(), (last, layer));
                 ever_removed.insert(k.clone());
                 if let Some(h) = history.get_mut(k) {
                     h.db_layers.insert(layer);
+                    h.changes.push(PackageChange {
+                        layer,
+                        kind: PackageChangeKind::Removed,
+                        from_version: Some(version(record)),
+                        to_version: None,
+                        paths: vec![],
+                    });
                 }
             }
         }
         prev = state;
     }
+    removed.retain(|k, _| !prev.contains_key(k));
     Timeline {
+        removed,
         final_state: prev
             .into_iter()
             .map(|(k, (path, layer, record))| {
@@ -381,6 +410,7 @@ mod tests {
             (3, "a 3\nb 1\n"),
         ]);
         let t = timeline(&n);
+        assert!(t.removed.is_empty(), "a was reinstalled");
         assert_eq!(t.final_state.len(), 2);
         assert_eq!(t.final_state["a"].layer, 3);
         let a = &t.history["a"];
@@ -391,6 +421,7 @@ mod tests {
             kinds,
             [
                 (1, PackageChangeKind::VersionChanged),
+                (2, PackageChangeKind::Removed),
                 (3, PackageChangeKind::Reinstalled)
             ]
         );
@@ -419,5 +450,17 @@ mod tests {
             kind: ChangeKind::Removed,
         });
         assert!(timeline(&n).final_state.is_empty());
+    }
+
+    /// A purged package: its last record, the layer that wrote it, and the layer that
+    /// removed it.
+    #[test]
+    fn a_purged_package_is_kept_with_where_it_went() {
+        let n = node(&[(0, "a 1\nb 1\n"), (2, "a 2\nb 1\n"), (3, "b 1\n")]);
+        let t = timeline(&n);
+        let (last, gone) = &t.removed["a"];
+        assert_eq!((last.layer, last.record.1.as_str(), *gone), (2, "2", 3));
+        assert_eq!(t.history["a"].introduced, 0);
+        assert!(!t.removed.contains_key("b"));
     }
 }

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod apk;
+pub mod base;
 mod binary;
 pub mod deb822;
 pub mod distro;
@@ -120,6 +121,9 @@ impl Warnings {
 #[derive(Debug, Default)]
 pub struct Findings {
     pub packages: Vec<Package>,
+    /// Packages an earlier layer's database listed that the final image does not have
+    /// (see [`Sbom::removed`]).
+    pub removed: Vec<Package>,
     pub relationships: Vec<Relationship>,
     pub warnings: Warnings,
 }
@@ -198,6 +202,9 @@ pub struct Options {
     pub one_file_system: bool,
     /// How to reach registries, for registry images.
     pub registry: cairn_image::RegistryOptions,
+    /// The image this one was built on (`--base`), opened, to tell its layers apart
+    /// exactly; without it the build history is read (see [`base`]).
+    pub base: Option<Image>,
 }
 
 /// Open a source without reading its layers (to size a progress bar, say).
@@ -275,9 +282,11 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
     };
     let found: Vec<Findings> = cats.par_iter().map(|c| c.catalog(&cx)).collect();
     let mut packages = Vec::new();
+    let mut removed = Vec::new();
     let mut relationships = Vec::new();
     for f in found {
         packages.extend(f.packages);
+        removed.extend(f.removed);
         relationships.extend(f.relationships);
         warnings.list.extend(f.warnings.list);
     }
@@ -295,13 +304,14 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
             version: env!("CARGO_PKG_VERSION").into(),
         },
         created: opts.created.clone().unwrap_or_else(now_rfc3339),
-        source: source_of(image),
+        source: source_of(image, opts.base.as_ref()),
         distro,
         packages,
         files,
         relationships,
         complete: !warnings.incomplete(),
         warnings: warnings.list,
+        removed,
     };
     sbom.normalize();
     let timings = Timings {
@@ -399,8 +409,11 @@ fn view_warning(w: &ViewWarning) -> Warning {
     }
 }
 
-fn source_of(image: &Image) -> Source {
+fn source_of(image: &Image, base: Option<&Image>) -> Source {
+    let base = base::detect(image, base);
+    let base_layers = base.as_ref().map_or(0, |b| b.layers);
     Source {
+        base,
         kind: image.kind.prefix().into(),
         name: image.name.clone(),
         path: image.location.clone(),
@@ -423,6 +436,7 @@ fn source_of(image: &Image) -> Source {
                 created_by: l.created_by.clone(),
                 created: l.created.clone(),
                 comment: l.comment.clone(),
+                base: l.index < base_layers,
             })
             .collect(),
     }

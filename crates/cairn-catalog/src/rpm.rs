@@ -90,7 +90,7 @@ impl Cataloger for Rpm {
         let ns = cx.distro.map(|d| d.id.to_lowercase());
         let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut requires: Vec<(String, Vec<String>)> = Vec::new();
-        for (key, entry) in &timeline.final_state {
+        for (key, entry, gone) in timeline.entries() {
             let p = &entry.record;
             // gpg-pubkey entries are keys imported into rpm, not software.
             if p.name == "gpg-pubkey" {
@@ -116,11 +116,16 @@ impl Cataloger for Rpm {
                 layer: entry.layer,
                 lines: None,
             };
-            if p.files_truncated {
+            if p.files_truncated && gone.is_none() {
                 out.warnings
                     .push(history::truncated(&location).package(&id));
             }
-            let files = owned_files(cx, p, &id, &location, &mut out.warnings);
+            let mut ignored = crate::Warnings::default();
+            let warnings = match gone {
+                None => &mut out.warnings,
+                Some(_) => &mut ignored,
+            };
+            let files = owned_files(cx, p, &id, &location, warnings);
             let mut changes = h.changes.clone();
             changes.extend(history::file_changes(cx.view, &files, h));
             changes.sort_by_key(|c| c.layer);
@@ -140,26 +145,13 @@ impl Cataloger for Rpm {
                     p.digest_algorithm.name().into(),
                 );
             }
-            for r in &p.requires {
-                // rpm's own feature markers are not packages.
-                if !r.starts_with("rpmlib(") {
-                    requires.push((id.clone(), vec![r.clone()]));
-                }
-            }
-            by_name.entry(p.name.clone()).or_default().push(id.clone());
-            for prov in &p.provides {
-                by_name.entry(prov.clone()).or_default().push(id.clone());
-            }
-            for f in &files {
-                by_name.entry(f.path.clone()).or_default().push(id.clone());
-            }
             let source = p.source_rpm.as_deref().and_then(split_source_rpm);
             let vendor = source
                 .as_ref()
                 .map(|s| s.name.clone())
                 .unwrap_or_else(|| p.name.clone());
-            out.packages.push(Package {
-                id,
+            let package = Package {
+                id: id.clone(),
                 name: p.name.clone(),
                 version: evr(p),
                 arch: p.arch.clone(),
@@ -177,12 +169,31 @@ impl Cataloger for Rpm {
                     locations: vec![location],
                     introduced_in: Some(h.introduced),
                     changes,
+                    removed_in: gone,
                     ..Evidence::default()
                 },
                 files,
                 files_truncated: p.files_truncated,
                 ..Package::default()
-            });
+            };
+            if gone.is_some() {
+                out.removed.push(package);
+                continue;
+            }
+            for r in &p.requires {
+                // rpm's own feature markers are not packages.
+                if !r.starts_with("rpmlib(") {
+                    requires.push((id.clone(), vec![r.clone()]));
+                }
+            }
+            by_name.entry(p.name.clone()).or_default().push(id.clone());
+            for prov in &p.provides {
+                by_name.entry(prov.clone()).or_default().push(id.clone());
+            }
+            for f in &package.files {
+                by_name.entry(f.path.clone()).or_default().push(id.clone());
+            }
+            out.packages.push(package);
         }
         out.relationships
             .extend(crate::depends_on(requires, &by_name));

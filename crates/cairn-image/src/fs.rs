@@ -111,6 +111,21 @@ impl From<Vec<(usize, Arc<[u8]>)>> for Versions {
     }
 }
 
+/// What one layer did to the files of the image, counted as the layers are applied: what
+/// it wrote, and how much of that later layers threw away (the waste that image-size
+/// tools such as dive report). Regular files only; a hard link adds no bytes of its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LayerStats {
+    /// Regular files the layer wrote (hard links included).
+    pub files: u64,
+    /// Bytes of the regular files it wrote.
+    pub bytes: u64,
+    /// Files it wrote that a later layer overwrote or deleted.
+    pub wasted_files: u64,
+    /// Bytes of those files.
+    pub wasted_bytes: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileDigests {
     pub sha1: String,
@@ -130,6 +145,11 @@ pub struct Node {
 }
 
 impl Node {
+    /// Whether the visible version is a regular file, its size and the layer that wrote it.
+    fn written(&self) -> (bool, u64, usize) {
+        (self.kind == NodeKind::File, self.size, self.layer())
+    }
+
     /// The layer whose version of this path is the visible one.
     pub fn layer(&self) -> usize {
         self.history.last().map(|c| c.layer).unwrap_or(0)
@@ -249,6 +269,10 @@ pub struct FsView {
     /// Extractor names, by index.
     extractors: Vec<&'static str>,
     extract_stats: Vec<ExtractStats>,
+    /// Per layer, what it wrote and what of that later layers discarded.
+    layer_stats: Vec<LayerStats>,
+    /// Paths whose visible version is a hard link: its bytes are its target's.
+    linked: HashSet<Box<str>>,
 }
 
 /// A fact about one version of a path.
@@ -387,6 +411,9 @@ impl FsView {
             }
         }
         view.layers = layers.len();
+        view.layer_stats
+            .resize(layers.len().max(1), LayerStats::default());
+        view.linked = HashSet::new();
         view.index_links();
         view.extractors = sel.names();
         view.extract_stats = sel.stats();
@@ -407,6 +434,24 @@ impl FsView {
         self.layers
     }
 
+    /// What each layer wrote and what of it later layers overwrote or deleted, by layer.
+    pub fn layer_stats(&self) -> &[LayerStats] {
+        &self.layer_stats
+    }
+
+    /// The version of `node` (at `path`) that a later layer is discarding: counted as
+    /// waste of the layer that wrote it.
+    fn discard(&mut self, path: &str, (is_file, size, layer): (bool, u64, usize)) {
+        if !is_file {
+            return;
+        }
+        let own = if self.linked.remove(path) { 0 } else { size };
+        if let Some(s) = self.layer_stats.get_mut(layer) {
+            s.wasted_files += 1;
+            s.wasted_bytes += own;
+        }
+    }
+
     /// Non-fatal problems met while reading (e.g. a requested file over the size limit).
     pub fn warnings(&self) -> &[ViewWarning] {
         &self.warnings
@@ -419,6 +464,9 @@ impl FsView {
     }
 
     fn apply(&mut self, layer: usize, index: LayerIndex) {
+        if self.layer_stats.len() <= layer {
+            self.layer_stats.resize(layer + 1, LayerStats::default());
+        }
         self.warnings.extend(index.warnings);
         self.skipped.extend(index.skipped);
         // Whiteouts and opaque markers hide lower layers only, so they go first.
@@ -477,6 +525,13 @@ impl FsView {
             }
         }
         let content = content.or(versions_from_link);
+        if kind == NodeKind::File {
+            let s = &mut self.layer_stats[layer];
+            s.files += 1;
+            if hardlink.is_none() {
+                s.bytes += size;
+            }
+        }
         if !facts.is_empty() {
             let list = self.facts.entry(path.clone()).or_default();
             list.extend(facts.into_iter().map(|(extractor, result)| StoredFact {
@@ -490,6 +545,12 @@ impl FsView {
             if matches!(self.nodes.get(&*path), Some(n) if n.kind == NodeKind::Dir) {
                 self.remove_tree(&path, layer, false);
             }
+        }
+        if let Some(old) = self.nodes.get(&*path).map(Node::written) {
+            self.discard(&path, old);
+        }
+        if kind == NodeKind::File && hardlink.is_some() {
+            self.linked.insert(path.clone());
         }
         match self.nodes.get_mut(&*path) {
             Some(node) => {
@@ -556,6 +617,7 @@ impl FsView {
         }
         for k in doomed {
             if let Some((k, mut node)) = self.nodes.remove_entry(&*k) {
+                self.discard(&k, node.written());
                 node.history.push(Change {
                     layer,
                     kind: ChangeKind::Removed,

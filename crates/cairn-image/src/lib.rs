@@ -32,14 +32,14 @@ pub use extract::{
     EntryReader, ExtractStats, Extractor, Fact, FactError, FactRef, FactResult, Probe,
 };
 pub use fs::{
-    check_path, shorten, Change, ChangeKind, FileDigests, FsView, History, Node, NodeKind,
-    Versions, MAX_LINK_HOPS, MAX_NAME_BYTES, MAX_PATH_BYTES,
+    check_path, shorten, Change, ChangeKind, FileDigests, FsView, History, LayerStats, Node,
+    NodeKind, Versions, MAX_LINK_HOPS, MAX_NAME_BYTES, MAX_PATH_BYTES,
 };
 pub use limits::Limits;
 pub use pattern::{exclusions, PathPattern};
 pub use registry::{CacheOptions, RegistryOptions};
 pub use source::{
-    open, open_with, Image, LayerInfo, OpenOptions, Platform, SourceKind, SourceSpec,
+    open, open_with, Image, LayerInfo, OpenOptions, Platform, SourceKind, SourceSpec, Step,
 };
 pub use store::{BlobStream, Store};
 pub use warning::{ViewWarning, ViewWarningKind};

@@ -62,6 +62,8 @@ pub struct ManifestOrIndex {
     pub config: Option<Descriptor>,
     #[serde(default)]
     pub layers: Option<Vec<Descriptor>>,
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -78,6 +80,15 @@ pub struct ImageConfig {
     pub rootfs: Option<RootFs>,
     #[serde(default)]
     pub history: Option<Vec<History>>,
+    /// The container configuration, read only for its labels.
+    #[serde(default)]
+    pub config: Option<ContainerConfig>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub struct ContainerConfig {
+    #[serde(rename = "Labels", default)]
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize, Debug, Default)]

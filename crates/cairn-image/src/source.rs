@@ -8,6 +8,7 @@ use crate::manifest::{
 };
 use crate::store::{self, Archive, LayoutDir, RootDir, Store};
 use crate::Limits;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -234,6 +235,51 @@ impl LayerInfo {
     }
 }
 
+/// One build step of the image (an entry of the config's `history`), empty steps (`ENV`,
+/// `CMD`, …) included, with the layer it made.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Step {
+    /// The command that ran (`created_by`).
+    pub created_by: Option<String>,
+    pub created: Option<String>,
+    pub comment: Option<String>,
+    /// The step changed no files (`empty_layer`).
+    pub empty: bool,
+    /// The layer it made, for a step that is not empty.
+    pub layer: Option<usize>,
+}
+
+/// The build steps of a config's history, each non-empty one given the next layer. With no
+/// history, one step per layer without a command.
+pub(crate) fn steps_of(history: &[History], n_layers: usize) -> Vec<Step> {
+    if history.is_empty() {
+        return (0..n_layers)
+            .map(|i| Step {
+                layer: Some(i),
+                ..Step::default()
+            })
+            .collect();
+    }
+    let mut next = 0;
+    history
+        .iter()
+        .map(|h| {
+            let empty = h.empty_layer.unwrap_or(false);
+            let layer = (!empty && next < n_layers).then(|| {
+                next += 1;
+                next - 1
+            });
+            Step {
+                created_by: h.created_by.clone(),
+                created: h.created.clone(),
+                comment: h.comment.clone(),
+                empty,
+                layer,
+            }
+        })
+        .collect()
+}
+
 /// How a layer blob is checked while it streams.
 #[derive(Clone, Debug)]
 pub(crate) enum Verify {
@@ -265,6 +311,12 @@ pub struct Image {
     pub platform: Option<Platform>,
     pub created: Option<String>,
     pub layers: Vec<LayerInfo>,
+    /// Every build step, empty ones included (the config's `history`), in order.
+    pub steps: Vec<Step>,
+    /// The config's labels (`org.opencontainers.image.base.name`, …).
+    pub labels: BTreeMap<String, String>,
+    /// The manifest's annotations (`org.opencontainers.image.base.digest`, …).
+    pub annotations: BTreeMap<String, String>,
     /// Set for image formats that carry no digests at all (legacy docker-archive).
     pub unverified: bool,
     /// Where the blobs are.
@@ -367,6 +419,9 @@ fn open_dir(path: &Path, platform: Option<&Platform>) -> Result<Image> {
             blob: None,
             verify: Verify::None,
         }],
+        steps: steps_of(&[], 1),
+        labels: BTreeMap::new(),
+        annotations: BTreeMap::new(),
         unverified: true,
         store: Arc::new(RootDir {
             root: path.to_owned(),
@@ -476,8 +531,11 @@ fn open_docker_archive(
         index_digest: None,
         config_digest: Some(config_digest),
         platform: Some(platform_of(&config)),
-        created: config.created,
+        created: config.created.clone(),
         unverified: layers.iter().any(|l| matches!(l.verify, Verify::None)),
+        steps: steps_of(config.history.as_deref().unwrap_or(&[]), layers.len()),
+        labels: labels_of(&config),
+        annotations: BTreeMap::new(),
         layers,
         store: Arc::new(store),
     })
@@ -548,7 +606,18 @@ fn open_legacy_docker_archive(path: &Path, store: Archive, limits: &Limits) -> R
         config_digest: None,
         platform: None,
         created: None,
+        steps: layers
+            .iter()
+            .map(|l| Step {
+                created_by: l.created_by.clone(),
+                comment: l.comment.clone(),
+                layer: Some(l.index),
+                ..Step::default()
+            })
+            .collect(),
         layers,
+        labels: BTreeMap::new(),
+        annotations: BTreeMap::new(),
         unverified: true,
         store: Arc::new(store),
     })
@@ -716,7 +785,10 @@ pub(crate) fn resolve(
         index_digest,
         config_digest: Some(cfg_desc.digest),
         platform: Some(platform_of(&config)),
-        created: config.created,
+        created: config.created.clone(),
+        steps: steps_of(config.history.as_deref().unwrap_or(&[]), layers.len()),
+        labels: labels_of(&config),
+        annotations: current.annotations.clone().unwrap_or_default(),
         layers,
         unverified: false,
         store,
@@ -732,6 +804,14 @@ impl Image {
             self.name = self.location.clone();
         }
     }
+}
+
+fn labels_of(config: &ImageConfig) -> BTreeMap<String, String> {
+    config
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.clone())
+        .unwrap_or_default()
 }
 
 pub(crate) fn platform_of(config: &ImageConfig) -> Platform {

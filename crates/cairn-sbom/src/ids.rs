@@ -50,6 +50,7 @@ pub(crate) fn document_digest(sbom: &Sbom) -> [u8; 32] {
         relationships,
         complete,
         warnings,
+        removed,
     } = sbom;
     let mut source = source.clone();
     if source.image_id.is_some() {
@@ -69,6 +70,7 @@ pub(crate) fn document_digest(sbom: &Sbom) -> [u8; 32] {
             relationships,
             complete,
             warnings,
+            removed,
         ),
     )
     .expect("the model always serializes");

@@ -30,6 +30,12 @@ pub struct Sbom {
     pub complete: bool,
     /// Problems met while scanning, sorted.
     pub warnings: Vec<Warning>,
+    /// Packages a package database listed in an earlier layer that are not in the final
+    /// image (purged, or replaced under another name): not part of the bill of materials,
+    /// kept so that `explain`, `layers` and `diff` can say where they went. Their evidence
+    /// names the layer that removed them (`removed_in`). Only cairn's own JSON carries them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<Package>,
 }
 
 /// A problem met while scanning, with what it concerns, so that a consumer can tell which
@@ -173,6 +179,24 @@ pub struct Source {
     /// registry (a local image has no repository to name).
     #[serde(default)]
     pub purl: Option<String>,
+    /// The base image the image was built on, as far as the image tells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseImage>,
+}
+
+/// The image this one was built `FROM`: its first `layers` layers are the base's.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct BaseImage {
+    /// Its name (`org.opencontainers.image.base.name`), when the image states it.
+    pub name: Option<String>,
+    /// Its manifest digest (`org.opencontainers.image.base.digest`), when stated.
+    pub digest: Option<String>,
+    /// How many of the image's layers, from the bottom, are the base image's.
+    pub layers: usize,
+    /// How that was decided: `base-image` (compared with the base image's own layers,
+    /// `--base`), or `history` (the base image's last step, its `CMD` or `ENTRYPOINT`,
+    /// found in the build history).
+    pub from: String,
 }
 
 /// One layer of the image, base first.
@@ -189,6 +213,9 @@ pub struct Layer {
     pub created_by: Option<String>,
     pub created: Option<String>,
     pub comment: Option<String>,
+    /// The layer belongs to the base image the image was built on (see [`Source::base`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub base: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -307,6 +334,10 @@ pub struct Evidence {
     pub introduced_in: Option<usize>,
     /// What later layers did to the package: upgrades, and changes to its files.
     pub changes: Vec<PackageChange>,
+    /// For a package not in the final image: the layer whose package database no longer
+    /// lists it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<usize>,
     /// Records of other catalogers that describe this same package and were folded into it
     /// rather than reported twice (a Python distribution whose files a Debian package
     /// owns), each with why.
@@ -347,6 +378,9 @@ pub enum PackageChangeKind {
     VersionChanged,
     /// The package was removed and installed again.
     Reinstalled,
+    /// The package database no longer lists the package from this layer on (it may be
+    /// installed again later).
+    Removed,
     /// Files the package owns were overwritten by this layer without a version change.
     FilesModified,
     /// Files the package owns were deleted by this layer.
@@ -417,10 +451,36 @@ impl Sbom {
         self.relationships.dedup();
         self.warnings.sort();
         self.warnings.dedup();
+        self.removed.sort_by(|a, b| {
+            (a.name.as_str(), a.version.as_str(), a.id.as_str()).cmp(&(
+                b.name.as_str(),
+                b.version.as_str(),
+                b.id.as_str(),
+            ))
+        });
         self.complete = !self.warnings.iter().any(|w| w.incomplete);
     }
 
     pub fn package(&self, id: &str) -> Option<&Package> {
         self.packages.iter().find(|p| p.id == id)
+    }
+}
+
+impl Package {
+    /// The layer that installed the version reported: the last layer that changed its
+    /// version or installed it again, else the one that introduced it.
+    pub fn installed_in(&self) -> Option<usize> {
+        self.evidence
+            .changes
+            .iter()
+            .rev()
+            .find(|c| {
+                matches!(
+                    c.kind,
+                    PackageChangeKind::VersionChanged | PackageChangeKind::Reinstalled
+                )
+            })
+            .map(|c| c.layer)
+            .or(self.evidence.introduced_in)
     }
 }

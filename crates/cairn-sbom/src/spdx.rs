@@ -234,6 +234,7 @@ pub(crate) fn provenance(sbom: &Sbom, p: &Package) -> String {
                 c.to_version.as_deref().unwrap_or("?")
             ),
             PackageChangeKind::Reinstalled => "reinstalled".into(),
+            PackageChangeKind::Removed => "removed from the package database".into(),
             PackageChangeKind::FilesModified => format!("modified {}", c.paths.join(", ")),
             PackageChangeKind::FilesRemoved => format!("removed {}", c.paths.join(", ")),
         };

@@ -26,6 +26,7 @@ fn sbom(packages: Vec<Package>) -> Sbom {
             repository: None,
             index_digest: None,
             purl: None,
+            base: None,
             layers: vec![Layer {
                 index: 0,
                 digest: Some(format!("sha256:{}", "3".repeat(64))),
@@ -35,6 +36,7 @@ fn sbom(packages: Vec<Package>) -> Sbom {
                 created_by: Some("ADD rootfs.tar /".into()),
                 created: None,
                 comment: None,
+                base: false,
             }],
         },
         distro: Some(Distro {
@@ -54,6 +56,7 @@ fn sbom(packages: Vec<Package>) -> Sbom {
         relationships: vec![],
         complete: true,
         warnings: vec![],
+        removed: vec![],
     }
 }
 
@@ -80,6 +83,7 @@ fn package(id: &str, name: &str, version: &str) -> Package {
             }],
             introduced_in: Some(0),
             changes: vec![],
+            removed_in: None,
             merged: vec![],
         },
         files: vec![],
