@@ -70,6 +70,31 @@ pub fn parse_with_args(
     text: &str,
     build_args: &BTreeMap<String, String>,
 ) -> Result<Dockerfile, Error> {
+    let (mut instructions, lines) = syntax(text)?;
+    let mut resolver = stages::Resolver::new(build_args, lines.escape);
+    for (i, ins) in instructions.iter_mut().enumerate() {
+        resolver.resolve(i, ins)?;
+    }
+    let (stages, global_args) = resolver.finish(instructions.len());
+    Ok(Dockerfile {
+        directives: lines.directives,
+        escape: lines.escape,
+        global_args,
+        instructions,
+        stages,
+        fingerprint: fingerprint(text),
+    })
+}
+
+/// Only the syntax, like BuildKit's `parser.Parse`: instructions with their lines, flags,
+/// arguments and heredocs, but no stages and no substitution (`stage` is `None`, `expanded`
+/// empty). Accepts files a build would reject, such as a `CMD` before any `FROM` or a
+/// `${VAR:?}` that fails.
+pub fn parse_instructions(text: &str) -> Result<Vec<Instruction>, Error> {
+    syntax(text).map(|(instructions, _)| instructions)
+}
+
+fn syntax(text: &str) -> Result<(Vec<Instruction>, lines::Lines<'_>), Error> {
     check_size(text.len())?;
     let mut lines = lines::Lines::new(text);
     let mut instructions = Vec::new();
@@ -86,19 +111,7 @@ pub fn parse_with_args(
     if instructions.is_empty() {
         return Err(Error::Empty);
     }
-    let mut resolver = stages::Resolver::new(build_args, lines.escape);
-    for (i, ins) in instructions.iter_mut().enumerate() {
-        resolver.resolve(i, ins)?;
-    }
-    let (stages, global_args) = resolver.finish(instructions.len());
-    Ok(Dockerfile {
-        directives: lines.directives,
-        escape: lines.escape,
-        global_args,
-        instructions,
-        stages,
-        fingerprint: fingerprint(text),
-    })
+    Ok((instructions, lines))
 }
 
 /// Length and FNV-1a hash of the text, so [`lock`] can tell it was given the parsed text.
