@@ -5,6 +5,8 @@
 //! `ARG` and `ENV` are visible to later instructions of that stage, `ENV` winning over an
 //! `ARG` of the same name. Caller build args override `ARG` defaults. All pairs of one
 //! `ENV`/`ARG` line are expanded against the variables as they were before the line.
+//! A stage built `FROM` an earlier stage starts with that stage's `ENV` (it is in the image
+//! config) but none of its `ARG`s.
 
 use std::collections::BTreeMap;
 
@@ -50,6 +52,8 @@ pub(crate) struct Resolver<'a> {
     stage: Scope,
     pub stages: Vec<Stage>,
     pub global_args: Vec<KeyValue>,
+    /// The `ENV` each finished stage ends with: a stage built `FROM` it starts with it.
+    stage_envs: Vec<BTreeMap<String, String>>,
     spent: usize,
 }
 
@@ -62,6 +66,7 @@ impl<'a> Resolver<'a> {
             stage: Scope::default(),
             stages: Vec::new(),
             global_args: Vec::new(),
+            stage_envs: Vec::new(),
             spent: 0,
         }
     }
@@ -78,7 +83,12 @@ impl<'a> Resolver<'a> {
         let line = ins.start_line;
         let sub = |message: String| Error::Substitution { line, message };
         if ins.keyword == "FROM" {
-            return self.from(index, ins).map_err(sub);
+            return self
+                .from(index, ins)
+                .map_err(|message| match message.starts_with("FROM ") {
+                    true => Error::Syntax { line, message },
+                    false => sub(message),
+                });
         }
         if self.stages.is_empty() {
             if ins.keyword != "ARG" {
@@ -164,7 +174,13 @@ impl<'a> Resolver<'a> {
             end_instruction: index + 1,
         });
         ins.stage = Some(idx);
-        self.stage = Scope::default();
+        let finished = std::mem::take(&mut self.stage);
+        if idx > 0 {
+            self.stage_envs.push(finished.env);
+        }
+        if let Base::Stage(parent) = self.stages[idx].base {
+            self.stage.env = self.stage_envs.get(parent).cloned().unwrap_or_default();
+        }
         Ok(())
     }
 

@@ -125,7 +125,10 @@ fn matches_buildkit_parser_testfiles() {
         let text = std::fs::read_to_string(&path).unwrap();
         if let Ok(ins) = cairn_dockerfile::parse_instructions(&text) {
             failures += 1;
-            println!("=== {} parsed, BuildKit rejects it: {ins:?}", path.display());
+            println!(
+                "=== {} parsed, BuildKit rejects it: {ins:?}",
+                path.display()
+            );
         }
     }
     assert_eq!(failures, 0);
