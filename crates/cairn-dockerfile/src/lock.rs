@@ -101,8 +101,12 @@ pub fn lock(text: &str, df: &Dockerfile, pins: &dyn Pins) -> Result<Locked, Erro
     if fingerprint(text) != df.fingerprint {
         return Err(Error::TextMismatch);
     }
+    let line_starts = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
     let mut cx = Locker {
         text,
+        line_starts,
         pins,
         edits: Vec::new(),
         pinned: Vec::new(),
@@ -137,6 +141,8 @@ pub fn lock(text: &str, df: &Dockerfile, pins: &dyn Pins) -> Result<Locked, Erro
 
 struct Locker<'a> {
     text: &'a str,
+    /// Offset of each line's first byte, for line numbers.
+    line_starts: Vec<usize>,
     pins: &'a dyn Pins,
     edits: Vec<(usize, String)>,
     pinned: Vec<Pinned>,
@@ -148,10 +154,7 @@ type Map<'a> = &'a dyn Fn(usize) -> usize;
 
 impl Locker<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        1 + self.text.as_bytes()[..offset.min(self.text.len())]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
+        self.line_starts.partition_point(|&s| s <= offset)
     }
 
     fn skip(&mut self, at: usize, target: PinTarget, token: &str, reason: UnpinnedReason) {
