@@ -1,11 +1,14 @@
 //! CycloneDX 1.6 JSON. The image is metadata.component; packages are components with purl,
 //! CPE, licenses and `evidence` (identity with the method that found it, occurrences with
 //! the database file, line and layer), so the provenance does not live only in cairn's own
-//! format. A scan that could not read everything says so in `compositions`.
+//! format. An image's layers are components of their own (`cairn-layer-N`, with digest,
+//! diff id, build command and whether the base image's), each holding in its `components`
+//! the packages it installed: image → layer → package, as CycloneDX nests assemblies. A
+//! scan that could not read everything says so in `compositions`.
 
 use crate::ids::{document_digest, uuid_from};
 use crate::model::*;
-use crate::spdx::{annotation_comment, layer_text, provenance};
+use crate::spdx::{annotation_comment, layer_summary, layer_text, layered, provenance};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -54,6 +57,68 @@ fn nest(sbom: &Sbom, flat: Vec<Value>) -> Vec<Value> {
         }
     }
     top
+}
+
+/// The bom-ref of layer `i`.
+pub(crate) fn layer_ref(i: usize) -> String {
+    format!("cairn-layer-{i}")
+}
+
+/// An image's layers as components, each holding the top-level package components it
+/// installed; the others (the operating system, packages with no layer) stay at the top.
+fn by_layer(sbom: &Sbom, top: Vec<Value>) -> Vec<Value> {
+    if !layered(sbom) {
+        return top;
+    }
+    let layer_of: BTreeMap<&str, usize> = sbom
+        .packages
+        .iter()
+        .filter_map(|p| Some((p.id.as_str(), p.installed_in()?)))
+        .filter(|(_, l)| *l < sbom.source.layers.len())
+        .collect();
+    let mut held: Vec<Vec<Value>> = vec![Vec::new(); sbom.source.layers.len()];
+    let mut rest = Vec::new();
+    for c in top {
+        match c["bom-ref"].as_str().and_then(|r| layer_of.get(r)) {
+            Some(&l) => held[l].push(c),
+            None => rest.push(c),
+        }
+    }
+    let mut out = Vec::new();
+    for (l, kids) in sbom.source.layers.iter().zip(held) {
+        let mut props = vec![
+            prop("cairn:layer:index", l.index.to_string()),
+            prop("cairn:layer:base", l.base.to_string()),
+        ];
+        if let Some(d) = &l.digest {
+            props.push(prop("cairn:layer:digest", d));
+        }
+        if let Some(d) = &l.diff_id {
+            props.push(prop("cairn:layer:diff-id", d));
+        }
+        if let Some(c) = &l.created_by {
+            props.push(prop("cairn:layer:created-by", c));
+        }
+        let mut c = json!({
+            "bom-ref": layer_ref(l.index),
+            "type": "file",
+            "name": format!("layer {}", l.index),
+            "description": layer_summary(l),
+            "properties": props,
+        });
+        if let Some(d) = l.digest.as_ref().or(l.diff_id.as_ref()) {
+            c["version"] = json!(d);
+        }
+        if let Some(hex) = l.digest.as_deref().and_then(|d| d.strip_prefix("sha256:")) {
+            c["hashes"] = json!([{"alg": "SHA-256", "content": hex}]);
+        }
+        if !kids.is_empty() {
+            c["components"] = json!(kids);
+        }
+        out.push(c);
+    }
+    rest.extend(out);
+    rest
 }
 
 pub(crate) fn json(sbom: &Sbom) -> String {
@@ -234,7 +299,7 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         components.push(c);
     }
     let components = nest(sbom, components);
-    let mut components = components;
+    let mut components = by_layer(sbom, components);
     for f in &sbom.files {
         components.push(json!({
             "bom-ref": f.id,

@@ -10,11 +10,13 @@
 mod cyclonedx;
 mod ids;
 mod model;
+mod read;
 mod spdx;
 mod table;
 mod text;
 
 pub use model::*;
+pub use read::{read, Detected, Read, ReadError, MAX_DOCUMENT_BYTES};
 pub use text::escape_control;
 
 /// An output format `cairn sbom -o` knows.

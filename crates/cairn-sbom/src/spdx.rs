@@ -1,5 +1,7 @@
 //! SPDX 2.3, as JSON and as tag-value. The document DESCRIBES the image (or directory) as a
-//! package that CONTAINS every package found; packages DEPENDS_ON each other as their
+//! package; an image CONTAINS each of its layers as a package of its own (digest, diff id,
+//! build command, base image or not), and each layer CONTAINS the packages it installed
+//! (a directory CONTAINS its packages directly); packages DEPENDS_ON each other as their
 //! databases say, and CONTAINS the files listed with `--files`. Declared licenses come from
 //! the packages' own statements; cairn concludes nothing, so licenseConcluded is NOASSERTION.
 
@@ -22,6 +24,29 @@ struct Doc<'a> {
     codes: BTreeMap<&'a str, String>,
     /// SPDX id -> the annotations (warnings) on it.
     notes: BTreeMap<String, Vec<String>>,
+    /// The layers' SPDX ids, by index; empty for a directory.
+    layer_refs: Vec<String>,
+}
+
+/// Whether the source's layers are packages of the document: an image's are, a
+/// directory's one pseudo-layer is not.
+pub(crate) fn layered(sbom: &Sbom) -> bool {
+    sbom.source.kind != "dir" && !sbom.source.layers.is_empty()
+}
+
+/// The SPDX id of layer `i`.
+pub(crate) fn layer_ref(i: usize) -> String {
+    format!("SPDXRef-Layer-{i}")
+}
+
+/// What a layer package says of itself, for people and for reading back: `summary`
+/// names the layer and whether it is the base image's, `description` its diff id.
+pub(crate) fn layer_summary(l: &Layer) -> String {
+    if l.base {
+        format!("layer {} of the image, from its base image", l.index)
+    } else {
+        format!("layer {} of the image", l.index)
+    }
 }
 
 impl<'a> Doc<'a> {
@@ -81,7 +106,13 @@ impl<'a> Doc<'a> {
                 .or_default()
                 .push(annotation_comment(w));
         }
+        let layer_refs = if layered(sbom) {
+            (0..sbom.source.layers.len()).map(layer_ref).collect()
+        } else {
+            vec![]
+        };
         Doc {
+            layer_refs,
             sbom,
             root_ref,
             os_ref,
@@ -110,9 +141,16 @@ impl<'a> Doc<'a> {
         if let Some(os) = &self.os_ref {
             out.push((self.root_ref.clone(), "CONTAINS", os.clone()));
         }
+        for l in &self.layer_refs {
+            out.push((self.root_ref.clone(), "CONTAINS", l.clone()));
+        }
         for p in &self.sbom.packages {
+            let container = p
+                .installed_in()
+                .and_then(|i| self.layer_refs.get(i))
+                .unwrap_or(&self.root_ref);
             out.push((
-                self.root_ref.clone(),
+                container.clone(),
                 "CONTAINS",
                 self.pkg_refs[p.id.as_str()].clone(),
             ));
@@ -356,6 +394,33 @@ pub(crate) fn json(sbom: &Sbom) -> String {
             os["description"] = json!(pn);
         }
         packages.push(os);
+    }
+    for (l, id) in sbom.source.layers.iter().zip(&doc.layer_refs) {
+        let mut v = json!({
+            "name": format!("layer {}", l.index),
+            "SPDXID": id,
+            "downloadLocation": NOASSERTION,
+            "filesAnalyzed": false,
+            "licenseConcluded": NOASSERTION,
+            "licenseDeclared": NOASSERTION,
+            "copyrightText": NOASSERTION,
+            "supplier": NOASSERTION,
+            "primaryPackagePurpose": "ARCHIVE",
+            "summary": layer_summary(l),
+        });
+        if let Some(d) = l.digest.as_ref().or(l.diff_id.as_ref()) {
+            v["versionInfo"] = json!(d);
+        }
+        if let Some(hex) = l.digest.as_deref().and_then(|d| d.strip_prefix("sha256:")) {
+            v["checksums"] = json!([{"algorithm": "SHA256", "checksumValue": hex}]);
+        }
+        if let Some(d) = &l.diff_id {
+            v["description"] = json!(format!("diff id {d}"));
+        }
+        if let Some(c) = &l.created_by {
+            v["comment"] = json!(c);
+        }
+        packages.push(v);
     }
     for p in &sbom.packages {
         let mut refs = vec![
@@ -627,6 +692,35 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
         let _ = writeln!(o, "PackageLicenseConcluded: NOASSERTION");
         let _ = writeln!(o, "PackageLicenseDeclared: NOASSERTION");
         let _ = writeln!(o, "PackageCopyrightText: NOASSERTION");
+    }
+    for (l, id) in sbom.source.layers.iter().zip(&doc.layer_refs) {
+        let digest = l.digest.as_ref().or(l.diff_id.as_ref());
+        pkg(
+            &mut o,
+            &format!("layer {}", l.index),
+            id,
+            digest.map(String::as_str),
+            "ARCHIVE",
+            None,
+        );
+        let _ = writeln!(o, "PackageSupplier: NOASSERTION");
+        if let Some(hex) = l.digest.as_deref().and_then(|d| d.strip_prefix("sha256:")) {
+            let _ = writeln!(o, "PackageChecksum: SHA256: {hex}");
+        }
+        let _ = writeln!(o, "PackageLicenseConcluded: NOASSERTION");
+        let _ = writeln!(o, "PackageLicenseDeclared: NOASSERTION");
+        let _ = writeln!(o, "PackageCopyrightText: NOASSERTION");
+        let _ = writeln!(o, "PackageSummary: {}", tv_text(&layer_summary(l)));
+        if let Some(d) = &l.diff_id {
+            let _ = writeln!(
+                o,
+                "PackageDescription: {}",
+                tv_text(&format!("diff id {d}"))
+            );
+        }
+        if let Some(c) = &l.created_by {
+            let _ = writeln!(o, "PackageComment: {}", tv_text(c));
+        }
     }
     for p in &sbom.packages {
         pkg(

@@ -106,6 +106,80 @@ fn spdx_with_files_passes_pyspdxtools() {
         .any(|r| r["relationshipType"] == "CONTAINS" && r["relatedSpdxElement"] == file_id));
 }
 
+/// Each layer is an SPDX package (digest, build command) that the image CONTAINS, and
+/// each package is CONTAINED by the layer that installed it, in JSON and tag-value alike.
+#[test]
+fn spdx_layers_are_packages_the_image_contains() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = demo().join("oci");
+    let file = write(
+        dir.path(),
+        img.to_str().unwrap(),
+        "spdx-json",
+        "demo.spdx.json",
+        &[],
+    );
+    pyspdxtools(&file);
+    let tv = write(
+        dir.path(),
+        img.to_str().unwrap(),
+        "spdx-tag-value",
+        "demo.spdx",
+        &[],
+    );
+    pyspdxtools(&tv);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let pkgs = doc["packages"].as_array().unwrap();
+    let layer = |i: usize| {
+        pkgs.iter()
+            .find(|p| p["SPDXID"] == format!("SPDXRef-Layer-{i}"))
+            .unwrap_or_else(|| panic!("no layer {i} package"))
+    };
+    assert!(layer(2)["comment"]
+        .as_str()
+        .unwrap()
+        .contains("--only-upgrade libexpat1"));
+    assert!(
+        layer(0)["checksums"][0]["checksumValue"]
+            .as_str()
+            .unwrap()
+            .len()
+            == 64
+    );
+    let rels = doc["relationships"].as_array().unwrap();
+    let root = rels
+        .iter()
+        .find(|r| r["relationshipType"] == "DESCRIBES")
+        .unwrap()["relatedSpdxElement"]
+        .clone();
+    let contains = |a: &serde_json::Value, b: &serde_json::Value| {
+        rels.iter().any(|r| {
+            r["relationshipType"] == "CONTAINS"
+                && r["spdxElementId"] == *a
+                && r["relatedSpdxElement"] == *b
+        })
+    };
+    for i in 0..5 {
+        assert!(
+            contains(&root, &layer(i)["SPDXID"]),
+            "image CONTAINS layer {i}"
+        );
+    }
+    let expat = pkgs.iter().find(|p| p["name"] == "libexpat1").unwrap();
+    assert!(contains(&layer(2)["SPDXID"], &expat["SPDXID"]));
+    assert!(
+        !contains(&root, &expat["SPDXID"]),
+        "through its layer, not directly"
+    );
+    let tv = std::fs::read_to_string(&tv).unwrap();
+    assert!(tv.contains("SPDXID: SPDXRef-Layer-2"));
+    assert!(tv.contains(&format!(
+        "Relationship: SPDXRef-Layer-2 CONTAINS {}",
+        expat["SPDXID"].as_str().unwrap()
+    )));
+}
+
 #[test]
 fn cyclonedx_passes_the_1_6_schema() {
     let dir = tempfile::tempdir().unwrap();
@@ -120,12 +194,42 @@ fn cyclonedx_passes_the_1_6_schema() {
     cyclonedx_validate(&file);
     let bom: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let expat = bom["components"]
+    // Image -> layer -> package: the layers are components, each holding what it
+    // installed; libexpat1's reported version came with layer 2 (the upgrade).
+    let layers: Vec<&serde_json::Value> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["bom-ref"].as_str().unwrap().starts_with("cairn-layer-"))
+        .collect();
+    assert_eq!(layers.len(), 5);
+    let layer2 = layers
+        .iter()
+        .find(|l| l["bom-ref"] == "cairn-layer-2")
+        .unwrap();
+    assert!(layer2["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "cairn:layer:created-by"
+            && p["value"]
+                .as_str()
+                .unwrap()
+                .contains("--only-upgrade libexpat1")));
+    let expat = layer2["components"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["name"] == "libexpat1")
         .unwrap();
+    let nested: usize = layers
+        .iter()
+        .map(|l| l["components"].as_array().map_or(0, |c| c.len()))
+        .sum();
+    assert_eq!(
+        nested, 23,
+        "every package sits in the layer that installed it"
+    );
     // The provenance lives in standard fields too, not only in cairn's own format.
     let occ = &expat["evidence"]["occurrences"][0];
     assert_eq!(occ["location"], "/var/lib/dpkg/status");
