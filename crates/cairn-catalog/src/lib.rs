@@ -241,6 +241,21 @@ pub struct Timings {
 
 /// `scan`, also saying where the time went.
 pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), ImageError> {
+    scan_full(image, opts).map(|s| (s.sbom, s.timings))
+}
+
+/// A scan with what explaining it needs: the SBOM (with the packages earlier layers
+/// removed), and the filesystem view in which every path keeps every layer that wrote,
+/// changed or removed it, with each layer's byte counts. The view is bounded by the same
+/// limits as the scan ([`Limits::max_paths`], the content limits); nothing is read twice.
+pub struct Scan {
+    pub sbom: Sbom,
+    pub view: FsView,
+    pub timings: Timings,
+}
+
+/// Scan an opened image, keeping the filesystem view (see [`Scan`]).
+pub fn scan_full(image: &Image, opts: &Options) -> Result<Scan, ImageError> {
     let started = std::time::Instant::now();
     let cats = catalogers();
     let mut contents = distro::patterns();
@@ -322,7 +337,11 @@ pub fn scan_timed(image: &Image, opts: &Options) -> Result<(Sbom, Timings), Imag
         skipped: view.skipped().to_vec(),
         extractors: view.extract_stats().to_vec(),
     };
-    Ok((sbom, timings))
+    Ok(Scan {
+        sbom,
+        view,
+        timings,
+    })
 }
 
 /// The one rule for a package identity (id) found more than once, by any cataloger: records

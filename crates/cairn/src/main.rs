@@ -4,8 +4,13 @@
 //! Exit codes: 0 success; 1 error, or an SBOM that was written but is incomplete (some input
 //! could not be read; the document says so); 2 usage error.
 
+mod diff;
+mod explain;
+mod layers;
+mod lock;
 mod output;
 mod sbom;
+mod scan;
 mod tuf;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +37,18 @@ struct Cli {
 enum Command {
     /// Scan an image and write its SBOM.
     Sbom(sbom::SbomArgs),
+    /// Explain a package: the evidence that lists it, the layer and build step that
+    /// installed it, what later layers did to it, its dependencies.
+    Explain(explain::ExplainArgs),
+    /// The image layer by layer: build steps, packages added, upgraded and removed, bytes
+    /// written and wasted, files no package owns.
+    Layers(layers::LayersArgs),
+    /// Compare two images or SBOM documents package by package, each difference with the
+    /// layer that caused it.
+    Diff(diff::DiffArgs),
+    /// Pin a Dockerfile's base image and installed packages to what an image built from it
+    /// has.
+    Lock(lock::LockArgs),
     /// Print the JSON Schema of cairn's own JSON format (-o json).
     Schema,
     /// Trust, refresh and fetch through a TUF repository.
@@ -53,6 +70,10 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Sbom(args) => sbom::run(args, v),
+        Command::Explain(args) => explain::run(args, v),
+        Command::Layers(args) => layers::run(args, v),
+        Command::Diff(args) => diff::run(args, v),
+        Command::Lock(args) => lock::run(args, v),
         Command::Tuf(args) => tuf::run(args).map(|()| ExitCode::SUCCESS),
         Command::Schema => {
             print!("{}", cairn_sbom::json_schema());
@@ -67,7 +88,7 @@ fn main() -> ExitCode {
                 "cairn: error: {}",
                 cairn_sbom::escape_control(&format!("{e:#}"))
             );
-            if e.downcast_ref::<sbom::UsageError>().is_some() {
+            if e.downcast_ref::<scan::UsageError>().is_some() {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)

@@ -1,0 +1,86 @@
+//! `cairn diff A B`: two images, or SBOM documents, package by package.
+
+use crate::scan::SourceArgs;
+use crate::Verbosity;
+use anyhow::{Context, Result};
+use cairn_sbom::{escape_control, Sbom};
+use clap::Args;
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The first image, or an SBOM file (cairn JSON, SPDX JSON or tag-value, CycloneDX
+    /// JSON, as cairn writes them).
+    a: String,
+    /// The second image, or an SBOM file.
+    b: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Exit with status 1 when they differ (0 when they do not).
+    #[arg(long)]
+    exit_code: bool,
+    #[command(flatten)]
+    source: SourceArgs,
+}
+
+/// Whether `arg` names an SBOM document rather than an image: a regular file that starts
+/// like JSON or SPDX tag-value (image archives are tars).
+fn is_document(arg: &str) -> bool {
+    use std::io::Read;
+    let path = Path::new(arg);
+    if !path.is_file() {
+        return false;
+    }
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let head = &head[..n];
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(n);
+    head[start..].starts_with(b"{") || head[start..].starts_with(b"SPDXVersion:")
+}
+
+fn load(arg: &str, source: &SourceArgs, v: Verbosity) -> Result<Sbom> {
+    if is_document(arg) {
+        let bytes =
+            crate::layers::read_bounded(Path::new(arg), cairn_sbom::MAX_DOCUMENT_BYTES as u64)?;
+        let read = cairn_sbom::read(&bytes).with_context(|| format!("reading {arg}"))?;
+        if !v.quiet {
+            for n in &read.notes {
+                eprintln!("cairn: {}: {}", escape_control(arg), escape_control(n));
+            }
+        }
+        return Ok(read.sbom);
+    }
+    let s = crate::scan::scan(arg, source, false, v)?;
+    if !s.scan.sbom.complete && !v.quiet {
+        eprintln!(
+            "cairn: warning: the scan of {} is INCOMPLETE; differences may be missing",
+            escape_control(arg)
+        );
+    }
+    Ok(s.scan.sbom)
+}
+
+pub fn run(args: DiffArgs, v: Verbosity) -> Result<ExitCode> {
+    let a = load(&args.a, &args.source, v)?;
+    let b = load(&args.b, &args.source, v)?;
+    let d = cairn_explain::diff::diff(&a, &b);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&d)?);
+    } else {
+        print!("{}", cairn_explain::text::diff(&d));
+    }
+    // An incomplete side may hide differences: that is an exit 1 too, as for `sbom`.
+    let incomplete = !a.complete || !b.complete;
+    Ok(if (args.exit_code && !d.is_empty()) || incomplete {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
