@@ -27,6 +27,7 @@ mod python;
 mod require;
 mod rpm;
 mod rust;
+mod version;
 
 use cairn_image::{
     Extractor, FsView, Image, Limits, PathPattern, Platform, ScanOptions, SourceSpec, ViewWarning,
@@ -42,6 +43,7 @@ use std::sync::Arc;
 
 pub use apk::installed as apk_installed;
 pub use cairn_image::Error as ImageError;
+pub use version::compare as compare_versions;
 
 /// What a cataloger gets to look at.
 pub struct Context<'a> {
