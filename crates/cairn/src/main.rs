@@ -9,9 +9,8 @@ mod explain;
 mod layers;
 mod lock;
 mod output;
-// The HTML page of `cairn report`; the subcommand that writes it is not wired in yet.
-#[allow(dead_code)]
 mod report;
+mod report_cmd;
 mod sbom;
 mod scan;
 mod tuf;
@@ -52,6 +51,9 @@ enum Command {
     /// Pin a Dockerfile's base image and installed packages to what an image built from it
     /// has.
     Lock(lock::LockArgs),
+    /// Write a self-contained HTML report of an image: layers, packages, licenses and each
+    /// package's evidence.
+    Report(report_cmd::ReportArgs),
     /// Print the JSON Schema of cairn's own JSON format (-o json).
     Schema,
     /// Trust, refresh and fetch through a TUF repository.
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         Command::Layers(args) => layers::run(args, v),
         Command::Diff(args) => diff::run(args, v),
         Command::Lock(args) => lock::run(args, v),
+        Command::Report(args) => report_cmd::run(args, v),
         Command::Tuf(args) => tuf::run(args).map(|()| ExitCode::SUCCESS),
         Command::Schema => {
             print!("{}", cairn_sbom::json_schema());

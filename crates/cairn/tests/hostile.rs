@@ -214,11 +214,11 @@ fn symlink_loop_marks_the_sbom_incomplete() {
     let bom: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
     assert_eq!(bom["compositions"][0]["aggregate"], "incomplete");
-    assert_eq!(
-        bom["components"].as_array().unwrap().len(),
-        2,
-        "the packages that could be read are there"
-    );
+    let packages = cdx_components(&bom)
+        .into_iter()
+        .filter(|c| c["type"] == "library")
+        .count();
+    assert_eq!(packages, 2, "the packages that could be read are there");
 }
 
 #[test]

@@ -7,7 +7,7 @@
   const sbom = data.sbom || {};
   const source = sbom.source || {};
   const packages = Array.isArray(sbom.packages) ? sbom.packages : [];
-  const removed = Array.isArray(data.removed) ? data.removed : [];
+  const removed = Array.isArray(sbom.removed) ? sbom.removed : Array.isArray(data.removed) ? data.removed : [];
   const layers = Array.isArray(data.layers) ? data.layers : [];
   const relationships = Array.isArray(sbom.relationships) ? sbom.relationships : [];
 
@@ -316,11 +316,13 @@
       const paths = c.paths || [];
       return "Layer " + c.layer + ": " + what + (paths.length ? " — " + paths.slice(0, 5).join(", ") + (paths.length > 5 ? " … (" + paths.length + " files)" : "") : "");
     })));
+    // The report data lists the first files of each package and counts them all.
     const files = p.files || [];
+    const count = typeof p.files_count === "number" ? p.files_count : files.length;
     const fileItems = files.slice(0, FILES_SHOWN).map((f) => f.path + (typeof f.layer === "number" ? " (layer " + f.layer + ")" : " (gone)"));
-    section(panel, "Files (" + files.length + (p.files_truncated ? "+, truncated" : "") + ")",
+    section(panel, "Files (" + count + (p.files_truncated ? "+, truncated" : "") + ")",
       files.length ? list(fileItems) : el("div", { className: "muted", text: "The package database lists no files." }),
-      files.length > FILES_SHOWN ? el("div", { className: "muted", text: "… and " + (files.length - FILES_SHOWN) + " more" }) : null);
+      count > FILES_SHOWN ? el("div", { className: "muted", text: "… and " + (count - FILES_SHOWN) + " more (cairn explain lists them all)" }) : null);
     const deps = depsOf.get(id) || [], req = requiredBy.get(id) || [];
     section(panel, "Depends on (" + deps.length + ")", deps.length ? list(deps.map((d) => pkgLink(d))) : el("div", { className: "muted", text: "Nothing recorded." }));
     section(panel, "Required by (" + req.length + ")", req.length ? list(req.map((d) => pkgLink(d))) : el("div", { className: "muted", text: "Nothing recorded." }));

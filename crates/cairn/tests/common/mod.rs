@@ -213,3 +213,18 @@ pub fn multi_platform(dir: &Path) -> std::path::PathBuf {
     .unwrap();
     root
 }
+
+/// Every component of a CycloneDX document, nested ones included (packages sit inside the
+/// layer that installed them), in document order.
+#[allow(dead_code)]
+pub fn cdx_components(bom: &serde_json::Value) -> Vec<&serde_json::Value> {
+    fn walk<'a>(cs: &'a serde_json::Value, out: &mut Vec<&'a serde_json::Value>) {
+        for c in cs.as_array().into_iter().flatten() {
+            out.push(c);
+            walk(&c["components"], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&bom["components"], &mut out);
+    out
+}
