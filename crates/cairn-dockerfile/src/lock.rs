@@ -194,6 +194,26 @@ impl Locker<'_> {
             .original(ins.source.args_start + image.len() - 1)
             + 1;
         if image.contains('$') {
+            // `FROM ${BASE}` with `ARG BASE=image` before the first FROM: pin the ARG's
+            // default, when that is what the build used (no build arg overrode it).
+            if let Some(at) = self.global_arg_default(df, image, reference) {
+                if reference.contains('@') {
+                    return;
+                }
+                return match self.pins.base_digest(reference) {
+                    Some(d) => {
+                        let d = d.trim_start_matches('@').to_string();
+                        self.pin(
+                            at,
+                            PinTarget::BaseImage,
+                            reference,
+                            d.clone(),
+                            format!("@{d}"),
+                        )
+                    }
+                    None => self.skip(at, PinTarget::BaseImage, reference, UnpinnedReason::Unknown),
+                };
+            }
             return self.skip(end, PinTarget::BaseImage, image, UnpinnedReason::Variable);
         }
         if reference.contains('@') {
@@ -217,6 +237,42 @@ impl Locker<'_> {
                 UnpinnedReason::Unknown,
             ),
         }
+    }
+
+    /// Where to pin a `FROM $NAME` / `FROM ${NAME}`: the end of the default value of the
+    /// global `ARG NAME=value` (unquoted, with no variable in it) when the stage's base
+    /// reference is that value, so no build arg overrode it; `None` otherwise.
+    fn global_arg_default(&self, df: &Dockerfile, image: &str, reference: &str) -> Option<usize> {
+        let name = image
+            .strip_prefix("${")
+            .and_then(|n| n.strip_suffix('}'))
+            .or_else(|| image.strip_prefix('$'))?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        let arg = df.instructions.iter().rev().find(|i| {
+            i.stage.is_none()
+                && i.keyword == "ARG"
+                && i.raw_args
+                    .split_whitespace()
+                    .any(|t| t.split('=').next() == Some(name))
+        })?;
+        let start = arg.source.args_start;
+        let raw = &arg.source.line[start..start + arg.raw_args.len()];
+        let mut offset = 0;
+        for token in raw.split(' ') {
+            if let Some(value) = token.strip_prefix(name).and_then(|t| t.strip_prefix('=')) {
+                let plain = !value.is_empty()
+                    && !value.contains(['$', '"', '\'', '\\'])
+                    && value == reference;
+                if !plain {
+                    return None;
+                }
+                return Some(arg.source.map.original(start + offset + token.len() - 1) + 1);
+            }
+            offset += token.len() + 1;
+        }
+        None
     }
 
     fn run(&mut self, ins: &Instruction) {

@@ -173,3 +173,30 @@ fn stage_references_and_text_mismatch() {
         Error::TextMismatch
     );
 }
+
+/// `FROM ${BASE}` whose base comes from the default of a global `ARG`: the default is
+/// pinned where it is written; a build arg that overrides it leaves the variable alone.
+#[test]
+fn a_base_image_from_a_global_arg_default_is_pinned_in_the_arg() {
+    let text = "ARG BASE=debian:bookworm\nFROM ${BASE} AS app\nRUN true\n";
+    let df = parse(text).unwrap();
+    let locked = lock(text, &df, &table()).unwrap();
+    assert_eq!(
+        locked.text,
+        format!("ARG BASE=debian:bookworm@{DIGEST}\nFROM ${{BASE}} AS app\nRUN true\n")
+    );
+    assert_eq!(locked.pinned[0].line, 1);
+    assert!(locked.unpinned.is_empty());
+    // Locked again: already pinned, nothing changes.
+    let again = parse(&locked.text).unwrap();
+    assert_eq!(
+        lock(&locked.text, &again, &table()).unwrap().text,
+        locked.text
+    );
+    // Overridden at build time: the ARG default is not what was built.
+    let args = BTreeMap::from([("BASE".to_owned(), "debian:trixie".to_owned())]);
+    let df = cairn_dockerfile::parse_with_args(text, &args).unwrap();
+    let locked = lock(text, &df, &table()).unwrap();
+    assert_eq!(locked.text, text);
+    assert_eq!(locked.unpinned[0].reason, UnpinnedReason::Variable);
+}

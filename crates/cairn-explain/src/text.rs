@@ -100,6 +100,10 @@ pub fn explanation(e: &Explanation) -> String {
         let _ = writeln!(o, "  version {} installed by {}", esc(&p.version), layer(l));
     }
     for c in &e.changes {
+        // The removal for good is told below, with the layer that did it.
+        if c.kind == PackageChangeKind::Removed && Some(&c.layer) == e.removed_in.as_ref() {
+            continue;
+        }
         let what = match c.kind {
             PackageChangeKind::VersionChanged => format!(
                 "upgraded {} -> {}",

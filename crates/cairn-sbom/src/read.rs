@@ -497,7 +497,8 @@ fn tag_value(text: &str) -> Read {
             "PackageDescription" => with(&mut cur, |_, _, d| *d = value),
             "PackageComment" if in_package => comment = Some(value),
             "ExternalRef" => with(&mut cur, |p, _, _| {
-                let mut parts = value.split_whitespace();
+                // `CATEGORY TYPE LOCATOR`: the locator is the rest of the line.
+                let mut parts = value.splitn(3, ' ');
                 if let (Some(_), Some("purl"), Some(loc)) =
                     (parts.next(), parts.next(), parts.next())
                 {

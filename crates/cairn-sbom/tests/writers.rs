@@ -155,6 +155,8 @@ const TAGS: &[&str] = &[
     "PackageCopyrightText",
     "PackageHomePage",
     "PackageComment",
+    "PackageSummary",
+    "PackageDescription",
     "ExternalRef",
     "ExternalRefComment",
     "FileName",
@@ -295,8 +297,11 @@ fn spdx_ids_are_unique_and_id_safe_whatever_the_names() {
             .iter()
             .map(|f| f["SPDXID"].as_str().unwrap()),
     );
-    // The image, its operating system, every package and every file.
-    assert_eq!(ids.len(), 1 + 2 + ODD_NAMES.len() + s.files.len());
+    // The image, its operating system, its layer, every package and every file.
+    assert_eq!(
+        ids.len(),
+        1 + 2 + s.source.layers.len() + ODD_NAMES.len() + s.files.len()
+    );
     let unique: BTreeSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "duplicate SPDX ids: {ids:?}");
     for id in &ids {
@@ -337,9 +342,7 @@ fn cyclonedx_bom_refs_are_unique_and_every_reference_resolves() {
     let bom = cyclonedx(&s);
     let mut refs = vec![bom["metadata"]["component"]["bom-ref"].as_str().unwrap()];
     refs.extend(
-        bom["components"]
-            .as_array()
-            .unwrap()
+        all_components(&bom)
             .iter()
             .map(|c| c["bom-ref"].as_str().unwrap()),
     );
@@ -438,13 +441,13 @@ fn hostile_sbom() -> Sbom {
 fn tag_value_fields_from_the_image_cannot_add_lines_or_open_or_close_text() {
     let s = hostile_sbom();
     let tv = tag_value(&render(&s, Format::SpdxTagValue));
-    // Exactly the elements of the model: the image, its OS, one package, one file, and the
-    // relationships DESCRIBES, image CONTAINS OS, image CONTAINS package, package CONTAINS
-    // file.
-    assert_eq!(values(&tv, "PackageName").len(), 3, "{tv:#?}");
-    assert_eq!(values(&tv, "SPDXID").len(), 1 + 3 + 1);
+    // Exactly the elements of the model: the image, its OS, its layer, one package, one
+    // file, and the relationships DESCRIBES, image CONTAINS OS, image CONTAINS layer, layer
+    // CONTAINS package, package CONTAINS file.
+    assert_eq!(values(&tv, "PackageName").len(), 4, "{tv:#?}");
+    assert_eq!(values(&tv, "SPDXID").len(), 1 + 4 + 1);
     assert_eq!(values(&tv, "FileName").len(), 1);
-    assert_eq!(values(&tv, "Relationship").len(), 4);
+    assert_eq!(values(&tv, "Relationship").len(), 5);
     assert_eq!(values(&tv, "LicenseID"), ["LicenseRef-custom"]);
     assert_eq!(values(&tv, "SPDXREF").len(), 2);
     // Every relationship is between elements of the document.
@@ -535,10 +538,10 @@ fn the_package_verification_code_is_the_one_of_spdx_2_3_section_7_9() {
 
     let tv = tag_value(&render(&s, Format::SpdxTagValue));
     assert_eq!(values(&tv, "PackageVerificationCode"), [code]);
-    // image, OS, a and b; only a analyzed.
+    // image, OS, the layer, a and b; only a analyzed.
     assert_eq!(
         values(&tv, "FilesAnalyzed"),
-        ["false", "false", "true", "false"]
+        ["false", "false", "false", "true", "false"]
     );
 }
 
@@ -1022,7 +1025,14 @@ fn language_sbom() -> Sbom {
 fn folded_identities_binary_children_and_dev_dependencies_in_every_format() {
     let s = language_sbom();
     let cdx = cyclonedx(&s);
-    let top: Vec<&Value> = cdx["components"].as_array().unwrap().iter().collect();
+    // Packages sit in the layer that installed them: image -> layer -> package.
+    let layer = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["bom-ref"] == "cairn-layer-0")
+        .unwrap();
+    let top: Vec<&Value> = layer["components"].as_array().unwrap().iter().collect();
     let deb = top.iter().find(|c| c["bom-ref"] == "deb1").unwrap();
     // The Go module is the deb's child, not a top-level component.
     assert_eq!(deb["components"][0]["bom-ref"], "mod1");
@@ -1096,4 +1106,137 @@ fn folded_identities_binary_children_and_dev_dependencies_in_every_format() {
         "{refs:?}"
     );
     assert!(values(&pairs, "ExternalRefComment")[0].contains("python cataloger"));
+}
+
+/// Every component, nested ones included.
+fn all_components(bom: &Value) -> Vec<&Value> {
+    fn walk<'a>(cs: &'a Value, out: &mut Vec<&'a Value>) {
+        for c in cs.as_array().into_iter().flatten() {
+            out.push(c);
+            walk(&c["components"], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&bom["components"], &mut out);
+    out
+}
+
+/// What the SPDX and CycloneDX documents carry comes back from them: each package's
+/// identity (name, version, purl and so type and arch), declared license, its layer (the
+/// one that CONTAINS it), the dependencies, and the layers themselves.
+#[test]
+fn documents_read_back_into_the_model() {
+    let mut s = odd_sbom();
+    s.relationships.push(Relationship {
+        from: "pkg:deb/debian/1".into(),
+        kind: RelationshipKind::DependsOn,
+        to: "pkg:deb/debian/2".into(),
+    });
+    s.source.layers[0].base = true;
+    s.packages[3].licenses.declared = Some("MIT OR Apache-2.0".into());
+    s.normalize();
+    type Identity = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<usize>,
+    );
+    let identity = |sb: &Sbom| -> Vec<Identity> {
+        let mut v: Vec<_> = sb
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.version.clone(),
+                    p.purl.clone(),
+                    p.kind.clone(),
+                    p.arch.clone(),
+                    p.licenses.declared.clone(),
+                    p.installed_in(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let deps = |sb: &Sbom| -> Vec<(String, String)> {
+        let purl = |id: &str| sb.package(id).unwrap().purl.clone();
+        let mut v: Vec<_> = sb
+            .relationships
+            .iter()
+            .filter(|r| r.kind == RelationshipKind::DependsOn)
+            .map(|r| (purl(&r.from), purl(&r.to)))
+            .collect();
+        v.sort();
+        v
+    };
+    for format in [
+        Format::SpdxJson,
+        Format::SpdxTagValue,
+        Format::CycloneDxJson,
+        Format::Json,
+    ] {
+        let read = cairn_sbom::read(render(&s, format).as_bytes()).unwrap();
+        let back = &read.sbom;
+        let (mut got, mut want) = (identity(back), identity(&s));
+        if format == Format::SpdxTagValue {
+            // Tag-value keeps a single-line value on its line: a name with a line break in
+            // it comes back with a space (the JSON formats keep it as it was).
+            for p in &mut want {
+                p.0 = p.0.replace('\n', " ");
+                p.2 = p.2.replace('\n', " ");
+            }
+            want.sort();
+            got.sort();
+        }
+        assert_eq!(got, want, "{format:?}");
+        assert_eq!(deps(back), deps(&s), "{format:?}");
+        let layer = &back.source.layers[0];
+        let want = &s.source.layers[0];
+        assert_eq!(
+            (&layer.digest, &layer.created_by, layer.base),
+            (&want.digest, &want.created_by, want.base),
+            "{format:?}"
+        );
+        if format != Format::Json {
+            // Read from the layers' base flags (cairn's JSON keeps source.base as written).
+            let base = back.source.base.as_ref().map(|b| b.layers);
+            assert_eq!(base, Some(1), "{format:?}");
+        }
+    }
+}
+
+/// Input that is no SBOM, or a broken one, is an error, never a panic.
+#[test]
+fn garbage_is_refused_by_the_readers() {
+    for bad in [
+        &b""[..],
+        b"   ",
+        b"\x00\x01binary",
+        b"{",
+        b"{}",
+        b"[1,2]",
+        b"{\"spdxVersion\": \"SPDX-3.0\"}",
+        b"{\"bomFormat\": \"CycloneDX\", \"components\": [{\"components\": 7}]}",
+        b"{\"format_version\": \"1\", \"packages\": 3}",
+    ] {
+        let r = cairn_sbom::read(bad);
+        if let Ok(r) = &r {
+            assert!(r.sbom.packages.is_empty(), "{bad:?}");
+        }
+    }
+    // Tag-value that ends inside a text block, or has no packages, reads without panic.
+    let r = cairn_sbom::read(
+        b"SPDXVersion: SPDX-2.3\nPackageName: x\nPackageComment: <text>never closed",
+    )
+    .unwrap();
+    assert!(
+        r.sbom.packages.is_empty(),
+        "a package without a purl is left out"
+    );
+    assert!(!r.notes.is_empty());
 }

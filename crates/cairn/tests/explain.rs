@@ -705,7 +705,8 @@ fn lock_pins_the_base_image_and_packages_to_what_the_image_has() {
         "-q",
     ]);
     assert_eq!(std::fs::read_to_string(&again).unwrap(), locked);
-    // A FROM that is a variable is left alone and reported.
+    // `FROM ${BASE}`: the global ARG's default is pinned, with the digest app-2's manifest
+    // states for its base (its annotations); the RUN under a --mount flag is pinned too.
     let out = cairn(&[
         "lock",
         images().join("app-2/Dockerfile").to_str().unwrap(),
@@ -713,12 +714,31 @@ fn lock_pins_the_base_image_and_packages_to_what_the_image_has() {
         &app(2),
         "--offline",
     ]);
-    assert!(out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("base image ${BASE} not pinned: it is a variable"),
-        "{stderr}"
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(images().join("base-2/oci/index.json")).unwrap())
+            .unwrap();
+    let digest = index["manifests"][0]["digest"].as_str().unwrap();
+    let pinned = format!("ARG BASE=cairn/base:2@{digest}\nFROM ${{BASE}} AS app");
+    assert!(stdout.contains(&pinned), "{stdout}");
     assert!(stdout.contains(&format!("libtasn1-6={}", truth_of("app-2")["libtasn1-6"])));
+    // Without a digest to pin to (no --base, no annotations, no registry asked), the base
+    // is reported as not pinned.
+    let out = cairn(&[
+        "lock",
+        dockerfile.to_str().unwrap(),
+        "--image",
+        &app(1),
+        "--offline",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("base image cairn/base:1 not pinned"),
+        "{stderr}"
+    );
 }
