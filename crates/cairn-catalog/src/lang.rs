@@ -39,6 +39,44 @@ pub(crate) fn visible<'a, T: Any + Send + Sync>(
     out
 }
 
+/// Facts of type `T` about files that a later layer removed and no layer wrote again: the
+/// last version of each such file, with the layer that removed it. These are the packages
+/// an earlier layer had installed and a later one uninstalled (`pip uninstall`, `npm
+/// uninstall -g`, a deleted directory).
+pub(crate) fn removed<'a, T: Any + Send + Sync>(
+    view: &'a FsView,
+    name: &str,
+) -> Vec<(FactRef<'a>, &'a T, usize)> {
+    let mut last: std::collections::BTreeMap<&str, FactRef<'a>> = Default::default();
+    for f in view.facts(name).filter(|f| !f.visible) {
+        last.insert(f.path, f);
+    }
+    last.into_values()
+        .filter_map(|f| {
+            let node = view
+                .get(f.path)
+                .map_or_else(|| view.removed(f.path), |_| None)?;
+            let gone = node.history.last()?;
+            if gone.kind != cairn_image::ChangeKind::Removed || gone.layer <= f.layer {
+                return None;
+            }
+            Some((f, f.get::<T>()?, gone.layer))
+        })
+        .collect()
+}
+
+/// Mark a package built from a removed file's fact as not in the final image.
+pub(crate) fn mark_removed(p: &mut Package, layer: usize) {
+    p.evidence.removed_in = Some(layer);
+    p.evidence.changes.push(cairn_sbom::PackageChange {
+        layer,
+        kind: cairn_sbom::PackageChangeKind::Removed,
+        from_version: Some(p.version.clone()),
+        to_version: None,
+        paths: vec![],
+    });
+}
+
 /// The layer from which `f`'s path has held the same package: its earlier versions are
 /// walked back while `same` says they still describe it (a later layer that rewrote the
 /// file without changing the package does not count as installing it).

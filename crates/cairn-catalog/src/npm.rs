@@ -172,6 +172,15 @@ pub(crate) fn catalog_view(view: &FsView, kind: SourceKind) -> Findings {
             Role::Inner => {}
         }
     }
+    // Installed packages a later layer removed (`npm uninstall`, a deleted node_modules).
+    for (f, fact, gone) in lang::removed::<Found>(view, PACKAGE_JSON) {
+        if matches!(fact.role, Role::Installed | Role::Bundled) {
+            if let Some(mut p) = package(view, &f, &fact.manifest, Vec::new()) {
+                lang::mark_removed(&mut p, gone);
+                out.removed.push(p);
+            }
+        }
+    }
     linked_workspaces(view, &projects, &mut by_dir, &mut installed, &mut out);
     applications(view, &projects, &mut by_dir, &mut installed, &mut out);
     out.relationships = installed_edges(view, &installed, &by_dir, &out.packages);

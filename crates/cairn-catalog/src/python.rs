@@ -327,10 +327,48 @@ pub(crate) fn catalog_view(view: &FsView, kind: SourceKind, budget: &ScanBudget)
     }
     out.relationships
         .extend(crate::depends_on(needs, &providers));
+    removed_dists(
+        view, &files, &besides, budget, &earlier, &providers, &mut out,
+    );
     if lang::is_dir_scan(kind) {
         declared_packages(view, &mut out);
     }
     out
+}
+
+/// Distributions a later layer uninstalled: their metadata removed, and no distribution of
+/// the same name in the same site directory now (that would be an upgrade, told as a
+/// version change of the new one).
+fn removed_dists(
+    view: &FsView,
+    files: &BTreeMap<&str, (FactRef, &FileList)>,
+    besides: &BTreeMap<&str, (FactRef, &Beside)>,
+    budget: &ScanBudget,
+    earlier: &Earlier,
+    providers: &BTreeMap<String, Vec<String>>,
+    out: &mut Findings,
+) {
+    for (f, m, gone) in lang::removed::<Metadata>(view, METADATA) {
+        let Some(layout) = Layout::of(f.path) else {
+            continue;
+        };
+        let site = format!("/{}", layout.site);
+        if providers.contains_key(&format!("{site}\0{}", normalize(&m.name))) {
+            continue;
+        }
+        let d = Dist {
+            view,
+            f,
+            m,
+            layout,
+            files,
+            besides,
+        };
+        let mut ignored = Warnings::default();
+        let (mut pkg, _) = d.package(budget, earlier, &mut ignored);
+        lang::mark_removed(&mut pkg, gone);
+        out.removed.push(pkg);
+    }
 }
 
 /// One installed distribution, with the facts around it.

@@ -6,7 +6,7 @@
 //! counts from the view's per-layer statistics, unowned files from the view's final state
 //! against every package's owned files: all kept by the scan, nothing re-read.
 
-use crate::{LayerRef, PackageRef};
+use crate::PackageRef;
 use cairn_image::{FsView, NodeKind, Step};
 use cairn_sbom::{Package, PackageChangeKind, Sbom};
 use serde::Serialize;
@@ -309,17 +309,4 @@ fn unowned(sbom: &Sbom, view: &FsView) -> Vec<Unowned> {
         }
     }
     out
-}
-
-impl LayerRef {
-    /// The layer of a report, as an explanation names it.
-    pub fn of_report(l: &LayerReport) -> LayerRef {
-        LayerRef {
-            index: l.index,
-            digest: l.digest.clone().or_else(|| l.diff_id.clone()),
-            size: l.size,
-            created_by: l.created_by.clone(),
-            base: l.base,
-        }
-    }
 }

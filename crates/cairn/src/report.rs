@@ -4,7 +4,8 @@
 //! `<script type="application/json" id="cairn-data">`, so the markup stays small however many
 //! packages there are.
 //!
-//! The assets are `report/report.{html,css,js}`; the browser tests are in tests/browser/.
+//! The assets are `report/report.{html,css,js}`; the page `cairn report` writes is tested in
+//! Chromium by crates/cairn/tests/report.rs (through tests/browser/).
 
 use serde_json::Value;
 
@@ -12,7 +13,8 @@ const HTML: &str = include_str!("report/report.html");
 const CSS: &str = include_str!("report/report.css");
 const JS: &str = include_str!("report/report.js");
 
-/// The page for `data` (the report data: `sbom`, `removed`, `layers`, `totals`).
+/// The page for `data` (the report data `report_cmd::data` builds: `sbom`, `layers`,
+/// `steps`, `totals`).
 pub fn render(data: &Value) -> String {
     let json = script_safe_json(data);
     let mut out = String::with_capacity(HTML.len() + CSS.len() + JS.len() + json.len());
@@ -52,19 +54,11 @@ fn script_safe_json(data: &Value) -> String {
     out
 }
 
-/// The rule for tests that need something the code does not make (here node, the browser test
-/// harness and Chromium): skip, or fail under CI.
-#[cfg(test)]
-#[path = "../../../fixtures/require.rs"]
-mod require;
-
 #[cfg(test)]
 mod tests {
-    use super::require::{require, workspace_root};
     use super::*;
     use serde_json::json;
-    use std::path::{Path, PathBuf};
-    use std::process::Command;
+    use std::path::Path;
 
     fn sample() -> Value {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/report-sample.json");
@@ -149,53 +143,5 @@ mod tests {
         let overhead = |d: &Value| render(d).len() - script_safe_json(d).len();
         assert_eq!(overhead(&small), overhead(&big));
         assert!(overhead(&small) < 64_000, "{} bytes", overhead(&small));
-    }
-
-    /// `$CARGO_TARGET_DIR/test-artifacts` (else `target/test-artifacts` at the root).
-    fn artifacts() -> PathBuf {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
-        let dir = target.join("test-artifacts");
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    /// The real page in a real browser: tests/browser/report.mjs searches, opens a package's
-    /// evidence, sorts and takes a screenshot (target/test-artifacts/report.png).
-    #[test]
-    fn the_page_works_in_chromium() {
-        let root = workspace_root();
-        let harness = root.join("tests/browser/node_modules/playwright-core");
-        let node = Command::new("node").arg("--version").output().is_ok();
-        if !require("node", node)
-            || !require(
-                "tests/browser/node_modules (run scripts/setup)",
-                harness.exists(),
-            )
-            || !require("/usr/bin/chromium", Path::new("/usr/bin/chromium").exists())
-        {
-            return;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let page = dir.path().join("report.html");
-        std::fs::write(&page, render(&sample())).unwrap();
-        let shot = artifacts().join("report.png");
-        let out = Command::new("node")
-            .arg(root.join("tests/browser/report.mjs"))
-            .arg(&page)
-            .arg("libexpat1")
-            .arg(&shot)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "report.mjs failed:\n{stdout}\n{stderr}"
-        );
-        let result: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
-        assert_eq!(result["ok"], true, "{stdout}");
-        assert!(shot.exists());
     }
 }

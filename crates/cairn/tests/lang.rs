@@ -221,14 +221,7 @@ fn every_language_package_carries_its_evidence_and_layer_in_every_format() {
     let (cairn, spdx, cdx) = (read(&j), read(&s), read(&c));
     let layers = cairn["source"]["layers"].as_array().unwrap();
     let spdx_pkgs = spdx["packages"].as_array().unwrap();
-    let mut cdx_all: Vec<&Value> = Vec::new();
-    fn walk<'a>(cs: &'a Value, out: &mut Vec<&'a Value>) {
-        for c in cs.as_array().into_iter().flatten() {
-            out.push(c);
-            walk(&c["components"], out);
-        }
-    }
-    walk(&cdx["components"], &mut cdx_all);
+    let cdx_all = cdx_components(&cdx);
     let mut checked = 0;
     for p in cairn["packages"].as_array().unwrap() {
         if matches!(p["type"].as_str(), Some("deb")) {

@@ -710,3 +710,31 @@ fn pnpm_store_layout_resolves_through_its_links() {
     );
     assert_eq!(edges(&out), ["pkg:npm/debug@2.6.9 -> pkg:npm/ms@2.0.0"]);
 }
+
+/// `npm uninstall -g is-number` in a later layer: the global package is kept among the
+/// removed packages, with where it was installed and removed; the others are untouched.
+#[test]
+fn an_uninstalled_global_package_is_kept_as_removed() {
+    let mut layers = node_image();
+    layers.push(layer(
+        &[("usr/local/lib/node_modules/.wh.is-number", Vec::new())],
+        &[],
+    ));
+    let refs: Vec<&[u8]> = layers.iter().map(Vec::as_slice).collect();
+    let out = catalog_view(&scan(&refs), SourceKind::OciDir);
+    let removed: Vec<(&str, Option<usize>, Option<usize>)> = out
+        .removed
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.evidence.introduced_in,
+                p.evidence.removed_in,
+            )
+        })
+        .collect();
+    assert_eq!(removed, [("is-number", Some(0), Some(3))]);
+    assert!(out.packages.iter().all(|p| p.name != "is-number"));
+    // ms's manifest rewritten unchanged by layer 2 is no removal.
+    assert!(out.packages.iter().any(|p| p.name == "ms"));
+}

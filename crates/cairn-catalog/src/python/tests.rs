@@ -703,3 +703,41 @@ fn names_normalize_as_pep_503_says() {
     assert_eq!(join("a/b", "/usr/share/x"), "/usr/share/x");
     assert_eq!(join("a/b", "./c//d"), "/a/b/c/d");
 }
+
+/// A distribution a later layer uninstalled is kept among the removed packages, with the
+/// layer that installed it and the one that removed it; the one an upgrade replaced is not
+/// (the new version tells that as a version change).
+#[test]
+fn an_uninstalled_distribution_is_kept_as_removed() {
+    let (l0, l1, l2) = image();
+    // pip uninstall idna: its dist-info directory goes.
+    let l3 = layer(vec![(
+        format!("{VENV}/.wh.idna-3.10.dist-info"),
+        Vec::new(),
+    )]);
+    let found = scan(&[&l0, &l1, &l2, &l3], SourceKind::OciDir);
+    let removed: Vec<(&str, &str, Option<usize>, Option<usize>)> = found
+        .removed
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.version.as_str(),
+                p.evidence.introduced_in,
+                p.evidence.removed_in,
+            )
+        })
+        .collect();
+    assert_eq!(removed, [("idna", "3.10", Some(1), Some(3))]);
+    assert!(found.packages.iter().all(|p| p.name != "idna"));
+    assert!(found.packages.iter().any(|p| p.name == "urllib3"));
+    let p = &found.removed[0];
+    assert_eq!(
+        p.evidence.changes.last().unwrap().kind,
+        PackageChangeKind::Removed
+    );
+    assert_eq!(
+        p.evidence.locations[0].path,
+        format!("/{VENV}/idna-3.10.dist-info/METADATA")
+    );
+}
