@@ -78,7 +78,23 @@ pub fn data(sbom: &cairn_sbom::Sbom, layers: &cairn_explain::layers::Layers) -> 
     doc["packages"] = sbom.packages.iter().map(slim).collect();
     doc["removed"] = sbom.removed.iter().map(slim).collect();
     doc["files"] = json!([]);
+    // Dependencies as index pairs: package ids are long (a language package's carries its
+    // path), and a large image has several edges per package.
+    let index: BTreeMap<&str, usize> = sbom
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    let deps: Vec<[usize; 2]> = sbom
+        .relationships
+        .iter()
+        .filter(|r| r.kind == cairn_sbom::RelationshipKind::DependsOn)
+        .filter_map(|r| Some([*index.get(r.from.as_str())?, *index.get(r.to.as_str())?]))
+        .collect();
+    doc["relationships"] = json!([]);
     json!({
+        "deps": deps,
         "sbom": doc,
         "layers": layers.layers,
         "steps": layers.steps,

@@ -105,6 +105,14 @@ fn the_report_of_a_fixture_image_works_in_chromium() {
     ]);
     let data = embedded(&std::fs::read_to_string(&page).unwrap());
     assert_eq!(data["sbom"]["removed"][0]["name"], "netbase");
+    // Dependencies travel as index pairs into the package list.
+    let pkgs = data["sbom"]["packages"].as_array().unwrap();
+    let at = |name: &str| pkgs.iter().position(|p| p["name"] == name).unwrap() as u64;
+    assert!(data["deps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d[0] == at("libexpat1") && d[1] == at("libc6")));
     let r = browse(&page, "libexpat1", &artifacts().join("report-demo.png"));
     assert_eq!(r["ok"], true, "{r}");
 }

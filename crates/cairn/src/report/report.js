@@ -263,7 +263,12 @@
   function relIndex() {
     if (depsOf) return;
     depsOf = new Map(); requiredBy = new Map();
-    for (const r of relationships) {
+    // `data.deps` holds the depends-on edges as [from, to] indexes into sbom.packages (the
+    // compact form cairn report writes); full relationships are read too.
+    const compact = Array.isArray(data.deps) ? data.deps
+      .filter((d) => Array.isArray(d) && packages[d[0]] && packages[d[1]])
+      .map((d) => ({ from: packages[d[0]].id, kind: "depends-on", to: packages[d[1]].id })) : [];
+    for (const r of relationships.concat(compact)) {
       if (!r || r.kind !== "depends-on") continue;
       if (!depsOf.has(r.from)) depsOf.set(r.from, []);
       depsOf.get(r.from).push(r.to);
