@@ -66,10 +66,14 @@ impl Query {
 
     /// Whether `p` is what the query names. Names match exactly, else ignoring case.
     pub fn matches(&self, p: &Package) -> bool {
+        self.matches_identity(&p.name, &p.version, &p.purl)
+    }
+
+    fn matches_identity(&self, p_name: &str, p_version: &str, p_purl: &str) -> bool {
         match self {
             Query::Name { name, version } => {
-                (p.name == *name || p.name.eq_ignore_ascii_case(name))
-                    && version.as_ref().is_none_or(|v| *v == p.version)
+                (p_name == *name || p_name.eq_ignore_ascii_case(name))
+                    && version.as_ref().is_none_or(|v| *v == p_version)
             }
             Query::Purl {
                 ty,
@@ -78,7 +82,7 @@ impl Query {
                 version,
                 qualifiers,
             } => {
-                let Ok(have) = p.purl.parse::<packageurl::PackageUrl>() else {
+                let Ok(have) = p_purl.parse::<packageurl::PackageUrl>() else {
                     return false;
                 };
                 have.ty() == ty
@@ -133,6 +137,9 @@ pub struct Explanation {
     pub required_by: Vec<PackageRef>,
     /// For a language package: the OS package whose files hold it.
     pub owned_by: Option<PackageRef>,
+    /// When the query named a language package that was folded into this OS package (a
+    /// Python distribution or npm module a Debian package ships): that record.
+    pub matched_record: Option<MergedRecord>,
     /// Records of other catalogers folded into this package, with why.
     pub merged: Vec<MergedRecord>,
     pub licenses: Licenses,
@@ -145,13 +152,34 @@ pub struct Explanation {
 /// to an OS package through symbolic links (`/lib` → `/usr/lib`).
 pub fn explain(sbom: &Sbom, view: Option<&FsView>, query: &Query) -> Vec<Explanation> {
     let owners = os_owners(sbom, view);
-    sbom.packages
+    let mut out: Vec<Explanation> = sbom
+        .packages
         .iter()
         .map(|p| (p, true))
         .chain(sbom.removed.iter().map(|p| (p, false)))
         .filter(|(p, _)| query.matches(p))
         .map(|(p, live)| one(sbom, view, &owners, p, live))
-        .collect()
+        .collect();
+    // A language package the OS package that ships it absorbed: explained through that
+    // package, which owns it.
+    for p in &sbom.packages {
+        let Some(m) = p
+            .evidence
+            .merged
+            .iter()
+            .find(|m| query.matches_identity(&m.name, &m.version, &m.purl))
+        else {
+            continue;
+        };
+        if out.iter().any(|e| e.package.id == p.id) {
+            continue;
+        }
+        let mut e = one(sbom, view, &owners, p, true);
+        e.owned_by = Some(PackageRef::of(p));
+        e.matched_record = Some(m.clone());
+        out.push(e);
+    }
+    out
 }
 
 fn one(
@@ -224,6 +252,7 @@ fn one(
         depends_on,
         required_by,
         owned_by,
+        matched_record: None,
         merged: ev.merged.clone(),
         licenses: p.licenses.clone(),
         warnings: sbom

@@ -72,6 +72,23 @@ pub fn bytes(n: u64) -> String {
 pub fn explanation(e: &Explanation) -> String {
     let mut o = String::new();
     let p = &e.package;
+    if let Some(m) = &e.matched_record {
+        let _ = writeln!(
+            o,
+            "{} {} ({}, found by the {} cataloger) is part of the {} package {} {}: {}",
+            esc(&m.name),
+            esc(&m.version),
+            m.kind,
+            m.cataloger,
+            p.kind,
+            esc(&p.name),
+            esc(&p.version),
+            esc(&m.reason)
+        );
+        for l in &m.locations {
+            let _ = writeln!(o, "  its record: {} (layer {})", esc(&l.path), l.layer);
+        }
+    }
     let _ = writeln!(o, "{} {} ({})", esc(&p.name), esc(&p.version), p.kind);
     let _ = writeln!(o, "  purl: {}", esc(&e.purl));
     if !e.in_final_image {
@@ -155,7 +172,7 @@ pub fn explanation(e: &Explanation) -> String {
             );
         }
     }
-    if let Some(owner) = &e.owned_by {
+    if let Some(owner) = e.owned_by.as_ref().filter(|_| e.matched_record.is_none()) {
         let _ = writeln!(
             o,
             "  its files belong to the {} package {} {}",

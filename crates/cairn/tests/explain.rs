@@ -742,3 +742,26 @@ fn lock_pins_the_base_image_and_packages_to_what_the_image_has() {
         "{stderr}"
     );
 }
+
+/// A language package an OS package ships (Debian's python3-requests holds requests
+/// 2.28.1's egg-info) is explained through that package, which owns it; the one pip
+/// installed beside it is owned by none.
+#[test]
+fn a_language_package_names_the_os_package_that_owns_it() {
+    let lang = images().join("lang/oci");
+    let lang = lang.to_str().unwrap();
+    let e = json_of(&["explain", lang, "pkg:pypi/requests@2.28.1", "--json", "-q"]);
+    let e = e.as_array().unwrap();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0]["owned_by"]["name"], "python3-requests");
+    assert_eq!(e[0]["owned_by"]["type"], "deb");
+    assert_eq!(e[0]["matched_record"]["purl"], "pkg:pypi/requests@2.28.1");
+    let e = json_of(&["explain", lang, "pkg:pypi/requests@2.32.3", "--json", "-q"]);
+    assert_eq!(e[0]["package"]["type"], "pypi");
+    assert!(e[0]["owned_by"].is_null());
+    let text = cairn_ok(&["explain", lang, "requests@2.28.1", "-q"]);
+    assert!(
+        text.contains("is part of the deb package python3-requests"),
+        "{text}"
+    );
+}
