@@ -92,8 +92,12 @@ pub(crate) fn build<T>(
     let mut history: BTreeMap<String, PkgHistory> = BTreeMap::new();
     let mut ever_removed: BTreeSet<String> = BTreeSet::new();
     let mut removed: BTreeMap<String, (Entry<T>, usize)> = BTreeMap::new();
+    // Whether the latest layer left a database unread: then nothing is known of the final
+    // state, and no package may be called removed for it.
+    let mut unknown_now = false;
     for &layer in &layers {
         let mut state: BTreeMap<String, (String, usize, Arc<T>)> = BTreeMap::new();
+        let mut unknown = false;
         for (di, db) in dbs.iter().enumerate() {
             // The file as of this layer: its last change at or before it.
             let Some(change) = db.node.history.iter().rev().find(|c| c.layer <= layer) else {
@@ -113,6 +117,7 @@ pub(crate) fn build<T>(
                 .rev()
                 .find(|(_, (l, _))| *l == change.layer)
             else {
+                unknown = true;
                 continue;
             };
             let records = parsed
@@ -137,6 +142,12 @@ pub(crate) fn build<T>(
                     .entry(k)
                     .or_insert_with(|| (db.path.clone(), *vlayer, r.clone()));
             }
+        }
+        // A layer whose database was not read (a warning says so) tells nothing: its
+        // packages are neither removed nor installed by it, the state before it stands.
+        unknown_now = unknown;
+        if unknown {
+            continue;
         }
         for (k, (_, _, r)) in &state {
             let v = version(r);
@@ -207,6 +218,11 @@ pub(crate) fn build<T>(
         prev = state;
     }
     removed.retain(|k, _| !prev.contains_key(k));
+    if unknown_now {
+        // An older version must not stand in for the unread final one.
+        prev.clear();
+        removed.clear();
+    }
     Timeline {
         removed,
         final_state: prev
@@ -462,5 +478,81 @@ mod tests {
         assert_eq!((last.layer, last.record.1.as_str(), *gone), (2, "2", 3));
         assert_eq!(t.history["a"].introduced, 0);
         assert!(!t.removed.contains_key("b"));
+    }
+}
+
+#[cfg(test)]
+mod unread {
+    use super::*;
+    use cairn_image::{Change, NodeKind};
+
+    /// A database written by layers 0, 1 and 2 whose layer-1 version (or, with
+    /// `final_unread`, its last) was not read (over the content limit).
+    fn node(final_unread: bool) -> Node {
+        let mut history = vec![
+            Change {
+                layer: 0,
+                kind: ChangeKind::Added,
+            },
+            Change {
+                layer: 1,
+                kind: ChangeKind::Modified,
+            },
+        ];
+        let mut versions = vec![(0, Arc::from(&b"a 1\nb 1\n"[..]))];
+        if !final_unread {
+            history.push(Change {
+                layer: 2,
+                kind: ChangeKind::Modified,
+            });
+            versions.push((2, Arc::from(&b"a 1\n"[..])));
+        }
+        Node {
+            kind: NodeKind::File,
+            size: 0,
+            mode: 0o644,
+            history: history.into(),
+            versions: versions.into(),
+            digests: None,
+        }
+    }
+
+    fn timeline(n: &Node) -> Timeline<(String, String)> {
+        let dbs = [DbFile {
+            path: "/db".into(),
+            node: n,
+        }];
+        build(
+            &dbs,
+            |_, _, bytes, _| Parsed {
+                records: String::from_utf8_lossy(bytes)
+                    .lines()
+                    .filter_map(|l| l.split_once(' '))
+                    .map(|(n, v)| Arc::new((n.to_owned(), v.to_owned())))
+                    .collect(),
+            },
+            |r| r.0.clone(),
+            |r| r.1.clone(),
+        )
+    }
+
+    /// An unread layer tells nothing: no package is removed or reinstalled by it.
+    #[test]
+    fn an_unread_database_version_removes_nothing() {
+        let t = timeline(&node(false));
+        assert_eq!(t.removed.keys().collect::<Vec<_>>(), ["b"]);
+        assert_eq!(
+            t.removed["b"].1, 2,
+            "b went in layer 2, not in the unread layer 1"
+        );
+        let a = &t.history["a"];
+        assert!(
+            a.changes.is_empty(),
+            "{:?}",
+            a.changes.iter().map(|c| c.kind).collect::<Vec<_>>()
+        );
+        // The final version unread: nothing is known of the final state, nothing removed.
+        let t = timeline(&node(true));
+        assert!(t.final_state.is_empty() && t.removed.is_empty());
     }
 }

@@ -115,16 +115,17 @@ fn split_keyword(s: &str) -> Option<(String, &str)> {
 
 /// `|2 A=1 B=2 cmd` → `cmd`.
 fn strip_build_args(s: &str) -> &str {
-    let Some(count) = s
-        .strip_prefix('|')
-        .and_then(|r| r.split_whitespace().next())
-    else {
+    let Some(after) = s.strip_prefix('|').map(str::trim_start) else {
+        return s;
+    };
+    let Some(count) = after.split_whitespace().next() else {
         return s;
     };
     let Ok(n) = count.parse::<usize>() else {
         return s;
     };
-    let mut rest = s[1 + count.len()..].trim_start();
+    // `count` is a prefix of `after` (it starts right after the trimmed whitespace).
+    let mut rest = after[count.len()..].trim_start();
     for _ in 0..n {
         rest = rest
             .split_once(char::is_whitespace)

@@ -68,6 +68,38 @@ pub enum UnpinnedReason {
     NotAName,
     /// A form this crate does not rewrite (e.g. an apk `name@repository` tag).
     Unsupported,
+    /// What [`Pins`] gave is not a digest or a version of the ecosystem (it came from the
+    /// image, which may be hostile): writing it could add an instruction or a command.
+    InvalidPin,
+}
+
+/// Whether `d` is a digest that can be written after `@`: `sha256:` and 64 hex digits, or
+/// `sha512:` and 128.
+fn valid_digest(d: &str) -> bool {
+    let hex = |h: &str, n: usize| {
+        h.len() == n && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    match d.split_once(':') {
+        Some(("sha256", h)) => hex(h, 64),
+        Some(("sha512", h)) => hex(h, 128),
+        _ => false,
+    }
+}
+
+/// Whether `v` is made only of the characters the ecosystem's versions use (dpkg's
+/// `[A-Za-z0-9.+~:-]`, apk's, PEP 440's and SemVer's), and not too long: nothing that a
+/// shell or the Dockerfile parser would read as more than one word.
+fn valid_version(eco: Ecosystem, v: &str) -> bool {
+    let extra: &[u8] = match eco {
+        Ecosystem::Deb => b".+~:-",
+        Ecosystem::Apk => b"._-",
+        Ecosystem::Pypi => b".+!_-",
+        Ecosystem::Npm => b".+-",
+    };
+    !v.is_empty()
+        && v.len() <= 256
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
 }
 
 /// One token that could not be pinned.
@@ -168,6 +200,10 @@ impl Locker<'_> {
     }
 
     fn pin(&mut self, at: usize, target: PinTarget, name: &str, pin: String, insert: String) {
+        // Two `FROM ${BASE}` pin the one `ARG BASE=…`: it is pinned once.
+        if self.edits.iter().any(|(o, _)| *o == at) {
+            return;
+        }
         let line = self.line_of(at);
         self.edits.push((at, insert));
         self.pinned.push(Pinned {
@@ -201,6 +237,12 @@ impl Locker<'_> {
                     return;
                 }
                 return match self.pins.base_digest(reference) {
+                    Some(d) if !valid_digest(d.trim_start_matches('@')) => self.skip(
+                        at,
+                        PinTarget::BaseImage,
+                        reference,
+                        UnpinnedReason::InvalidPin,
+                    ),
                     Some(d) => {
                         let d = d.trim_start_matches('@').to_string();
                         self.pin(
@@ -220,6 +262,12 @@ impl Locker<'_> {
             return;
         }
         match self.pins.base_digest(reference) {
+            Some(d) if !valid_digest(d.trim_start_matches('@')) => self.skip(
+                end,
+                PinTarget::BaseImage,
+                reference,
+                UnpinnedReason::InvalidPin,
+            ),
             Some(d) => {
                 let d = d.trim_start_matches('@').to_string();
                 self.pin(
@@ -315,6 +363,9 @@ impl Locker<'_> {
         match verdict {
             Ok(None) => {}
             Ok(Some(name)) => match self.pins.version(eco, &name) {
+                Some(v) if !valid_version(eco, &v) => {
+                    self.skip(at, target, &w.value, UnpinnedReason::InvalidPin)
+                }
                 Some(v) => {
                     let insert = format!("{}{v}", separator(eco));
                     self.pin(at, target, &w.value, v, insert);

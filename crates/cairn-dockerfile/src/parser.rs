@@ -104,7 +104,7 @@ fn extract_flags(line: &str, escape: char) -> (usize, Vec<String>) {
     let mut words = Vec::new();
     let mut pos = 0;
     loop {
-        while pos < b.len() && (b[pos] as char).is_whitespace() {
+        while pos < b.len() && b[pos].is_ascii_whitespace() {
             pos += 1;
         }
         if pos >= b.len() {
@@ -115,7 +115,7 @@ fn extract_flags(line: &str, escape: char) -> (usize, Vec<String>) {
         }
         let mut word = Vec::new();
         let mut quote = None;
-        while pos < b.len() && (quote.is_some() || !(b[pos] as char).is_whitespace()) {
+        while pos < b.len() && (quote.is_some() || !b[pos].is_ascii_whitespace()) {
             let c = b[pos];
             pos += 1;
             match quote {

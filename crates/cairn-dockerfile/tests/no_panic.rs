@@ -102,3 +102,25 @@ proptest! {
         exercise(&bytes);
     }
 }
+
+/// Regressions: a multi-byte character whose UTF-8 bytes include 0x85 or 0xA0 (which
+/// read as NEL and NBSP byte by byte) inside a builder flag, and a history entry whose
+/// build-arg count follows non-ASCII whitespace.
+#[test]
+fn multi_byte_characters_in_flags_and_history_do_not_panic() {
+    for text in [
+        "FROM scratch\nRUN --mount=type=cache,id=入 true\n",
+        "FROM scratch\nRUN --mount=type=cache,id=全公⅓\u{800} true\n",
+        "FROM scratch\nCOPY --chown=入 a b\n",
+    ] {
+        exercise(text.as_bytes());
+    }
+    let df = cairn_dockerfile::parse("FROM scratch\nRUN true\n").unwrap();
+    let history = [cairn_dockerfile::HistoryEntry {
+        created_by: Some("|\u{a0}1 x".into()),
+        empty_layer: false,
+        comment: None,
+        created: None,
+    }];
+    let _ = cairn_dockerfile::map_history(&df, None, &history);
+}

@@ -1,6 +1,7 @@
 //! Build steps matched to the Dockerfile instructions that made them (`--dockerfile`),
 //! through `cairn_dockerfile::map_history`: the target stage and the stages it is built
-//! `FROM`, matched from the top of the history down; the base image's steps match none.
+//! `FROM`, matched from the end of the history backwards; the base image's steps, which
+//! come first, match none.
 
 use crate::layers::Instruction;
 use cairn_dockerfile::{Dockerfile, HistoryEntry};

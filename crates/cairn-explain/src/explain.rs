@@ -18,7 +18,8 @@ pub enum Query {
         name: String,
         version: Option<String>,
     },
-    /// A package URL's parts; absent ones match anything.
+    /// A package URL's parts: type, namespace and name must match; an absent version or
+    /// qualifier matches any.
     Purl {
         ty: String,
         namespace: Option<String>,
@@ -52,7 +53,8 @@ impl Query {
                     .collect(),
             });
         }
-        match s[1..].rfind('@').map(|i| i + 1) {
+        // A version follows the last `@` that is not the first character (`@scope/name`).
+        match s.rfind('@').filter(|&i| i > 0) {
             Some(i) => Ok(Query::Name {
                 name: s[..i].to_owned(),
                 version: Some(s[i + 1..].to_owned()).filter(|v| !v.is_empty()),

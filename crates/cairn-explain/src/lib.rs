@@ -41,7 +41,9 @@ pub struct LayerRef {
 impl LayerRef {
     /// Layer `index` of `sbom`, as far as the SBOM describes it.
     pub fn of(sbom: &Sbom, index: usize) -> LayerRef {
-        match sbom.source.layers.get(index) {
+        // By index, not position: a document read back may list its layers sparsely.
+        let at = sbom.source.layers.get(index).filter(|l| l.index == index);
+        match at.or_else(|| sbom.source.layers.iter().find(|l| l.index == index)) {
             Some(l) => LayerRef::from_layer(l),
             None => LayerRef {
                 index,

@@ -36,11 +36,16 @@ fn command(l: &LayerRef) -> String {
     }
 }
 
+/// `sha256:` and the first 12 characters of the digest, escaped (a digest read back from a
+/// document may be anything).
 fn short_digest(d: &str) -> String {
-    match d.split_once(':') {
-        Some((alg, hex)) if hex.len() > 12 => format!("{alg}:{}", &hex[..12]),
+    let short = match d.split_once(':') {
+        Some((alg, hex)) if hex.chars().count() > 12 => {
+            format!("{alg}:{}", hex.chars().take(12).collect::<String>())
+        }
         _ => d.to_owned(),
-    }
+    };
+    esc(&short)
 }
 
 fn one_line(s: &str) -> String {
@@ -78,9 +83,9 @@ pub fn explanation(e: &Explanation) -> String {
             "{} {} ({}, found by the {} cataloger) is part of the {} package {} {}: {}",
             esc(&m.name),
             esc(&m.version),
-            m.kind,
-            m.cataloger,
-            p.kind,
+            esc(&m.kind),
+            esc(&m.cataloger),
+            esc(&p.kind),
             esc(&p.name),
             esc(&p.version),
             esc(&m.reason)
@@ -89,7 +94,7 @@ pub fn explanation(e: &Explanation) -> String {
             let _ = writeln!(o, "  its record: {} (layer {})", esc(&l.path), l.layer);
         }
     }
-    let _ = writeln!(o, "{} {} ({})", esc(&p.name), esc(&p.version), p.kind);
+    let _ = writeln!(o, "{} {} ({})", esc(&p.name), esc(&p.version), esc(&p.kind));
     let _ = writeln!(o, "  purl: {}", esc(&e.purl));
     if !e.in_final_image {
         let _ = writeln!(
@@ -176,7 +181,7 @@ pub fn explanation(e: &Explanation) -> String {
         let _ = writeln!(
             o,
             "  its files belong to the {} package {} {}",
-            owner.kind,
+            esc(&owner.kind),
             esc(&owner.name),
             esc(&owner.version)
         );
@@ -185,7 +190,7 @@ pub fn explanation(e: &Explanation) -> String {
         let _ = writeln!(
             o,
             "  also found by the {} cataloger as {}: {}",
-            m.cataloger,
+            esc(&m.cataloger),
             esc(&m.purl),
             esc(&m.reason)
         );
@@ -333,7 +338,7 @@ fn difference(d: &Difference, verb: &str) -> String {
             v(&d.after)
         ),
     };
-    s.push_str(&format!(" ({})", d.kind));
+    s.push_str(&format!(" ({})", esc(&d.kind)));
     match &d.layer {
         Some(l) => s.push_str(&format!("\n    {}: {}", layer(l), command(l))),
         None if d.base => s.push_str("\n    came with the base image"),

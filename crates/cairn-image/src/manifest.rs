@@ -62,8 +62,25 @@ pub struct ManifestOrIndex {
     pub config: Option<Descriptor>,
     #[serde(default)]
     pub layers: Option<Vec<Descriptor>>,
-    #[serde(default)]
+    /// Read leniently: values that are not strings are left out (see [`string_map`]).
+    #[serde(default, deserialize_with = "string_map")]
     pub annotations: Option<BTreeMap<String, String>>,
+}
+
+/// A map of strings, keeping only the entries whose value is a string: labels and
+/// annotations are informative, and one odd value must not make an image unreadable.
+fn string_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    let raw = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(raw.and_then(|v| match v {
+        serde_json::Value::Object(m) => Some(
+            m.into_iter()
+                .filter_map(|(k, v)| Some((k, v.as_str()?.to_owned())))
+                .collect(),
+        ),
+        _ => None,
+    }))
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -87,7 +104,7 @@ pub struct ImageConfig {
 
 #[derive(Deserialize, Debug, Default)]
 pub struct ContainerConfig {
-    #[serde(rename = "Labels", default)]
+    #[serde(rename = "Labels", default, deserialize_with = "string_map")]
     pub labels: Option<BTreeMap<String, String>>,
 }
 
@@ -114,4 +131,29 @@ pub fn parse<T: serde::de::DeserializeOwned>(file: &str, bytes: &[u8]) -> crate:
         file: file.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Labels and annotations are informative: a value that is not a string, or a map that
+    /// is not one, is left out, and the image stays readable.
+    #[test]
+    fn odd_labels_and_annotations_are_left_out() {
+        let c: ImageConfig = parse(
+            "config",
+            br#"{"config": {"Labels": {"a": "1", "b": 2, "c": null}}}"#,
+        )
+        .unwrap();
+        let labels = c.config.unwrap().labels.unwrap();
+        assert_eq!(
+            labels.into_iter().collect::<Vec<_>>(),
+            [("a".into(), "1".into())]
+        );
+        let c: ImageConfig = parse("config", br#"{"config": {"Labels": 5}}"#).unwrap();
+        assert!(c.config.unwrap().labels.is_none());
+        let m: ManifestOrIndex = parse("m", br#"{"layers": [], "annotations": [1]}"#).unwrap();
+        assert!(m.annotations.is_none());
+    }
 }

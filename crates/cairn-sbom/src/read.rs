@@ -84,11 +84,22 @@ pub fn read(bytes: &[u8]) -> Result<Read, ReadError> {
 /// The type and the `arch` qualifier of a package URL.
 fn purl_parts(purl: &str) -> (String, Option<String>) {
     let rest = purl.strip_prefix("pkg:").unwrap_or("");
+    // The purl specification's type: ASCII letters, digits, `.`, `+`, `-`; anything else
+    // (a document may hold anything) is no type.
     let kind = rest
         .split(['/', '@', '?', '#'])
         .next()
         .unwrap_or("")
         .to_ascii_lowercase();
+    let kind = if kind.len() <= 64
+        && kind
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-'))
+    {
+        kind
+    } else {
+        String::new()
+    };
     let arch = purl
         .split_once('?')
         .map(|(_, q)| q.split('#').next().unwrap_or(""))
@@ -447,12 +458,15 @@ fn tag_value(text: &str) -> Read {
         };
         let mut value = value.trim().to_owned();
         if let Some(rest) = value.strip_prefix("<text>") {
+            // Each line is looked at once, for where the block closes.
             let mut body = rest.to_owned();
-            while !body.contains("</text>") {
+            let mut closed = body.contains("</text>");
+            while !closed {
                 match lines.next() {
                     Some(l) => {
                         body.push('\n');
                         body.push_str(l);
+                        closed = l.contains("</text>");
                     }
                     None => break,
                 }

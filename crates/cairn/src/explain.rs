@@ -29,7 +29,11 @@ pub fn run(args: ExplainArgs, v: Verbosity) -> Result<ExitCode> {
     let found = explain(sbom, Some(&s.scan.view), &query);
     if found.is_empty() {
         let wanted = args.package.to_lowercase();
-        let wanted = wanted.split('@').next().unwrap_or("");
+        // The name without a version: `@scope/name@1.0` is `@scope/name`.
+        let wanted = match wanted.rfind('@').filter(|&i| i > 0) {
+            Some(i) => &wanted[..i],
+            None => wanted.as_str(),
+        };
         let mut near: Vec<&str> = sbom
             .packages
             .iter()

@@ -25,6 +25,9 @@ pub struct LockArgs {
     /// A build argument the image was built with (`--build-arg NAME=VALUE`, repeatable).
     #[arg(long = "build-arg", value_name = "NAME=VALUE")]
     build_args: Vec<String>,
+    /// The stage that was built (`docker build --target`); default the last.
+    #[arg(long, value_name = "STAGE")]
+    target: Option<String>,
     /// Do not ask registries for the digest of a base image the image does not name.
     #[arg(long)]
     offline: bool,
@@ -39,6 +42,20 @@ struct ImagePins<'a> {
     sbom: &'a Sbom,
     registry: &'a cairn_image::RegistryOptions,
     offline: bool,
+    /// The image the built stage's chain starts `FROM`: the one whose digest the image
+    /// states (or `--base` gives). Other stages' bases are other images.
+    built_from: Option<String>,
+}
+
+/// The base reference of the stage that was built (the last, or `--target`): the root of
+/// its `FROM` chain.
+fn built_from(df: &cairn_dockerfile::Dockerfile, target: Option<&str>) -> Option<String> {
+    let stage = df.target_stage(target)?;
+    let root = *df.ancestry(stage).first()?;
+    match &df.stages.get(root)?.base {
+        cairn_dockerfile::Base::Image(r) => Some(r.clone()),
+        _ => None,
+    }
 }
 
 /// PEP 503: names compare lowercase with runs of `-`, `_` and `.` as one `-`.
@@ -58,10 +75,11 @@ fn pep503(name: &str) -> String {
 
 impl Pins for ImagePins<'_> {
     fn base_digest(&self, image_ref: &str) -> Option<String> {
-        if let Some(b) = &self.sbom.source.base {
-            // The base the image states (or `--base` names) is this FROM's when its name is
-            // this reference, or when nothing says otherwise.
-            let named = b.from == "base-image" || b.name.as_deref().is_none_or(|n| n == image_ref);
+        if let Some(b) = self.sbom.source.base.as_ref().filter(|b| b.layers > 0) {
+            // The base the image states (or `--base` gives) is this FROM's when it names
+            // this reference, or when this is the FROM the built stage starts from.
+            let named = b.name.as_deref() == Some(image_ref)
+                || self.built_from.as_deref() == Some(image_ref);
             if let (true, Some(d)) = (named, &b.digest) {
                 return Some(d.clone());
             }
@@ -117,13 +135,14 @@ fn reason(r: &UnpinnedReason) -> &'static str {
         UnpinnedReason::Glob => "it is a pattern",
         UnpinnedReason::NotAName => "it is not a package name",
         UnpinnedReason::Unsupported => "that form cannot be pinned",
+        UnpinnedReason::InvalidPin => "what the image gives is not a valid version or digest",
     }
 }
 
 pub fn run(args: LockArgs, v: Verbosity) -> Result<ExitCode> {
     let dfa = DockerfileArgs {
         dockerfile: Some(args.dockerfile.clone()),
-        target: None,
+        target: args.target.clone(),
         build_args: args.build_args.clone(),
     };
     let (text, df) = dfa
@@ -134,6 +153,7 @@ pub fn run(args: LockArgs, v: Verbosity) -> Result<ExitCode> {
         sbom: &s.scan.sbom,
         registry: &s.registry,
         offline: args.offline,
+        built_from: built_from(&df, args.target.as_deref()),
     };
     let locked = cairn_dockerfile::lock(&text, &df, &pins)
         .with_context(|| format!("pinning {}", args.dockerfile.display()))?;
