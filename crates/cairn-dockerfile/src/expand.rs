@@ -9,6 +9,10 @@ pub(crate) const MAX_WORD_BYTES: usize = crate::MAX_DOCKERFILE_BYTES;
 /// Longest variable value the `#`, `%` and `/` pattern modifiers work on: their matching is
 /// quadratic, and real values are short.
 const MAX_PATTERN_VALUE: usize = 4096;
+/// Steps (characters compared, roughly) one `${VAR/pattern/replacement}` may take: the
+/// leftmost-longest search tries every start and end, so a long value and pattern that
+/// never match would otherwise cost the cube of the value's length.
+const MAX_PATTERN_WORK: u64 = 20_000_000;
 
 /// Looks a variable up; `None` means unset (which `${X-…}` and `${X+…}` tell from empty).
 pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -457,13 +461,24 @@ fn replace(value: &str, pattern: &str, replacement: &str, all: bool) -> Result<S
     let mut out = String::new();
     let mut start = 0;
     let mut replaced = false;
+    let mut work: u64 = 0;
     while start <= v.len() {
-        let found = (start..=v.len()).find_map(|s| {
-            (s..=v.len())
-                .rev()
-                .find(|&e| glob(&p, &v[s..e]))
-                .map(|e| (s, e))
-        });
+        let mut found = None;
+        'search: for s in start..=v.len() {
+            for e in (s..=v.len()).rev() {
+                // Each try costs up to its length times the pattern's: bounded in all.
+                work += ((e - s + 1) * (p.len() + 1)) as u64;
+                if work > MAX_PATTERN_WORK {
+                    return Err(format!(
+                        "pattern substitution over the work limit ({MAX_PATTERN_WORK} steps)"
+                    ));
+                }
+                if glob(&p, &v[s..e]) {
+                    found = Some((s, e));
+                    break 'search;
+                }
+            }
+        }
         let Some((s, e)) = found.filter(|_| all || !replaced) else {
             break;
         };
@@ -571,6 +586,18 @@ mod tests {
         );
         assert_eq!(w("${P/l/L} ${P//l/L}"), "/usr/Local/bin /usr/LocaL/bin");
         assert_eq!(w("$ $1 ${U}"), "$  ");
+    }
+
+    /// A long value and a pattern that never matches: the search is cut off at its work
+    /// limit instead of taking the cube of the value's length.
+    #[test]
+    fn a_costly_pattern_substitution_is_refused() {
+        let long = "a".repeat(4000);
+        let env = |n: &str| (n == "L").then(|| long.clone());
+        let r = Lexer::new('\\').word("${L/*b*/x}", &env);
+        assert!(r.unwrap_err().contains("work limit"));
+        // An ordinary one still works.
+        assert_eq!(w("${A/p*l/P}"), "aPe");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::extract::{ExtractStats, FactRef, FactResult, Selection};
 use crate::layer::{self, Added, Extra, LayerIndex, Op};
 use crate::source::{Image, LayerInfo};
 use crate::{PathPattern, ScanOptions, ViewWarning, ViewWarningKind};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -271,8 +271,19 @@ pub struct FsView {
     extract_stats: Vec<ExtractStats>,
     /// Per layer, what it wrote and what of that later layers discarded.
     layer_stats: Vec<LayerStats>,
-    /// Paths whose visible version is a hard link: its bytes are its target's.
-    linked: HashSet<Box<str>>,
+    /// Files with more than one name (hard links), while the layers are applied: each
+    /// name's group, and per group how many names are live, the bytes and the layer that
+    /// wrote them. The bytes are wasted only when the last name goes.
+    link_of: HashMap<Box<str>, usize>,
+    link_groups: Vec<LinkGroup>,
+}
+
+/// One file's data shared by several names (see [`FsView::link_of`]).
+#[derive(Debug, Clone, Copy)]
+struct LinkGroup {
+    names: u32,
+    size: u64,
+    layer: usize,
 }
 
 /// A fact about one version of a path.
@@ -413,7 +424,8 @@ impl FsView {
         view.layers = layers.len();
         view.layer_stats
             .resize(layers.len().max(1), LayerStats::default());
-        view.linked = HashSet::new();
+        view.link_of = HashMap::new();
+        view.link_groups = Vec::new();
         view.index_links();
         view.extractors = sel.names();
         view.extract_stats = sel.stats();
@@ -440,16 +452,49 @@ impl FsView {
     }
 
     /// The version of `node` (at `path`) that a later layer is discarding: counted as
-    /// waste of the layer that wrote it.
+    /// waste of the layer that wrote it — for a file with several names, when its last
+    /// name goes (its data stays in the image while one is left).
     fn discard(&mut self, path: &str, (is_file, size, layer): (bool, u64, usize)) {
         if !is_file {
             return;
         }
-        let own = if self.linked.remove(path) { 0 } else { size };
+        let (size, layer) = match self.link_of.remove(path) {
+            Some(g) => {
+                let group = &mut self.link_groups[g];
+                group.names = group.names.saturating_sub(1);
+                if group.names > 0 {
+                    return;
+                }
+                (group.size, group.layer)
+            }
+            None => (size, layer),
+        };
         if let Some(s) = self.layer_stats.get_mut(layer) {
             s.wasted_files += 1;
-            s.wasted_bytes += own;
+            s.wasted_bytes += size;
         }
+    }
+
+    /// `path` becomes another name of the regular file at `target`.
+    fn link(&mut self, target: &str, path: &str) {
+        let g = match self.link_of.get(target) {
+            Some(&g) => g,
+            None => {
+                let Some(t) = self.nodes.get(target) else {
+                    return;
+                };
+                let g = self.link_groups.len();
+                self.link_groups.push(LinkGroup {
+                    names: 1,
+                    size: t.size,
+                    layer: t.layer(),
+                });
+                self.link_of.insert(target.into(), g);
+                g
+            }
+        };
+        self.link_groups[g].names += 1;
+        self.link_of.insert(path.into(), g);
     }
 
     /// Non-fatal problems met while reading (e.g. a requested file over the size limit).
@@ -549,8 +594,14 @@ impl FsView {
         if let Some(old) = self.nodes.get(&*path).map(Node::written) {
             self.discard(&path, old);
         }
-        if kind == NodeKind::File && hardlink.is_some() {
-            self.linked.insert(path.clone());
+        if let Some(target) = hardlink.as_deref().filter(|_| kind == NodeKind::File) {
+            let regular = self
+                .nodes
+                .get(target)
+                .is_some_and(|t| t.kind == NodeKind::File);
+            if regular && target != &*path {
+                self.link(target, &path);
+            }
         }
         match self.nodes.get_mut(&*path) {
             Some(node) => {
@@ -852,6 +903,49 @@ mod tests {
         }
         v.index_links();
         v
+    }
+
+    /// A file with two names: its bytes are written once, and wasted only when a later
+    /// layer removes the last of its names (they stay in the image while one is left).
+    #[test]
+    fn a_hard_linked_file_is_wasted_when_its_last_name_goes() {
+        let link = |path: &str, target: &str| Entry {
+            path: path.into(),
+            op: Op::Add(Added {
+                extra: Extra::new(Some(target.into()), None, None),
+                ..Added::new(NodeKind::File, 0, 0o644)
+            }),
+        };
+        let gone = |path: &str| Entry {
+            path: path.into(),
+            op: Op::Whiteout,
+        };
+        let data = [7u8; 100];
+        let v = view(vec![
+            vec![add("a", NodeKind::File, Some(&data)), link("b", "a")],
+            vec![gone("a")],
+        ]);
+        let s = v.layer_stats()[0];
+        assert_eq!((s.files, s.bytes), (2, 100));
+        assert_eq!(
+            (s.wasted_files, s.wasted_bytes),
+            (0, 0),
+            "b still holds the data"
+        );
+        let v = view(vec![
+            vec![add("a", NodeKind::File, Some(&data)), link("b", "a")],
+            vec![gone("a")],
+            vec![gone("b")],
+        ]);
+        let s = v.layer_stats()[0];
+        assert_eq!((s.wasted_files, s.wasted_bytes), (1, 100));
+        // A plain file overwritten: its bytes are the writer's waste at once.
+        let v = view(vec![
+            vec![add("c", NodeKind::File, Some(&data))],
+            vec![add("c", NodeKind::File, Some(b"new"))],
+        ]);
+        assert_eq!(v.layer_stats()[0].wasted_bytes, 100);
+        assert_eq!(v.layer_stats()[1].bytes, 3);
     }
 
     /// A 2 MB `/a/a/a/...` (as a hostile `.list` line gives) took 19 s when every segment

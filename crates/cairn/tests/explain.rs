@@ -403,11 +403,32 @@ fn count_from_tars(layers: &[Vec<u8>]) -> Vec<Counted> {
     let mut links: BTreeMap<String, String> = BTreeMap::new();
     let mut lists: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut out: Vec<Counted> = (0..layers.len()).map(|_| Counted::default()).collect();
-    fn discard(out: &mut [Counted], v: (usize, u64, bool, u64)) {
-        if v.2 {
-            out[v.0].wasted_files += 1;
-            out[v.0].wasted_bytes += v.1;
+    // A file's data with several names (hard links) is one inode: path -> inode, and per
+    // inode its live names, bytes and writer. Its bytes are wasted when the last name goes.
+    let mut inode_of: BTreeMap<String, usize> = BTreeMap::new();
+    let mut inodes: Inodes = Vec::new();
+    type Inodes = Vec<(u32, u64, usize)>;
+    fn discard(
+        out: &mut [Counted],
+        (inode_of, inodes): (&mut BTreeMap<String, usize>, &mut Inodes),
+        path: &str,
+        v: (usize, u64, bool, u64),
+    ) {
+        if !v.2 {
+            return;
         }
+        let (layer, bytes) = match inode_of.remove(path) {
+            Some(n) => {
+                inodes[n].0 -= 1;
+                if inodes[n].0 > 0 {
+                    return;
+                }
+                (inodes[n].2, inodes[n].1)
+            }
+            None => (v.0, v.1),
+        };
+        out[layer].wasted_files += 1;
+        out[layer].wasted_bytes += bytes;
     }
     for (i, blob) in layers.iter().enumerate() {
         let entries = layer_entries(blob);
@@ -438,7 +459,7 @@ fn count_from_tars(layers: &[Vec<u8>]) -> Vec<Counted> {
                 let v = live.remove(&k).unwrap();
                 links.remove(&k);
                 lists.remove(&k);
-                discard(&mut out, v);
+                discard(&mut out, (&mut inode_of, &mut inodes), &k, v);
             }
         }
         for e in entries {
@@ -454,8 +475,23 @@ fn count_from_tars(layers: &[Vec<u8>]) -> Vec<Counted> {
             } else {
                 e.size
             };
+            let target = e.target.trim_start_matches("./").to_owned();
+            let target_file = live.get(&target).is_some_and(|t| t.2);
             if let Some(old) = live.insert(e.path.clone(), (i, own, regular, seen)) {
-                discard(&mut out, old);
+                discard(&mut out, (&mut inode_of, &mut inodes), &e.path, old);
+            }
+            if e.kind == b'1' && target_file && target != e.path {
+                let n = match inode_of.get(&target) {
+                    Some(&n) => n,
+                    None => {
+                        let t = live[&target];
+                        inodes.push((1, t.1, t.0));
+                        inode_of.insert(target.clone(), inodes.len() - 1);
+                        inodes.len() - 1
+                    }
+                };
+                inodes[n].0 += 1;
+                inode_of.insert(e.path.clone(), n);
             }
             links.remove(&e.path);
             if e.kind == b'2' {
