@@ -479,16 +479,10 @@ mod tests {
         assert_eq!(t.history["a"].introduced, 0);
         assert!(!t.removed.contains_key("b"));
     }
-}
-
-#[cfg(test)]
-mod unread {
-    use super::*;
-    use cairn_image::{Change, NodeKind};
 
     /// A database written by layers 0, 1 and 2 whose layer-1 version (or, with
     /// `final_unread`, its last) was not read (over the content limit).
-    fn node(final_unread: bool) -> Node {
+    fn unread_node(final_unread: bool) -> Node {
         let mut history = vec![
             Change {
                 layer: 0,
@@ -517,29 +511,10 @@ mod unread {
         }
     }
 
-    fn timeline(n: &Node) -> Timeline<(String, String)> {
-        let dbs = [DbFile {
-            path: "/db".into(),
-            node: n,
-        }];
-        build(
-            &dbs,
-            |_, _, bytes, _| Parsed {
-                records: String::from_utf8_lossy(bytes)
-                    .lines()
-                    .filter_map(|l| l.split_once(' '))
-                    .map(|(n, v)| Arc::new((n.to_owned(), v.to_owned())))
-                    .collect(),
-            },
-            |r| r.0.clone(),
-            |r| r.1.clone(),
-        )
-    }
-
     /// An unread layer tells nothing: no package is removed or reinstalled by it.
     #[test]
     fn an_unread_database_version_removes_nothing() {
-        let t = timeline(&node(false));
+        let t = timeline(&unread_node(false));
         assert_eq!(t.removed.keys().collect::<Vec<_>>(), ["b"]);
         assert_eq!(
             t.removed["b"].1, 2,
@@ -552,7 +527,7 @@ mod unread {
             a.changes.iter().map(|c| c.kind).collect::<Vec<_>>()
         );
         // The final version unread: nothing is known of the final state, nothing removed.
-        let t = timeline(&node(true));
+        let t = timeline(&unread_node(true));
         assert!(t.final_state.is_empty() && t.removed.is_empty());
     }
 }

@@ -232,38 +232,23 @@ impl Locker<'_> {
         if image.contains('$') {
             // `FROM ${BASE}` with `ARG BASE=image` before the first FROM: pin the ARG's
             // default, when that is what the build used (no build arg overrode it).
-            if let Some(at) = self.global_arg_default(df, image, reference) {
-                if reference.contains('@') {
-                    return;
-                }
-                return match self.pins.base_digest(reference) {
-                    Some(d) if !valid_digest(d.trim_start_matches('@')) => self.skip(
-                        at,
-                        PinTarget::BaseImage,
-                        reference,
-                        UnpinnedReason::InvalidPin,
-                    ),
-                    Some(d) => {
-                        let d = d.trim_start_matches('@').to_string();
-                        self.pin(
-                            at,
-                            PinTarget::BaseImage,
-                            reference,
-                            d.clone(),
-                            format!("@{d}"),
-                        )
-                    }
-                    None => self.skip(at, PinTarget::BaseImage, reference, UnpinnedReason::Unknown),
-                };
-            }
-            return self.skip(end, PinTarget::BaseImage, image, UnpinnedReason::Variable);
+            return match self.global_arg_default(df, image, reference) {
+                Some(at) => self.pin_base(at, reference),
+                None => self.skip(end, PinTarget::BaseImage, image, UnpinnedReason::Variable),
+            };
         }
+        self.pin_base(end, reference);
+    }
+
+    /// Insert `@digest` at `at` for the base image `reference`, unless it is pinned
+    /// already; a digest [`Pins`] does not know, or one that is not a digest, is reported.
+    fn pin_base(&mut self, at: usize, reference: &str) {
         if reference.contains('@') {
             return;
         }
         match self.pins.base_digest(reference) {
             Some(d) if !valid_digest(d.trim_start_matches('@')) => self.skip(
-                end,
+                at,
                 PinTarget::BaseImage,
                 reference,
                 UnpinnedReason::InvalidPin,
@@ -271,19 +256,14 @@ impl Locker<'_> {
             Some(d) => {
                 let d = d.trim_start_matches('@').to_string();
                 self.pin(
-                    end,
+                    at,
                     PinTarget::BaseImage,
                     reference,
                     d.clone(),
                     format!("@{d}"),
-                );
+                )
             }
-            None => self.skip(
-                end,
-                PinTarget::BaseImage,
-                reference,
-                UnpinnedReason::Unknown,
-            ),
+            None => self.skip(at, PinTarget::BaseImage, reference, UnpinnedReason::Unknown),
         }
     }
 
