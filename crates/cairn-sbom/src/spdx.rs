@@ -335,21 +335,32 @@ fn root_version(sbom: &Sbom) -> Option<String> {
     sbom.source.image_id.clone()
 }
 
-pub(crate) fn json(sbom: &Sbom) -> String {
-    let doc = Doc::new(sbom);
-    let mut packages = Vec::new();
-    let src = &sbom.source;
-    let mut root = json!({
-        "name": src.name,
-        "SPDXID": doc.root_ref,
+/// A package of the document's own making (the image, its OS, a layer): nothing about its
+/// download, licenses, copyright or supplier is asserted.
+fn unasserted(name: &str, id: &str, purpose: &str) -> Value {
+    json!({
+        "name": name,
+        "SPDXID": id,
         "downloadLocation": NOASSERTION,
         "filesAnalyzed": false,
         "licenseConcluded": NOASSERTION,
         "licenseDeclared": NOASSERTION,
         "copyrightText": NOASSERTION,
         "supplier": NOASSERTION,
-        "primaryPackagePurpose": if src.kind == "dir" { "OTHER" } else { "CONTAINER" },
-    });
+        "primaryPackagePurpose": purpose,
+    })
+}
+
+pub(crate) fn json(sbom: &Sbom) -> String {
+    let doc = Doc::new(sbom);
+    let mut packages = Vec::new();
+    let src = &sbom.source;
+    let purpose = if src.kind == "dir" {
+        "OTHER"
+    } else {
+        "CONTAINER"
+    };
+    let mut root = unasserted(&src.name, &doc.root_ref, purpose);
     if let Some(v) = root_version(sbom) {
         root["versionInfo"] = json!(v);
     }
@@ -375,18 +386,11 @@ pub(crate) fn json(sbom: &Sbom) -> String {
     }
     packages.push(root);
     if let (Some(d), Some(os_ref)) = (&sbom.distro, &doc.os_ref) {
-        let mut os = json!({
-            "name": d.id,
-            "SPDXID": os_ref,
-            "downloadLocation": NOASSERTION,
-            "filesAnalyzed": false,
-            "licenseConcluded": NOASSERTION,
-            "licenseDeclared": NOASSERTION,
-            "copyrightText": NOASSERTION,
-            "supplier": NOASSERTION,
-            "primaryPackagePurpose": "OPERATING-SYSTEM",
-            "sourceInfo": format!("acquired distribution info from {} (layer {})", d.evidence.path, d.evidence.layer),
-        });
+        let mut os = unasserted(&d.id, os_ref, "OPERATING-SYSTEM");
+        os["sourceInfo"] = json!(format!(
+            "acquired distribution info from {} (layer {})",
+            d.evidence.path, d.evidence.layer
+        ));
         if let Some(v) = &d.version_id {
             os["versionInfo"] = json!(v);
         }
@@ -396,18 +400,8 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         packages.push(os);
     }
     for (l, id) in sbom.source.layers.iter().zip(&doc.layer_refs) {
-        let mut v = json!({
-            "name": format!("layer {}", l.index),
-            "SPDXID": id,
-            "downloadLocation": NOASSERTION,
-            "filesAnalyzed": false,
-            "licenseConcluded": NOASSERTION,
-            "licenseDeclared": NOASSERTION,
-            "copyrightText": NOASSERTION,
-            "supplier": NOASSERTION,
-            "primaryPackagePurpose": "ARCHIVE",
-            "summary": layer_summary(l),
-        });
+        let mut v = unasserted(&format!("layer {}", l.index), id, "ARCHIVE");
+        v["summary"] = json!(layer_summary(l));
         if let Some(d) = l.digest.as_ref().or(l.diff_id.as_ref()) {
             v["versionInfo"] = json!(d);
         }
