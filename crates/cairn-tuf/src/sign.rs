@@ -1,10 +1,34 @@
-//! Ed25519 signing of metadata: what cairn's tests, the python-tuf interop
-//! check and (later) the repository tool use to produce signed metadata.
+//! Signing: the [`Signer`] trait every key goes through (key files today; a
+//! KMS, HSM or PKCS#11 signer is one more implementation), and ed25519 signing
+//! of metadata for tests and fixtures.
 
 use crate::canonical;
 use crate::keys::Key;
 use crate::metadata::Role;
 use serde_json::{json, Value};
+
+/// Why a signer could not sign.
+#[derive(Debug, thiserror::Error)]
+#[error("key {keyid}: {reason}")]
+pub struct SignError {
+    pub keyid: String,
+    pub reason: String,
+}
+
+/// A private key, wherever it lives, as the repository editor uses it: the
+/// public key and key id it signs for, and raw signatures over bytes.
+///
+/// Signatures are returned raw; metadata stores them hex-encoded. An
+/// implementation must produce what [`Key::verify`] accepts for its
+/// `public_key()` (ed25519: 64 bytes; ECDSA: DER; RSA-PSS: the raw signature).
+pub trait Signer: Send + Sync {
+    /// The TUF public key that verifies this signer's signatures.
+    fn public_key(&self) -> &Key;
+    /// The key id metadata lists for [`Signer::public_key`].
+    fn keyid(&self) -> &str;
+    /// A signature over `msg`.
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError>;
+}
 
 /// An ed25519 private key with its TUF public key and key id.
 pub struct Ed25519Signer {
@@ -43,6 +67,19 @@ impl Ed25519Signer {
     pub fn sign_bytes(&self, msg: &[u8]) -> String {
         use ed25519_dalek::Signer;
         hex::encode(self.key.sign(msg).to_bytes())
+    }
+}
+
+impl Signer for Ed25519Signer {
+    fn public_key(&self) -> &Key {
+        &self.public
+    }
+    fn keyid(&self) -> &str {
+        &self.keyid
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
+        use ed25519_dalek::Signer as _;
+        Ok(self.key.sign(msg).to_bytes().to_vec())
     }
 }
 
