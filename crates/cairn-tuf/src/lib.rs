@@ -19,6 +19,7 @@ pub mod canonical;
 pub mod config;
 pub mod error;
 pub mod fetcher;
+pub mod keyfile;
 pub mod keys;
 pub mod metadata;
 pub mod sign;
