@@ -54,7 +54,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use zeroize::Zeroizing;
 
-/// PBKDF2-HMAC-SHA256 rounds for the files cairn encrypts: about 150 ms to
+/// PBKDF2-HMAC-SHA256 rounds for the files cairn encrypts: about 130 ms to
 /// derive on one core of the project's machines (OWASP's 2023 figure for
 /// PBKDF2-HMAC-SHA256 is 600,000), so a command that opens four keys spends
 /// well under a second on them.
@@ -498,14 +498,31 @@ fn decrypt(der: &[u8], passphrase: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         ));
     };
     check_cost(&params.kdf)?;
-    let mut buf = Zeroizing::new(info.encrypted_data.to_vec());
+    let data = info.encrypted_data;
+    if data.is_empty() || data.len() % 16 != 0 {
+        return Err(KeyFileError::Malformed(format!(
+            "{} bytes of ciphertext: not whole AES blocks",
+            data.len()
+        )));
+    }
+    let mut buf = Zeroizing::new(data.to_vec());
     let len = match params.decrypt_in_place(passphrase, &mut buf) {
         Ok(plain) => plain.len(),
-        Err(pkcs5::Error::DecryptFailed) => return Err(KeyFileError::WrongPassphrase),
+        // pkcs5 0.7 reports a bad CBC padding as EncryptFailed.
+        Err(pkcs5::Error::DecryptFailed | pkcs5::Error::EncryptFailed) => {
+            return Err(KeyFileError::WrongPassphrase)
+        }
         Err(pkcs5::Error::UnsupportedAlgorithm { oid }) => {
+            let name = match oid.to_string().as_str() {
+                "1.2.840.113549.2.7" => "PBKDF2 with HMAC-SHA1".to_string(),
+                "1.2.840.113549.3.7" => "3DES-CBC".to_string(),
+                "1.3.14.3.2.7" => "DES-CBC".to_string(),
+                other => format!("algorithm {other}"),
+            };
             return Err(KeyFileError::UnsupportedKey(format!(
-                "a key encrypted with algorithm {oid} (AES-CBC with PBKDF2 or scrypt is supported)"
-            )))
+                "a key encrypted with {name}: re-encrypt it with \
+                 `openssl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA256`"
+            )));
         }
         Err(e) => return Err(KeyFileError::Malformed(format!("PBES2: {e}"))),
     };
