@@ -462,7 +462,8 @@ pub fn read_key_file(path: &Path, passphrase: Option<&[u8]>) -> Result<PrivateKe
         source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Zeroizing::new(Vec::new());
+    // Sized up front so reading never reallocates (and leaves a copy behind).
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_SIZE as usize + 1));
     file.take(MAX_KEY_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;

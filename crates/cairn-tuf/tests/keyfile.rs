@@ -547,6 +547,8 @@ fn securesystemslib_loads_cairn_keys_with_the_same_key_ids() {
                 "passphrase": passphrase.map(|p| std::str::from_utf8(p).unwrap()),
                 "msg": hex::encode(MSG),
                 "sig": sig_hex(key, MSG),
+                "keyid": key.keyid(),
+                "key": key.public_key(),
             }));
             expected.push(json!({"keyid": key.keyid(), "key": key.public_key()}));
         }

@@ -3,10 +3,12 @@
 Run by crates/cairn-tuf/tests/keyfile.rs with the project venv's Python. Each
 command reads a JSON list of jobs on stdin and prints a JSON list of results:
 
-  load    jobs {"path", "passphrase" (str or null), "msg", "sig"} (hex): loads a
-          cairn-written PKCS#8 file with cryptography's load_pem_private_key,
-          wraps it in securesystemslib's CryptoSigner, verifies cairn's
-          signature with the derived public key; prints {"keyid", "key"}.
+  load    jobs {"path", "passphrase" (str or null), "msg", "sig" (hex), "keyid",
+          "key"}: loads a cairn-written PKCS#8 file with cryptography's
+          load_pem_private_key, wraps it in securesystemslib's CryptoSigner,
+          verifies cairn's signature with the derived public key; an
+          unencrypted file is also opened as Signer.from_priv_key_uri("file2:")
+          against cairn's "key" and signs; prints the derived {"keyid", "key"}.
   make    jobs {"type" (ed25519|ecdsa|rsa), "path", "passphrase" (str or null)}:
           generates a key with CryptoSigner.generate_*, writes it as PKCS#8 PEM
           (BestAvailableEncryption when a passphrase is given); prints
@@ -21,7 +23,7 @@ import json
 import sys
 
 from cryptography.hazmat.primitives import serialization
-from securesystemslib.signer import CryptoSigner, Signature, SSlibKey
+from securesystemslib.signer import CryptoSigner, Signature, Signer, SSlibKey
 
 
 def key_json(key):
@@ -36,6 +38,13 @@ def load(job):
     signer = CryptoSigner(private)
     key = signer.public_key
     key.verify_signature(Signature(key.keyid, job["sig"]), bytes.fromhex(job["msg"]))
+    if password is None:
+        # The way python-tuf's tools open a key file: by URI, against the public
+        # key the metadata lists (here cairn's), which must match the file.
+        listed = SSlibKey.from_dict(job["keyid"], dict(job["key"]))
+        by_uri = Signer.from_priv_key_uri(f"file2:{job['path']}", listed)
+        sig = by_uri.sign(b"signed by python")
+        listed.verify_signature(sig, b"signed by python")
     return key_json(key)
 
 
