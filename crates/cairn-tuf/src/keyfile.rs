@@ -8,9 +8,9 @@
 //! - encrypted: `-----BEGIN ENCRYPTED PRIVATE KEY-----`, a PKCS#8
 //!   `EncryptedPrivateKeyInfo` with PBES2. cairn writes PBKDF2-HMAC-SHA256
 //!   ([`PBKDF2_ITERATIONS`] rounds, 16-byte random salt) and AES-256-CBC
-//!   (random IV), which every OpenSSL since 1.0 and every `cryptography`
-//!   decrypts (`BestAvailableEncryption` writes the same scheme with 2,048
-//!   rounds). Reading also accepts scrypt and AES-128/192-CBC, within
+//!   (random IV), which OpenSSL and `cryptography` decrypt (tested with
+//!   OpenSSL 3.0 and cryptography 50; `BestAvailableEncryption` writes the
+//!   same scheme with 2,048 rounds). Reading also accepts scrypt and AES-128/192-CBC, within
 //!   [`MAX_PBKDF2_ITERATIONS`] and [`MAX_SCRYPT_MEMORY`] so a hostile file
 //!   cannot make a command spin or allocate without bound.
 //!
@@ -30,7 +30,9 @@
 //!
 //! Secrets (the decrypted PKCS#8 bytes and the unencrypted PEM text) are held
 //! in zeroize-on-drop buffers; the key pairs themselves live in aws-lc, which
-//! cleanses them when freed.
+//! cleanses them when freed. Not wiped: the AES key pkcs5 0.7 derives on its
+//! stack while encrypting or decrypting (upstream's TODO), and passphrases,
+//! which the caller owns.
 
 use crate::keys::{Key, KeyVal};
 use crate::metadata::Unknown;
