@@ -45,7 +45,7 @@ pub fn value_to_canonical(value: &Value) -> Result<Vec<u8>, serde_json::Error> {
     Ok(out)
 }
 
-fn encode(value: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+pub(crate) fn encode(value: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -90,7 +90,7 @@ fn encode(value: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
     Ok(())
 }
 
-fn encode_str(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn encode_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     for &b in s.as_bytes() {
         if b == b'"' || b == b'\\' {

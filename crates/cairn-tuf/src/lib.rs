@@ -22,6 +22,7 @@ pub mod fetcher;
 pub mod keyfile;
 pub mod keys;
 pub mod metadata;
+pub mod repo;
 pub mod sign;
 pub mod time;
 pub mod trusted;

@@ -1,0 +1,1633 @@
+//! The repository side of TUF: a metadata editor.
+//!
+//! [`Repository`] holds a repository's metadata in memory and edits it: add
+//! and remove targets, delegate, rotate keys, re-sign. It reads and writes
+//! files only through a [`Store`] and signs only through a [`Keyring`] of
+//! [`Signer`]s, so the same editor serves a directory, memory in tests, a key
+//! file or (later) a KMS. Nothing is written until [`Repository::commit`],
+//! and commit first resolves every key and checks every threshold, so a
+//! missing key, a wrong passphrase or an unmet threshold leaves the
+//! repository untouched.
+//!
+//! Layout (consistent snapshots, as clients fetch them): `metadata/N.root.json`,
+//! `metadata/V.ROLE.json` for snapshot, targets and delegated roles, and the
+//! unversioned `metadata/timestamp.json`; target files live under `targets/`
+//! as `DIR/HASH.NAME` (see [`consistent_target_paths`]).
+//!
+//! Commits are incremental: only roles that changed get a new version and a
+//! signature, then snapshot and timestamp. New versions are new files; the
+//! only file replaced is `timestamp.json`, written last and atomically, so a
+//! process killed mid-commit leaves the previous, complete repository state.
+//!
+//! Targets added in bulk are kept compact ([`NewTarget`]: about 100 bytes
+//! each) until the commit writes their role, which is what lets a
+//! repository of a million targets build in little memory.
+
+pub mod bins;
+pub mod store;
+
+pub use bins::{hashed_bins, BinLayout};
+pub use store::{DirStore, MemoryStore, Store};
+
+use crate::canonical;
+use crate::keys::Key;
+use crate::metadata::{
+    DelegatedRole, DelegationIndex, Delegations, Envelope, Expires, Hashes, MetaFile, Role,
+    RoleKeys, Root, Signature, Snapshot, SpecVersion, SuccinctRoles, TargetFile, Targets,
+    Timestamp, Unknown, TOP_LEVEL_ROLES,
+};
+use crate::sign::{SignError, Signer};
+use rayon::prelude::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256, Sha512};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::num::NonZeroU64;
+use std::sync::Arc;
+
+/// Deepest chain of delegations followed to place a target (python-tuf's
+/// client visits at most 32 roles).
+pub const MAX_DELEGATION_DEPTH: usize = 32;
+/// Longest target path accepted, in bytes.
+pub const MAX_TARGET_PATH: usize = 4096;
+/// Most roles visited while looking for the role that delegates to a name.
+pub const MAX_ROLES_SEARCHED: usize = 100_000;
+/// The snapshot size python-tuf and go-tuf clients accept by default when
+/// timestamp does not list its length; `status` warns near it.
+pub const CLIENT_SNAPSHOT_LIMIT: u64 = 2_000_000;
+
+/// Why an edit or a commit failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Metadata(#[from] crate::Error),
+    #[error("{role}: only {have} of the {threshold} signatures it needs can be made with the keys at hand (missing key ids: {missing}); nothing was written")]
+    Threshold {
+        role: String,
+        have: usize,
+        threshold: u64,
+        missing: String,
+    },
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, RepoError>;
+
+fn invalid(msg: impl Into<String>) -> RepoError {
+    RepoError::Invalid(msg.into())
+}
+
+fn io_err(path: &str) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
+    move |source| RepoError::Io {
+        path: path.to_string(),
+        source,
+    }
+}
+
+/// Where the editor finds private keys, by key id.
+pub trait Keyring {
+    /// The signer for `keyid`, `Ok(None)` when this keyring does not hold it,
+    /// an error when it holds it but cannot use it (a wrong passphrase).
+    fn signer(&self, keyid: &str) -> std::result::Result<Option<Arc<dyn Signer>>, SignError>;
+}
+
+impl Keyring for HashMap<String, Arc<dyn Signer>> {
+    fn signer(&self, keyid: &str) -> std::result::Result<Option<Arc<dyn Signer>>, SignError> {
+        Ok(self.get(keyid).cloned())
+    }
+}
+
+/// How long metadata stays valid after it is signed, per kind of role, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiry {
+    pub root: i64,
+    pub targets: i64,
+    /// Delegated targets roles, bins included.
+    pub delegated: i64,
+    pub snapshot: i64,
+    pub timestamp: i64,
+}
+
+const DAY: i64 = 86_400;
+
+impl Default for Expiry {
+    fn default() -> Self {
+        Expiry {
+            root: 365 * DAY,
+            targets: 365 * DAY,
+            delegated: 90 * DAY,
+            snapshot: 7 * DAY,
+            timestamp: DAY,
+        }
+    }
+}
+
+impl Expiry {
+    fn of(&self, role: &str) -> i64 {
+        match role {
+            "root" => self.root,
+            "targets" => self.targets,
+            "snapshot" => self.snapshot,
+            "timestamp" => self.timestamp,
+            _ => self.delegated,
+        }
+    }
+
+    /// Sets one kind's period; `kind` is a top-level role name or `delegated`.
+    pub fn set(&mut self, kind: &str, seconds: i64) -> Result<()> {
+        let slot = match kind {
+            "root" => &mut self.root,
+            "targets" => &mut self.targets,
+            "delegated" | "bins" => &mut self.delegated,
+            "snapshot" => &mut self.snapshot,
+            "timestamp" => &mut self.timestamp,
+            other => {
+                return Err(invalid(format!(
+                    "no role kind {other:?} (root, targets, delegated, snapshot, timestamp)"
+                )))
+            }
+        };
+        if seconds <= 0 {
+            return Err(invalid(format!("the validity of {kind} must be positive")));
+        }
+        *slot = seconds;
+        Ok(())
+    }
+}
+
+/// Parses `30d`, `12h`, `90m`, `3600s`, `1y` (365 days) or `2w` into seconds.
+pub fn parse_duration(s: &str) -> Option<i64> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = num.parse().ok()?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => DAY,
+        "w" => 7 * DAY,
+        "y" => 365 * DAY,
+        _ => return None,
+    };
+    n.checked_mul(mult).filter(|&v| v > 0)
+}
+
+/// What a target is: its length and hashes, and optional `custom` data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTarget {
+    pub length: u64,
+    pub sha256: [u8; 32],
+    pub sha512: Option<[u8; 64]>,
+    pub custom: Option<Value>,
+}
+
+impl NewTarget {
+    /// Reads `r` to the end, hashing it with sha256 and sha512.
+    pub fn from_reader(mut r: impl std::io::Read) -> std::io::Result<Self> {
+        let mut s256 = Sha256::new();
+        let mut s512 = Sha512::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut length = 0u64;
+        loop {
+            let n = r.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            s256.update(&buf[..n]);
+            s512.update(&buf[..n]);
+            length += n as u64;
+        }
+        Ok(NewTarget {
+            length,
+            sha256: s256.finalize().into(),
+            sha512: Some(s512.finalize().into()),
+            custom: None,
+        })
+    }
+
+    /// A description of `data`.
+    pub fn from_bytes(data: &[u8]) -> Self {
+        Self::from_reader(data).expect("reading memory does not fail")
+    }
+
+    /// The hex sha256, which names the consistent-snapshot copy of the file.
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+}
+
+/// Parses one `PATH<TAB>LENGTH<TAB>SHA256` line of a target list.
+pub fn parse_list_line(line: &str) -> std::result::Result<(String, NewTarget), String> {
+    let mut parts = line.split('\t');
+    let (Some(path), Some(length), Some(sha256), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("expected PATH<TAB>LENGTH<TAB>SHA256".into());
+    };
+    check_target_path(path)?;
+    let length: u64 = length
+        .parse()
+        .map_err(|_| format!("length {length:?} is not a number"))?;
+    let mut hash = [0u8; 32];
+    if sha256.len() != 64
+        || !sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        || hex::decode_to_slice(sha256, &mut hash).is_err()
+    {
+        return Err(format!("{sha256:?} is not a lowercase hex sha256"));
+    }
+    Ok((
+        path.to_string(),
+        NewTarget {
+            length,
+            sha256: hash,
+            sha512: None,
+            custom: None,
+        },
+    ))
+}
+
+/// A target path must be relative, made of non-empty parts other than `.`
+/// and `..`, without control characters, and at most [`MAX_TARGET_PATH`] bytes.
+pub fn check_target_path(path: &str) -> std::result::Result<(), String> {
+    if path.is_empty() || path.len() > MAX_TARGET_PATH {
+        return Err(format!(
+            "target path must be 1 to {MAX_TARGET_PATH} bytes long"
+        ));
+    }
+    if path.starts_with('/')
+        || path
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..")
+    {
+        return Err(format!(
+            "target path {path:?} must be relative, without empty, \".\" or \"..\" parts"
+        ));
+    }
+    if path.chars().any(char::is_control) {
+        return Err(format!("target path {path:?} holds a control character"));
+    }
+    Ok(())
+}
+
+/// A delegated role name must be usable as one file name and one URL segment.
+pub fn check_role_name(name: &str) -> std::result::Result<(), String> {
+    if name.is_empty()
+        || name.len() > 200
+        || name.starts_with('.')
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    {
+        return Err(format!(
+            "role name {name:?} must be 1 to 200 characters of A-Z a-z 0-9 . _ - and not start with '.'"
+        ));
+    }
+    if TOP_LEVEL_ROLES.contains(&name) {
+        return Err(format!("{name:?} is a top-level role"));
+    }
+    Ok(())
+}
+
+/// The repository paths (under `targets/`) of a target's consistent
+/// snapshot copies: `DIR/HASH.NAME`, one per listed hash (sha256 first).
+pub fn consistent_target_paths(path: &str, t: &NewTarget) -> Vec<String> {
+    let (dir, name) = match path.rsplit_once('/') {
+        Some((d, n)) => (format!("{d}/"), n),
+        None => (String::new(), path),
+    };
+    let mut out = vec![format!("targets/{dir}{}.{name}", hex::encode(t.sha256))];
+    if let Some(h) = &t.sha512 {
+        out.push(format!("targets/{dir}{}.{name}", hex::encode(h)));
+    }
+    out
+}
+
+/// Targets added in bulk, kept compact until their role is written.
+#[derive(Default)]
+struct Pending {
+    paths: String,
+    entries: Vec<PendingEntry>,
+    extras: Vec<(Option<[u8; 64]>, Option<Value>)>,
+}
+
+struct PendingEntry {
+    start: usize,
+    len: u32,
+    length: u64,
+    sha256: [u8; 32],
+    extra: u32,
+}
+
+impl Pending {
+    fn push(&mut self, path: &str, t: NewTarget) {
+        let extra = if t.sha512.is_some() || t.custom.is_some() {
+            self.extras.push((t.sha512, t.custom));
+            (self.extras.len() - 1) as u32
+        } else {
+            u32::MAX
+        };
+        let start = self.paths.len();
+        self.paths.push_str(path);
+        self.entries.push(PendingEntry {
+            start,
+            len: path.len() as u32,
+            length: t.length,
+            sha256: t.sha256,
+            extra,
+        });
+    }
+
+    fn path(&self, e: &PendingEntry) -> &str {
+        &self.paths[e.start..e.start + e.len as usize]
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn remove(&mut self, path: &str) -> bool {
+        let before = self.entries.len();
+        let paths = &self.paths;
+        self.entries
+            .retain(|e| &paths[e.start..e.start + e.len as usize] != path);
+        before != self.entries.len()
+    }
+
+    /// Sorts by path; of several entries for one path the last added wins.
+    fn sort(&mut self) {
+        let paths = &self.paths;
+        let key = |e: &PendingEntry| &paths[e.start..e.start + e.len as usize];
+        // Stable: equal paths keep the order they were added in.
+        self.entries.sort_by(|a, b| key(a).cmp(key(b)));
+        let mut keep: Vec<PendingEntry> = Vec::with_capacity(self.entries.len());
+        for e in self.entries.drain(..) {
+            if keep.last().is_some_and(|last| key(last) == key(&e)) {
+                keep.pop();
+            }
+            keep.push(e);
+        }
+        self.entries = keep;
+    }
+
+    fn encode_entry(&self, e: &PendingEntry, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        use std::io::Write;
+        let (sha512, custom) = match e.extra {
+            u32::MAX => (None, None),
+            i => {
+                let (h, c) = &self.extras[i as usize];
+                (h.as_ref(), c.as_ref())
+            }
+        };
+        out.push(b'{');
+        if let Some(c) = custom {
+            out.extend_from_slice(b"\"custom\":");
+            canonical::encode(c, out)?;
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"hashes\":{\"sha256\":\"");
+        out.extend_from_slice(hex::encode(e.sha256).as_bytes());
+        out.push(b'"');
+        if let Some(h) = sha512 {
+            out.extend_from_slice(b",\"sha512\":\"");
+            out.extend_from_slice(hex::encode(h).as_bytes());
+            out.push(b'"');
+        }
+        write!(out, "}},\"length\":{}}}", e.length).expect("writing to memory");
+        Ok(())
+    }
+}
+
+/// A targets role (top-level or delegated) as the editor holds it.
+struct Doc {
+    signed: Targets,
+    signatures: Vec<Signature>,
+    /// The version stored in the repository, `None` for a new role.
+    stored: Option<u64>,
+    /// Must be re-signed at the next commit.
+    dirty: bool,
+    pending: Pending,
+}
+
+impl Doc {
+    fn new_empty(now: i64) -> Doc {
+        Doc {
+            signed: Targets {
+                type_: "targets".into(),
+                spec_version: SpecVersion::default(),
+                version: NonZeroU64::MIN,
+                expires: Expires::from_unix(now),
+                targets: BTreeMap::new(),
+                delegations: None,
+                unknown: Unknown::new(),
+            },
+            signatures: Vec::new(),
+            stored: None,
+            dirty: true,
+            pending: Pending::default(),
+        }
+    }
+
+    fn changed(&self) -> bool {
+        self.dirty || !self.pending.is_empty()
+    }
+
+    fn target_count(&self) -> usize {
+        self.signed.targets.len() + self.pending.entries.len()
+    }
+}
+
+/// A new delegated role: the paths it is trusted for and its keys.
+#[derive(Debug, Clone)]
+pub struct Delegation {
+    pub name: String,
+    /// Shell-style patterns (`sboms/*/*`); `*` does not match `/`.
+    pub paths: Vec<String>,
+    /// Whether the search for a path this role matches stops here.
+    pub terminating: bool,
+    pub keys: Vec<Key>,
+    pub threshold: u64,
+}
+
+/// Keys and thresholds of a new repository.
+#[derive(Debug, Clone)]
+pub struct InitSpec {
+    /// Public keys of root, targets, snapshot and timestamp.
+    pub keys: BTreeMap<String, Vec<Key>>,
+    /// Thresholds of the top-level roles (1 when absent).
+    pub thresholds: BTreeMap<String, u64>,
+    /// Hash bins delegated from targets, with their keys and threshold.
+    pub bins: Option<(BinLayout, Vec<Key>, u64)>,
+    /// List lengths and hashes of targets metadata in snapshot (off by
+    /// default: a large snapshot then exceeds clients' default limits).
+    pub snapshot_hashes: bool,
+}
+
+/// What a commit wrote.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Committed {
+    /// Targets roles written, with their new versions.
+    pub roles: BTreeMap<String, u64>,
+    pub root: Option<u64>,
+    pub snapshot: u64,
+    pub timestamp: u64,
+    /// Roles written with fewer signatures than their threshold (`partial`).
+    pub below_threshold: Vec<String>,
+}
+
+/// A repository's metadata, being edited.
+pub struct Repository<S: Store> {
+    store: S,
+    root: Root,
+    root_signatures: Vec<Signature>,
+    root_stored: Option<u64>,
+    /// The trusted root before this edit rotated keys: it signs the new root too.
+    root_before: Option<Root>,
+    root_dirty: bool,
+    snapshot: Snapshot,
+    snapshot_stored: Option<u64>,
+    timestamp: Timestamp,
+    timestamp_stored: Option<u64>,
+    roles: HashMap<String, Doc>,
+    /// Delegated role → the role that delegates to it, as far as known.
+    parents: HashMap<String, String>,
+    indexes: HashMap<String, DelegationIndex>,
+    snapshot_hashes: bool,
+}
+
+fn key_ids(keys: &[Key]) -> Result<Vec<(String, Key)>> {
+    keys.iter()
+        .map(|k| {
+            k.key_id()
+                .map(|id| (id, k.clone()))
+                .map_err(|e| invalid(format!("key without a canonical form: {e}")))
+        })
+        .collect()
+}
+
+fn nonzero(n: u64, what: &str) -> Result<NonZeroU64> {
+    NonZeroU64::new(n).ok_or_else(|| invalid(format!("{what}: threshold must be at least 1")))
+}
+
+fn role_file(name: &str, version: u64) -> String {
+    format!("metadata/{version}.{name}.json")
+}
+
+impl<S: Store> Repository<S> {
+    /// A new repository in `store`, which must hold no metadata yet. Nothing
+    /// is written until [`Repository::commit`].
+    pub fn init(store: S, spec: InitSpec, now: i64) -> Result<Self> {
+        if !store
+            .list("metadata")
+            .map_err(io_err("metadata"))?
+            .is_empty()
+        {
+            return Err(invalid(
+                "the repository already holds metadata; init only creates new repositories",
+            ));
+        }
+        let mut keys = BTreeMap::new();
+        let mut roles = BTreeMap::new();
+        for name in TOP_LEVEL_ROLES {
+            let role_keys = spec.keys.get(name).map(Vec::as_slice).unwrap_or_default();
+            let threshold = spec.thresholds.get(name).copied().unwrap_or(1);
+            if (role_keys.len() as u64) < threshold {
+                return Err(invalid(format!(
+                    "{name}: threshold {threshold} but only {} keys",
+                    role_keys.len()
+                )));
+            }
+            let ids = key_ids(role_keys)?;
+            roles.insert(
+                name.to_string(),
+                RoleKeys {
+                    keyids: ids.iter().map(|(id, _)| id.clone()).collect(),
+                    threshold: nonzero(threshold, name)?,
+                    unknown: Unknown::new(),
+                },
+            );
+            keys.extend(ids);
+        }
+        let root = Root {
+            type_: "root".into(),
+            spec_version: SpecVersion::default(),
+            version: NonZeroU64::MIN,
+            expires: Expires::from_unix(now),
+            consistent_snapshot: Some(true),
+            keys,
+            roles,
+            unknown: Unknown::new(),
+        };
+        root.validate().map_err(invalid)?;
+        let mut repo = Repository {
+            store,
+            root,
+            root_signatures: Vec::new(),
+            root_stored: None,
+            root_before: None,
+            root_dirty: true,
+            snapshot: Snapshot {
+                type_: "snapshot".into(),
+                spec_version: SpecVersion::default(),
+                version: NonZeroU64::MIN,
+                expires: Expires::from_unix(now),
+                meta: BTreeMap::new(),
+                unknown: Unknown::new(),
+            },
+            snapshot_stored: None,
+            timestamp: Timestamp {
+                type_: "timestamp".into(),
+                spec_version: SpecVersion::default(),
+                version: NonZeroU64::MIN,
+                expires: Expires::from_unix(now),
+                meta: BTreeMap::new(),
+                unknown: Unknown::new(),
+            },
+            timestamp_stored: None,
+            roles: HashMap::new(),
+            parents: HashMap::new(),
+            indexes: HashMap::new(),
+            snapshot_hashes: spec.snapshot_hashes,
+        };
+        let mut top = Doc::new_empty(now);
+        if let Some((layout, bin_keys, threshold)) = spec.bins {
+            let layout = layout.check().map_err(invalid)?;
+            if (bin_keys.len() as u64) < threshold {
+                return Err(invalid(format!(
+                    "bins: threshold {threshold} but only {} keys",
+                    bin_keys.len()
+                )));
+            }
+            let ids = key_ids(&bin_keys)?;
+            let keyids: Vec<String> = ids.iter().map(|(id, _)| id.clone()).collect();
+            let threshold = nonzero(threshold, "bins")?;
+            let names: Vec<String>;
+            let delegations = match layout {
+                BinLayout::Hashed(n) => {
+                    let bins = hashed_bins(n);
+                    names = bins.iter().map(|(n, _)| n.clone()).collect();
+                    Delegations {
+                        keys: ids.into_iter().collect(),
+                        roles: Some(
+                            bins.into_iter()
+                                .map(|(name, prefixes)| DelegatedRole {
+                                    name,
+                                    keyids: keyids.clone(),
+                                    threshold,
+                                    terminating: false,
+                                    paths: None,
+                                    path_hash_prefixes: Some(prefixes),
+                                    unknown: Unknown::new(),
+                                })
+                                .collect(),
+                        ),
+                        succinct_roles: None,
+                        unknown: Unknown::new(),
+                    }
+                }
+                BinLayout::Succinct(bits) => {
+                    let s = SuccinctRoles {
+                        keyids,
+                        threshold,
+                        bit_length: bits,
+                        name_prefix: "bin".into(),
+                        unknown: Unknown::new(),
+                    };
+                    names = (0..s.bin_count()).map(|b| s.bin_name(b)).collect();
+                    Delegations {
+                        keys: ids.into_iter().collect(),
+                        roles: None,
+                        succinct_roles: Some(s),
+                        unknown: Unknown::new(),
+                    }
+                }
+            };
+            top.signed.delegations = Some(delegations);
+            for name in names {
+                repo.parents.insert(name.clone(), "targets".into());
+                repo.roles.insert(name, Doc::new_empty(now));
+            }
+        }
+        repo.roles.insert("targets".into(), top);
+        Ok(repo)
+    }
+
+    /// Opens the repository in `store`: its newest root, timestamp, snapshot
+    /// and top-level targets. Delegated roles are read when needed.
+    pub fn open(store: S) -> Result<Self> {
+        let names = store.list("metadata").map_err(io_err("metadata"))?;
+        let newest_root = names
+            .iter()
+            .filter_map(|n| n.strip_suffix(".root.json")?.parse::<u64>().ok())
+            .max()
+            .ok_or_else(|| {
+                invalid("no metadata/N.root.json: not a repository (create one with init)")
+            })?;
+        let root: Envelope<Root> = read_envelope(&store, &role_file("root", newest_root))?;
+        let ts: Envelope<Timestamp> = read_envelope(&store, "metadata/timestamp.json")?;
+        let snap_version = ts.signed.snapshot_meta().version.get();
+        let snap: Envelope<Snapshot> = read_envelope(&store, &role_file("snapshot", snap_version))?;
+        let snapshot_hashes = snap
+            .signed
+            .meta
+            .values()
+            .any(|m| m.hashes.is_some() || m.length.is_some());
+        let mut repo = Repository {
+            store,
+            root: root.signed,
+            root_signatures: root.signatures,
+            root_stored: Some(newest_root),
+            root_before: None,
+            root_dirty: false,
+            snapshot: snap.signed,
+            snapshot_stored: Some(snap_version),
+            timestamp_stored: Some(ts.signed.version.get()),
+            timestamp: ts.signed,
+            roles: HashMap::new(),
+            parents: HashMap::new(),
+            indexes: HashMap::new(),
+            snapshot_hashes,
+        };
+        repo.load(&["targets".to_string()])?;
+        Ok(repo)
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+    pub fn timestamp(&self) -> &Timestamp {
+        &self.timestamp
+    }
+
+    /// Reads the named roles that are not in memory yet (in parallel).
+    fn load(&mut self, names: &[String]) -> Result<()> {
+        let missing: BTreeSet<&String> = names
+            .iter()
+            .filter(|n| !self.roles.contains_key(n.as_str()))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let snapshot = &self.snapshot;
+        let store = &self.store;
+        let loaded: Vec<(String, Doc)> = missing
+            .into_par_iter()
+            .map(|name| {
+                let meta = snapshot
+                    .meta
+                    .get(&format!("{name}.json"))
+                    .ok_or_else(|| invalid(format!("role {name:?} is not listed in snapshot")))?;
+                let version = meta.version.get();
+                let env: Envelope<Targets> = read_envelope(store, &role_file(name, version))?;
+                Ok((
+                    name.clone(),
+                    Doc {
+                        signed: env.signed,
+                        signatures: env.signatures,
+                        stored: Some(version),
+                        dirty: false,
+                        pending: Pending::default(),
+                    },
+                ))
+            })
+            .collect::<Result<_>>()?;
+        self.roles.extend(loaded);
+        Ok(())
+    }
+
+    fn doc(&self, name: &str) -> &Doc {
+        &self.roles[name]
+    }
+
+    fn index(&mut self, name: &str) -> Option<&DelegationIndex> {
+        let d = self.roles.get(name)?.signed.delegations.as_ref()?;
+        if !self.indexes.contains_key(name) {
+            self.indexes
+                .insert(name.to_string(), DelegationIndex::new(d));
+        }
+        self.indexes.get(name)
+    }
+
+    /// The role each path goes to: follow the delegations from targets, each
+    /// time to the first role trusted for the path, down to a role that
+    /// delegates it no further. Loads the roles on the way, level by level.
+    fn place(&mut self, paths: &[&str]) -> Result<Vec<String>> {
+        let mut placed: Vec<Option<String>> = vec![None; paths.len()];
+        let mut current: Vec<(usize, String)> = (0..paths.len())
+            .map(|i| (i, "targets".to_string()))
+            .collect();
+        for _depth in 0..=MAX_DELEGATION_DEPTH {
+            let names: Vec<String> = current
+                .iter()
+                .map(|(_, r)| r.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            self.load(&names)?;
+            for name in &names {
+                self.index(name);
+            }
+            let mut next = Vec::new();
+            for (i, role) in current {
+                let doc = self.doc(&role);
+                let child = doc.signed.delegations.as_ref().and_then(|d| {
+                    self.indexes[&role]
+                        .roles_for_target(d, paths[i])
+                        .into_iter()
+                        .next()
+                });
+                match child {
+                    Some((child, _)) => {
+                        self.parents.entry(child.clone()).or_insert(role);
+                        next.push((i, child));
+                    }
+                    None => placed[i] = Some(role),
+                }
+            }
+            if next.is_empty() {
+                return Ok(placed.into_iter().map(|p| p.expect("placed")).collect());
+            }
+            current = next;
+        }
+        Err(invalid(format!(
+            "delegations nest deeper than {MAX_DELEGATION_DEPTH} roles"
+        )))
+    }
+
+    /// The role that delegates to `name`.
+    fn delegator(&mut self, name: &str) -> Result<String> {
+        if TOP_LEVEL_ROLES.contains(&name) {
+            return Err(invalid(format!("{name} is a top-level role")));
+        }
+        if let Some(p) = self.parents.get(name) {
+            return Ok(p.clone());
+        }
+        let mut queue = std::collections::VecDeque::from(["targets".to_string()]);
+        let mut visited = 0usize;
+        while let Some(role) = queue.pop_front() {
+            visited += 1;
+            if visited > MAX_ROLES_SEARCHED {
+                break;
+            }
+            self.load(std::slice::from_ref(&role))?;
+            let Some(d) = &self.doc(&role).signed.delegations else {
+                continue;
+            };
+            if d.rule(name).is_some() {
+                self.parents.insert(name.to_string(), role.clone());
+                return Ok(role);
+            }
+            // Bins delegate by hash and are searched last of all: only
+            // roles delegated by path patterns are followed.
+            for r in d.roles.iter().flatten().filter(|r| r.paths.is_some()) {
+                queue.push_back(r.name.clone());
+            }
+        }
+        Err(invalid(format!("no role delegates to {name:?}")))
+    }
+
+    /// Keys and threshold that sign `name`, from its delegator as edited.
+    fn rule_for(&mut self, name: &str) -> Result<(Vec<String>, u64, BTreeMap<String, Key>)> {
+        if TOP_LEVEL_ROLES.contains(&name) {
+            let r = self.root.roles.get(name).expect("validated root");
+            let keys = r
+                .keyids
+                .iter()
+                .filter_map(|id| Some((id.clone(), self.root.keys.get(id)?.clone())))
+                .collect();
+            return Ok((r.keyids.clone(), r.threshold.get(), keys));
+        }
+        let parent = self.delegator(name)?;
+        self.index(&parent);
+        let d = self
+            .doc(&parent)
+            .signed
+            .delegations
+            .as_ref()
+            .expect("delegates");
+        let rule = self.indexes[&parent]
+            .rule(d, name)
+            .ok_or_else(|| invalid(format!("{parent} does not delegate to {name}")))?;
+        let keys = rule
+            .keyids
+            .iter()
+            .filter_map(|id| Some((id.clone(), rule.keys.get(id)?.clone())))
+            .collect();
+        Ok((rule.keyids.to_vec(), rule.threshold, keys))
+    }
+
+    /// Adds (or replaces) targets. Each goes to `role` when given, else to
+    /// the role the delegations choose for its path. Returns how many went
+    /// to each role.
+    pub fn add_targets(
+        &mut self,
+        targets: Vec<(String, NewTarget)>,
+        role: Option<&str>,
+    ) -> Result<BTreeMap<String, usize>> {
+        for (path, _) in &targets {
+            check_target_path(path).map_err(invalid)?;
+        }
+        let roles = match role {
+            Some(r) => {
+                if r != "targets" {
+                    self.delegator(r)?;
+                }
+                self.load(&[r.to_string()])?;
+                vec![r.to_string(); targets.len()]
+            }
+            None => {
+                let paths: Vec<&str> = targets.iter().map(|(p, _)| p.as_str()).collect();
+                self.place(&paths)?
+            }
+        };
+        let mut counts = BTreeMap::new();
+        for ((path, t), role) in targets.into_iter().zip(roles) {
+            let doc = self.roles.get_mut(&role).expect("placed roles are loaded");
+            if doc.pending.paths.len() + path.len() > u32::MAX as usize * 16 {
+                return Err(invalid("too many targets for one role"));
+            }
+            doc.pending.push(&path, t);
+            *counts.entry(role).or_insert(0) += 1;
+        }
+        Ok(counts)
+    }
+
+    /// Removes a target; returns the role it was removed from, `None` when
+    /// no role listed it.
+    pub fn remove_target(&mut self, path: &str) -> Result<Option<String>> {
+        check_target_path(path).map_err(invalid)?;
+        let role = self.place(&[path])?.remove(0);
+        // The placed role is the one a new target would go to; an existing
+        // one may sit in a role above it on the way.
+        let mut chain = vec![role.clone()];
+        let mut r = role;
+        while let Some(p) = self.parents.get(&r) {
+            chain.push(p.clone());
+            r = p.clone();
+        }
+        for name in chain {
+            let doc = self.roles.get_mut(&name).expect("loaded on the way");
+            let had = doc.signed.targets.remove(path).is_some() | doc.pending.remove(path);
+            if had {
+                doc.dirty = true;
+                return Ok(Some(name));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Delegates `d.paths` (shell-style patterns) from role `from` to a new
+    /// role. Pattern delegations go before any hash bins of `from`, so that
+    /// they are searched first.
+    pub fn delegate(&mut self, from: &str, d: Delegation, now: i64) -> Result<()> {
+        let Delegation {
+            name,
+            paths,
+            terminating,
+            keys,
+            threshold,
+        } = d;
+        let (name, keys) = (name.as_str(), keys.as_slice());
+        check_role_name(name).map_err(invalid)?;
+        if paths.is_empty() {
+            return Err(invalid("a delegation needs at least one path pattern"));
+        }
+        if self.snapshot.meta.contains_key(&format!("{name}.json")) || self.roles.contains_key(name)
+        {
+            return Err(invalid(format!("role {name:?} already exists")));
+        }
+        if (keys.len() as u64) < threshold {
+            return Err(invalid(format!(
+                "{name}: threshold {threshold} but only {} keys",
+                keys.len()
+            )));
+        }
+        if from != "targets" {
+            self.delegator(from)?;
+        }
+        self.load(&[from.to_string()])?;
+        let ids = key_ids(keys)?;
+        let threshold = nonzero(threshold, name)?;
+        let doc = self.roles.get_mut(from).expect("loaded");
+        let d = doc.signed.delegations.get_or_insert_with(|| Delegations {
+            keys: BTreeMap::new(),
+            roles: Some(Vec::new()),
+            succinct_roles: None,
+            unknown: Unknown::new(),
+        });
+        let Some(roles) = d.roles.as_mut() else {
+            return Err(invalid(format!(
+                "{from} delegates to succinct hash bins, which cannot be mixed with other delegations"
+            )));
+        };
+        let at = roles
+            .iter()
+            .position(|r| r.path_hash_prefixes.is_some())
+            .unwrap_or(roles.len());
+        roles.insert(
+            at,
+            DelegatedRole {
+                name: name.to_string(),
+                keyids: ids.iter().map(|(id, _)| id.clone()).collect(),
+                threshold,
+                terminating,
+                paths: Some(paths),
+                path_hash_prefixes: None,
+                unknown: Unknown::new(),
+            },
+        );
+        d.keys.extend(ids);
+        doc.dirty = true;
+        self.indexes.remove(from);
+        self.parents.insert(name.to_string(), from.to_string());
+        self.roles.insert(name.to_string(), Doc::new_empty(now));
+        Ok(())
+    }
+
+    /// Replaces keys of `role`: `remove` key ids go (all of them when
+    /// `remove` is `None`), `add` keys come in, and the threshold becomes
+    /// `threshold` when given. A top-level role's keys change in a new root
+    /// (signed by the old and the new root keys); a delegated role's in its
+    /// delegator, and roles of that delegator that share exactly the same
+    /// keys (hash bins) rotate with it. Every role whose keys changed is
+    /// re-signed at the next commit. Returns the roles rotated.
+    pub fn rotate(
+        &mut self,
+        role: &str,
+        remove: Option<&[String]>,
+        add: &[Key],
+        threshold: Option<u64>,
+    ) -> Result<Vec<String>> {
+        let added = key_ids(add)?;
+        let apply = |keyids: &mut Vec<String>, th: &mut NonZeroU64| -> Result<()> {
+            match remove {
+                None => keyids.clear(),
+                Some(ids) => {
+                    for id in ids {
+                        if !keyids.contains(id) {
+                            return Err(invalid(format!("{role} has no key {id}")));
+                        }
+                    }
+                    keyids.retain(|k| !ids.contains(k));
+                }
+            }
+            for (id, _) in &added {
+                if !keyids.contains(id) {
+                    keyids.push(id.clone());
+                }
+            }
+            if let Some(t) = threshold {
+                *th = nonzero(t, role)?;
+            }
+            if (keyids.len() as u64) < th.get() {
+                return Err(invalid(format!(
+                    "{role}: threshold {} but {} keys after rotation",
+                    th.get(),
+                    keyids.len()
+                )));
+            }
+            Ok(())
+        };
+        if TOP_LEVEL_ROLES.contains(&role) {
+            if self.root_before.is_none() {
+                self.root_before = Some(self.root.clone());
+            }
+            let entry = self.root.roles.get_mut(role).expect("validated root");
+            apply(&mut entry.keyids, &mut entry.threshold)?;
+            self.root.keys.extend(added);
+            let used: BTreeSet<String> = self
+                .root
+                .roles
+                .values()
+                .flat_map(|r| r.keyids.iter().cloned())
+                .collect();
+            self.root.keys.retain(|id, _| used.contains(id));
+            self.root_dirty = true;
+            if role == "targets" {
+                self.roles.get_mut("targets").expect("loaded").dirty = true;
+            }
+            return Ok(vec![role.to_string()]);
+        }
+        let parent = self.delegator(role)?;
+        let doc = self.roles.get_mut(&parent).expect("loaded");
+        let d = doc.signed.delegations.as_mut().expect("delegates");
+        let mut rotated = Vec::new();
+        if let Some(s) = d.succinct_roles.as_mut() {
+            apply(&mut s.keyids, &mut s.threshold)?;
+            rotated = (0..s.bin_count()).map(|b| s.bin_name(b)).collect();
+        } else if let Some(roles) = d.roles.as_mut() {
+            let old = roles
+                .iter()
+                .find(|r| r.name == role)
+                .map(|r| r.keyids.clone())
+                .ok_or_else(|| invalid(format!("{parent} does not delegate to {role}")))?;
+            for r in roles.iter_mut().filter(|r| r.keyids == old) {
+                apply(&mut r.keyids, &mut r.threshold)?;
+                rotated.push(r.name.clone());
+            }
+        }
+        d.keys.extend(added);
+        let used: BTreeSet<String> = d
+            .roles
+            .iter()
+            .flatten()
+            .flat_map(|r| r.keyids.iter().cloned())
+            .chain(
+                d.succinct_roles
+                    .iter()
+                    .flat_map(|s| s.keyids.iter().cloned()),
+            )
+            .collect();
+        d.keys.retain(|id, _| used.contains(id));
+        doc.dirty = true;
+        self.indexes.remove(&parent);
+        for r in &rotated {
+            self.parents.insert(r.clone(), parent.clone());
+        }
+        self.load(&rotated)?;
+        for r in &rotated {
+            self.roles.get_mut(r).expect("loaded").dirty = true;
+        }
+        Ok(rotated)
+    }
+
+    /// Marks `role` to be re-signed (with a new version and expiry) at the
+    /// next commit. Snapshot and timestamp are re-signed by every commit.
+    pub fn touch(&mut self, role: &str) -> Result<()> {
+        match role {
+            "root" => {
+                self.root_dirty = true;
+                Ok(())
+            }
+            "snapshot" | "timestamp" => Ok(()),
+            _ => {
+                if role != "targets" {
+                    self.delegator(role)?;
+                }
+                self.load(&[role.to_string()])?;
+                self.roles.get_mut(role).expect("loaded").dirty = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// Signs and writes every changed role, then a new snapshot and
+    /// timestamp. Every key is resolved and every threshold checked before
+    /// the first write; with `partial`, a role is written with the
+    /// signatures that can be made (for others to add theirs with
+    /// [`add_signature`]) instead of failing.
+    pub fn commit(
+        &mut self,
+        keyring: &dyn Keyring,
+        now: i64,
+        expiry: &Expiry,
+        partial: bool,
+    ) -> Result<Committed> {
+        let mut changed: Vec<String> = self
+            .roles
+            .iter()
+            .filter(|(_, d)| d.changed())
+            .map(|(n, _)| n.clone())
+            .collect();
+        changed.sort();
+        // Every role to sign, with the keys that sign it.
+        let mut plans: Vec<(String, Vec<String>, u64)> = Vec::new();
+        let mut rules: HashMap<String, (Vec<String>, u64)> = HashMap::new();
+        for name in &changed {
+            let (ids, th, _) = self.rule_for(name)?;
+            rules.insert(name.clone(), (ids.clone(), th));
+            plans.push((name.clone(), ids, th));
+        }
+        if self.root_dirty {
+            if let Some(before) = &self.root_before {
+                let r = &before.roles["root"];
+                plans.push((
+                    "root (previous keys)".into(),
+                    r.keyids.clone(),
+                    r.threshold.get(),
+                ));
+            }
+            let r = &self.root.roles["root"];
+            plans.push(("root".into(), r.keyids.clone(), r.threshold.get()));
+        }
+        for name in ["snapshot", "timestamp"] {
+            let r = &self.root.roles[name];
+            plans.push((name.into(), r.keyids.clone(), r.threshold.get()));
+        }
+        let mut signers: HashMap<String, Arc<dyn Signer>> = HashMap::new();
+        let mut below = Vec::new();
+        for (role, ids, threshold) in &plans {
+            let mut have = 0usize;
+            let mut missing = Vec::new();
+            for id in ids {
+                if signers.contains_key(id) {
+                    have += 1;
+                    continue;
+                }
+                match keyring.signer(id)? {
+                    Some(s) => {
+                        if s.keyid() != id {
+                            return Err(invalid(format!(
+                                "the keyring's key for {id} has key id {}",
+                                s.keyid()
+                            )));
+                        }
+                        signers.insert(id.clone(), s);
+                        have += 1;
+                    }
+                    None => missing.push(id.clone()),
+                }
+            }
+            if (have as u64) < *threshold {
+                if !partial || ["snapshot", "timestamp"].contains(&role.as_str()) {
+                    return Err(RepoError::Threshold {
+                        role: role.clone(),
+                        have,
+                        threshold: *threshold,
+                        missing: missing.join(", "),
+                    });
+                }
+                below.push(role.clone());
+            }
+        }
+        let sign = |bytes: &[u8], ids: &[String]| -> Result<Vec<Signature>> {
+            ids.iter()
+                .filter_map(|id| signers.get(id))
+                .map(|s| {
+                    Ok(Signature {
+                        keyid: s.keyid().to_string(),
+                        sig: hex::encode(s.sign(bytes)?),
+                        unknown: Unknown::new(),
+                    })
+                })
+                .collect()
+        };
+
+        // Targets roles, in parallel; each is a new file.
+        let mut docs: Vec<(String, Doc)> = changed
+            .iter()
+            .map(|n| {
+                (
+                    n.clone(),
+                    self.roles.remove(n).expect("changed roles are loaded"),
+                )
+            })
+            .collect();
+        let store = &self.store;
+        let written: Vec<(String, u64, u64, [u8; 32])> = docs
+            .par_iter_mut()
+            .map(|(name, doc)| {
+                let version = doc.stored.map_or(Some(1), |v| v.checked_add(1));
+                let version = version
+                    .and_then(NonZeroU64::new)
+                    .ok_or_else(|| invalid(format!("{name}: version overflow")))?;
+                doc.signed.version = version;
+                doc.signed.expires = Expires::from_unix(now.saturating_add(expiry.of(name)));
+                doc.pending.sort();
+                let bytes = encode_targets(&doc.signed, &doc.pending)
+                    .map_err(|e| invalid(format!("{name}: {e}")))?;
+                let (ids, _) = &rules[name];
+                let sigs = sign(&bytes, ids)?;
+                let file = envelope_bytes(&sigs, &bytes);
+                let path = role_file(name, version.get());
+                store.write(&path, &file).map_err(io_err(&path))?;
+                Ok((
+                    name.clone(),
+                    version.get(),
+                    file.len() as u64,
+                    Sha256::digest(&file).into(),
+                ))
+            })
+            .collect::<Result<_>>()?;
+        // Written roles are read again when needed.
+        drop(docs);
+        let mut done = Committed {
+            below_threshold: below,
+            ..Committed::default()
+        };
+        for (name, version, length, sha256) in written {
+            let mut meta = MetaFile::new(NonZeroU64::new(version).expect("non-zero"));
+            if self.snapshot_hashes {
+                meta.length = Some(length);
+                let mut h = Hashes::default();
+                h.insert("sha256".into(), hex::encode(sha256));
+                meta.hashes = Some(h);
+            }
+            self.snapshot.meta.insert(format!("{name}.json"), meta);
+            done.roles.insert(name, version);
+        }
+
+        // Snapshot.
+        let snap_version = next_version(self.snapshot_stored, "snapshot")?;
+        self.snapshot.version = snap_version;
+        self.snapshot.expires = Expires::from_unix(now.saturating_add(expiry.snapshot));
+        let bytes = canonical::to_canonical(&self.snapshot).map_err(|e| invalid(e.to_string()))?;
+        let snap_file = envelope_bytes(&sign(&bytes, &self.root.roles["snapshot"].keyids)?, &bytes);
+        let snap_path = role_file("snapshot", snap_version.get());
+        self.store
+            .write(&snap_path, &snap_file)
+            .map_err(io_err(&snap_path))?;
+        self.snapshot_stored = Some(snap_version.get());
+        done.snapshot = snap_version.get();
+
+        // Root, as late as possible: clients see a new root as soon as it is
+        // written, so it goes right before the timestamp that matches it.
+        if self.root_dirty {
+            let version = next_version(self.root_stored, "root")?;
+            self.root.version = version;
+            self.root.expires = Expires::from_unix(now.saturating_add(expiry.root));
+            self.root.validate().map_err(invalid)?;
+            let bytes = canonical::to_canonical(&self.root).map_err(|e| invalid(e.to_string()))?;
+            let mut ids: Vec<String> = self.root.roles["root"].keyids.clone();
+            if let Some(before) = &self.root_before {
+                for id in &before.roles["root"].keyids {
+                    if !ids.contains(id) {
+                        ids.push(id.clone());
+                    }
+                }
+            }
+            let sigs = sign(&bytes, &ids)?;
+            let path = role_file("root", version.get());
+            self.store
+                .write_durable(&path, &envelope_bytes(&sigs, &bytes))
+                .map_err(io_err(&path))?;
+            self.root_signatures = sigs;
+            self.root_stored = Some(version.get());
+            self.root_before = None;
+            self.root_dirty = false;
+            done.root = Some(version.get());
+        }
+
+        // Timestamp, last: it makes the new state visible.
+        let ts_version = next_version(self.timestamp_stored, "timestamp")?;
+        let mut snap_meta = MetaFile::new(snap_version);
+        snap_meta.length = Some(snap_file.len() as u64);
+        let mut h = Hashes::default();
+        h.insert("sha256".into(), hex::encode(Sha256::digest(&snap_file)));
+        snap_meta.hashes = Some(h);
+        self.timestamp
+            .meta
+            .insert("snapshot.json".into(), snap_meta);
+        self.timestamp.version = ts_version;
+        self.timestamp.expires = Expires::from_unix(now.saturating_add(expiry.timestamp));
+        let bytes = canonical::to_canonical(&self.timestamp).map_err(|e| invalid(e.to_string()))?;
+        let ts_file = envelope_bytes(&sign(&bytes, &self.root.roles["timestamp"].keyids)?, &bytes);
+        self.store
+            .write_durable("metadata/timestamp.json", &ts_file)
+            .map_err(io_err("metadata/timestamp.json"))?;
+        self.timestamp_stored = Some(ts_version.get());
+        done.timestamp = ts_version.get();
+        Ok(done)
+    }
+
+    /// The state of every role: versions, expiry, signatures against
+    /// thresholds, target counts. Reads every delegated role.
+    pub fn status(&mut self) -> Result<Status> {
+        let mut names: Vec<String> = self
+            .snapshot
+            .meta
+            .keys()
+            .filter_map(|k| k.strip_suffix(".json"))
+            .filter(|n| *n != "targets")
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        self.load(&names)?;
+        let mut roles = Vec::new();
+        let root_bytes = canonical::to_canonical(&self.root).map_err(|e| invalid(e.to_string()))?;
+        roles.push(RoleStatus::of(
+            "root",
+            self.root.version.get(),
+            &self.root.expires,
+            count_valid(&self.root, "root", &root_bytes, &self.root_signatures),
+            self.root.roles["root"].threshold.get(),
+            None,
+        ));
+        for name in std::iter::once("targets".to_string()).chain(names) {
+            let doc = self.doc(&name);
+            let bytes = canonical::to_canonical(&doc.signed).map_err(|e| invalid(e.to_string()))?;
+            let count = doc.target_count();
+            let (ids, th, keys) = self.rule_for(&name)?;
+            let doc = self.doc(&name);
+            let valid = ids
+                .iter()
+                .filter(|id| {
+                    let (Some(k), Some(s)) = (
+                        keys.get(*id),
+                        doc.signatures.iter().find(|s| &s.keyid == *id),
+                    ) else {
+                        return false;
+                    };
+                    k.verify(&bytes, &s.sig).is_ok()
+                })
+                .count();
+            roles.push(RoleStatus::of(
+                &name,
+                doc.signed.version.get(),
+                &doc.signed.expires,
+                valid,
+                th,
+                Some(count),
+            ));
+        }
+        let snapshot_length = self
+            .timestamp
+            .snapshot_meta()
+            .length
+            .map(Ok)
+            .unwrap_or_else(|| {
+                let path = role_file("snapshot", self.snapshot.version.get());
+                self.store
+                    .read(&path)
+                    .map_err(io_err(&path))
+                    .map(|b| b.map_or(0, |b| b.len() as u64))
+            })?;
+        Ok(Status {
+            roles,
+            snapshot_version: self.snapshot.version.get(),
+            snapshot_expires: self.snapshot.expires.clone(),
+            snapshot_length,
+            timestamp_version: self.timestamp.version.get(),
+            timestamp_expires: self.timestamp.expires.clone(),
+            snapshot_lists_hashes: self.snapshot_hashes,
+        })
+    }
+}
+
+fn count_valid(root: &Root, role: &str, bytes: &[u8], sigs: &[Signature]) -> usize {
+    let r = &root.roles[role];
+    r.keyids
+        .iter()
+        .filter(|id| {
+            let (Some(k), Some(s)) = (root.keys.get(*id), sigs.iter().find(|s| &s.keyid == *id))
+            else {
+                return false;
+            };
+            k.verify(bytes, &s.sig).is_ok()
+        })
+        .count()
+}
+
+fn next_version(stored: Option<u64>, role: &str) -> Result<NonZeroU64> {
+    stored
+        .map_or(Some(1), |v| v.checked_add(1))
+        .and_then(NonZeroU64::new)
+        .ok_or_else(|| invalid(format!("{role}: version overflow")))
+}
+
+/// One role in [`Status`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleStatus {
+    pub name: String,
+    pub version: u64,
+    pub expires: Expires,
+    pub valid_signatures: usize,
+    pub threshold: u64,
+    /// Targets listed (targets roles only).
+    pub targets: Option<usize>,
+}
+
+impl RoleStatus {
+    fn of(
+        name: &str,
+        version: u64,
+        expires: &Expires,
+        valid_signatures: usize,
+        threshold: u64,
+        targets: Option<usize>,
+    ) -> Self {
+        RoleStatus {
+            name: name.to_string(),
+            version,
+            expires: expires.clone(),
+            valid_signatures,
+            threshold,
+            targets,
+        }
+    }
+
+    pub fn lacks_signatures(&self) -> bool {
+        (self.valid_signatures as u64) < self.threshold
+    }
+}
+
+/// What `cairn tuf status` reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// Root, targets, then delegated roles by name.
+    pub roles: Vec<RoleStatus>,
+    pub snapshot_version: u64,
+    pub snapshot_expires: Expires,
+    /// Size of the current snapshot file, which clients limit.
+    pub snapshot_length: u64,
+    pub timestamp_version: u64,
+    pub timestamp_expires: Expires,
+    pub snapshot_lists_hashes: bool,
+}
+
+fn read_envelope<T: Role>(store: &impl Store, path: &str) -> Result<Envelope<T>> {
+    let bytes = store
+        .read(path)
+        .map_err(io_err(path))?
+        .ok_or_else(|| invalid(format!("{path} is missing from the repository")))?;
+    Ok(Envelope::from_bytes(path, &bytes)?)
+}
+
+/// A metadata file: signatures, and the canonical `signed` bytes as they are.
+fn envelope_bytes(signatures: &[Signature], signed: &[u8]) -> Vec<u8> {
+    let sigs = canonical::to_canonical(signatures).expect("signatures are strings");
+    let mut out = Vec::with_capacity(signed.len() + sigs.len() + 32);
+    out.extend_from_slice(b"{\"signatures\":");
+    out.extend_from_slice(&sigs);
+    out.extend_from_slice(b",\"signed\":");
+    out.extend_from_slice(signed);
+    out.extend_from_slice(b"}\n");
+    out
+}
+
+/// The canonical bytes of `signed` with `pending` merged into its targets
+/// (a pending entry replaces a listed one of the same path). `pending` must
+/// be sorted.
+fn encode_targets(signed: &Targets, pending: &Pending) -> serde_json::Result<Vec<u8>> {
+    let Value::Object(top) = serde_json::to_value(signed)? else {
+        unreachable!("targets serializes to an object")
+    };
+    let mut out = Vec::with_capacity(pending.entries.len() * 160 + 256);
+    out.push(b'{');
+    for (i, (k, v)) in top.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        canonical::encode_str(k, &mut out);
+        out.push(b':');
+        if k != "targets" {
+            canonical::encode(v, &mut out)?;
+            continue;
+        }
+        let Value::Object(listed) = v else {
+            unreachable!("targets is an object")
+        };
+        out.push(b'{');
+        let mut listed = listed.iter().peekable();
+        let mut new = pending.entries.iter().peekable();
+        let mut first = true;
+        loop {
+            let take_new = match (listed.peek(), new.peek()) {
+                (None, None) => break,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some((lk, _)), Some(e)) => {
+                    let np = pending.path(e);
+                    if lk.as_str() == np {
+                        listed.next(); // replaced by the new entry
+                        true
+                    } else {
+                        np < lk.as_str()
+                    }
+                }
+            };
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            if take_new {
+                let e = new.next().expect("peeked");
+                canonical::encode_str(pending.path(e), &mut out);
+                out.push(b':');
+                pending.encode_entry(e, &mut out)?;
+            } else {
+                let (lk, lv) = listed.next().expect("peeked");
+                canonical::encode_str(lk, &mut out);
+                out.push(b':');
+                canonical::encode(lv, &mut out)?;
+            }
+        }
+        out.push(b'}');
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+/// Adds `signer`'s signature to the metadata file at `path` (in `store`)
+/// without touching its `signed` part, so signatures already there stay
+/// valid. The key must be one the role lists; `rule` gives the role's key
+/// ids. Returns false when the file already carried this key's signature
+/// (it is then replaced by a fresh one over the same bytes).
+pub fn add_signature<T: Role>(
+    store: &impl Store,
+    path: &str,
+    rule_keyids: &[String],
+    signer: &dyn Signer,
+) -> Result<bool> {
+    let env: Envelope<T> = read_envelope(store, path)?;
+    if !rule_keyids.iter().any(|id| id == signer.keyid()) {
+        return Err(invalid(format!(
+            "key {} is not one of the keys that sign {path}",
+            signer.keyid()
+        )));
+    }
+    let sig = Signature {
+        keyid: signer.keyid().to_string(),
+        sig: hex::encode(signer.sign(&env.signed_bytes)?),
+        unknown: Unknown::new(),
+    };
+    let mut sigs = env.signatures;
+    let new = !sigs.iter().any(|s| s.keyid == sig.keyid);
+    sigs.retain(|s| s.keyid != sig.keyid);
+    sigs.push(sig);
+    let file = envelope_bytes(&sigs, &env.signed_bytes);
+    store.write(path, &file).map_err(io_err(path))?;
+    Ok(new)
+}
+
+/// The key ids that sign `role` in `repo`, for [`add_signature`].
+pub fn signing_keyids<S: Store>(repo: &mut Repository<S>, role: &str) -> Result<Vec<String>> {
+    Ok(repo.rule_for(role)?.0)
+}
+
+/// The metadata file that holds `role`'s current version.
+pub fn current_file<S: Store>(repo: &Repository<S>, role: &str) -> Result<String> {
+    Ok(match role {
+        "root" => role_file("root", repo.root.version.get()),
+        "timestamp" => "metadata/timestamp.json".into(),
+        "snapshot" => role_file("snapshot", repo.snapshot.version.get()),
+        _ => {
+            let meta = repo
+                .snapshot
+                .meta
+                .get(&format!("{role}.json"))
+                .ok_or_else(|| invalid(format!("role {role:?} is not listed in snapshot")))?;
+            role_file(role, meta.version.get())
+        }
+    })
+}
+
+impl TargetFile {
+    /// The `targets` entry for `t`.
+    pub fn from_new(t: &NewTarget) -> Self {
+        let mut hashes = Hashes::default();
+        hashes.insert("sha256".into(), hex::encode(t.sha256));
+        if let Some(h) = &t.sha512 {
+            hashes.insert("sha512".into(), hex::encode(h));
+        }
+        TargetFile {
+            length: t.length,
+            hashes,
+            custom: t.custom.clone(),
+            unknown: Unknown::new(),
+        }
+    }
+}
