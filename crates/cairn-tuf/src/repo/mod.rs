@@ -711,6 +711,10 @@ impl<S: Store> Repository<S> {
     pub fn timestamp(&self) -> &Timestamp {
         &self.timestamp
     }
+    /// Whether snapshot lists lengths and hashes of targets metadata.
+    pub fn snapshot_lists_hashes(&self) -> bool {
+        self.snapshot_hashes
+    }
 
     /// Reads the named roles that are not in memory yet (in parallel).
     fn load(&mut self, names: &[String]) -> Result<()> {

@@ -31,6 +31,8 @@ pub struct TufArgs {
 
 #[derive(Subcommand)]
 enum TufCommand {
+    #[command(flatten)]
+    Repo(super::repo::RepoCommand),
     /// Trust ROOT as the initial root of the repository (no network access).
     Trust {
         /// A root.json obtained out of band.
@@ -55,6 +57,10 @@ enum TufCommand {
 }
 
 pub fn run(args: TufArgs) -> Result<()> {
+    let args = match args.command {
+        TufCommand::Repo(cmd) => return super::repo::run(cmd),
+        command => TufArgs { command, ..args },
+    };
     let dir = args
         .metadata_dir
         .context("--metadata-dir (or CAIRN_TUF_METADATA_DIR) is required")?;
@@ -100,6 +106,7 @@ pub fn run(args: TufArgs) -> Result<()> {
             );
             Ok(())
         }
+        TufCommand::Repo(_) => unreachable!("handled above"),
         TufCommand::Fetch {
             target,
             targets_url,
