@@ -41,6 +41,15 @@ impl Format {
     pub fn parse(s: &str) -> Option<Format> {
         Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, f)| *f)
     }
+
+    /// The name [`Format::parse`] reads (`spdx-json`).
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map(|(n, _)| *n)
+            .expect("every format is listed")
+    }
 }
 
 /// Render the SBOM in a format. Output is deterministic for a given SBOM.

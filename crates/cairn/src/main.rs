@@ -9,6 +9,7 @@ mod explain;
 mod layers;
 mod lock;
 mod output;
+mod publish;
 mod report;
 mod report_cmd;
 mod sbom;
@@ -56,8 +57,16 @@ enum Command {
     Report(report_cmd::ReportArgs),
     /// Print the JSON Schema of cairn's own JSON format (-o json).
     Schema,
-    /// Trust, refresh and fetch through a TUF repository.
+    /// A TUF repository: make one, add targets, delegate, rotate keys and sign
+    /// (init, add, …), or trust, refresh and fetch from one as a client.
     Tuf(tuf::TufArgs),
+    /// Scan an image and publish its SBOMs (cairn JSON, SPDX, CycloneDX) as
+    /// targets of a TUF repository, named by the image's digest.
+    Publish(publish::PublishArgs),
+    /// Fetch an image's published SBOM through TUF, verified, re-scan the image
+    /// and say whether it still matches (exit 1 when it does not, or when TUF
+    /// verification fails).
+    Verify(publish::VerifyArgs),
 }
 
 /// How much to print on stderr.
@@ -81,6 +90,8 @@ fn main() -> ExitCode {
         Command::Lock(args) => lock::run(args, v),
         Command::Report(args) => report_cmd::run(args, v),
         Command::Tuf(args) => tuf::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Publish(args) => publish::publish(args, v),
+        Command::Verify(args) => publish::verify(args, v),
         Command::Schema => {
             print!("{}", cairn_sbom::json_schema());
             Ok(ExitCode::SUCCESS)

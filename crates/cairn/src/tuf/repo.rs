@@ -302,7 +302,7 @@ impl Passphrase {
 
 /// Private keys in KEYDIR, loaded (and decrypted) the first time a commit
 /// asks for them.
-struct DirKeyring {
+pub(crate) struct DirKeyring {
     dir: PathBuf,
     passphrase: Passphrase,
     files: HashMap<String, PathBuf>,
@@ -310,7 +310,7 @@ struct DirKeyring {
 }
 
 impl DirKeyring {
-    fn open(args: &KeyArgs) -> Result<Self> {
+    pub(crate) fn open(args: &KeyArgs) -> Result<Self> {
         let mut files = HashMap::new();
         let entries = std::fs::read_dir(&args.dir)
             .with_context(|| format!("reading the key directory {}", args.dir.display()))?;
@@ -440,12 +440,12 @@ fn apply_expires(e: &mut Expiry, specs: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn open(path: &Path) -> Result<Repository<DirStore>> {
+pub(crate) fn open_repo(path: &Path) -> Result<Repository<DirStore>> {
     Repository::open(DirStore::new(path))
         .with_context(|| format!("opening the repository {}", path.display()))
 }
 
-fn commit(
+pub(crate) fn commit(
     repo: &mut Repository<DirStore>,
     keys: &DirKeyring,
     args: &CommitArgs,
@@ -462,7 +462,7 @@ fn commit(
     Ok(done)
 }
 
-fn report(done: &repo::Committed) {
+pub(crate) fn report(done: &repo::Committed) {
     let roles = match done.roles.len() {
         0 => String::new(),
         1..=4 => done
@@ -632,7 +632,7 @@ fn walk(top: &Path, dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) 
 
 /// Copies `src` into the repository under each consistent-snapshot name,
 /// through a temporary file and a rename (a second name is a hard link).
-fn place_target(repo_dir: &Path, target: &str, t: &NewTarget, src: &Path) -> Result<()> {
+pub(crate) fn place_target(repo_dir: &Path, target: &str, t: &NewTarget, src: &Path) -> Result<()> {
     let names = repo::consistent_target_paths(target, t);
     let first = repo_dir.join(&names[0]);
     let dir = first.parent().expect("under targets/");
@@ -706,7 +706,7 @@ fn add(a: AddArgs) -> Result<()> {
         cairn_tuf::canonical::value_to_canonical(c)
             .context("--custom must not hold floating point numbers (no canonical form)")?;
     }
-    let mut repo = open(&a.repo)?;
+    let mut repo = open_repo(&a.repo)?;
     let keys = DirKeyring::open(&a.keys)?;
     let mut targets = Vec::new();
     let files = collect_files(&a.paths, &a.prefix)?;
@@ -738,7 +738,7 @@ fn add(a: AddArgs) -> Result<()> {
 }
 
 fn remove(a: RemoveArgs) -> Result<()> {
-    let mut repo = open(&a.repo)?;
+    let mut repo = open_repo(&a.repo)?;
     let keys = DirKeyring::open(&a.keys)?;
     for t in &a.targets {
         if repo.remove_target(t)?.is_none() {
@@ -752,7 +752,7 @@ fn remove(a: RemoveArgs) -> Result<()> {
 }
 
 fn delegate(a: DelegateArgs) -> Result<()> {
-    let mut repo = open(&a.repo)?;
+    let mut repo = open_repo(&a.repo)?;
     repo::check_role_name(&a.name).map_err(|e| anyhow!(e))?;
     let mut keys = DirKeyring::open(&a.keys)?;
     let before: Vec<PathBuf> = keys.files.values().cloned().collect();
@@ -791,7 +791,7 @@ fn remove_new_keys(keys: &DirKeyring, before: &[PathBuf]) {
 }
 
 fn rotate(a: RotateArgs) -> Result<()> {
-    let mut repo = open(&a.repo)?;
+    let mut repo = open_repo(&a.repo)?;
     let mut keys = DirKeyring::open(&a.keys)?;
     let current_threshold =
         if ["root", "targets", "snapshot", "timestamp"].contains(&a.role.as_str()) {
@@ -827,7 +827,7 @@ fn rotate(a: RotateArgs) -> Result<()> {
 }
 
 fn bump(a: BumpArgs) -> Result<()> {
-    let mut repo = open(&a.repo)?;
+    let mut repo = open_repo(&a.repo)?;
     let keys = DirKeyring::open(&a.keys)?;
     for r in &a.roles {
         repo.touch(r)?;
@@ -838,7 +838,7 @@ fn bump(a: BumpArgs) -> Result<()> {
 }
 
 fn sign(a: SignArgs) -> Result<()> {
-    let mut repo = open(&a.repo)?;
+    let mut repo = open_repo(&a.repo)?;
     let pass = Passphrase::new(a.passphrase_env.clone());
     let key = match keyfile::read_key_file(&a.key, None) {
         Err(KeyFileError::NeedsPassphrase) => {
@@ -873,7 +873,7 @@ fn sign(a: SignArgs) -> Result<()> {
 }
 
 fn status(a: StatusArgs) -> Result<()> {
-    let mut repo = open(&a.repo)?;
+    let mut repo = open_repo(&a.repo)?;
     let st = repo.status()?;
     let now = a.now.unwrap_or_else(now);
     let when = |e: &cairn_tuf::metadata::Expires| {

@@ -1,0 +1,258 @@
+//! `cairn publish` and `cairn verify`: SBOMs delivered through TUF.
+//!
+//! `publish` scans an image and adds its SBOMs to a cairn TUF repository as
+//! `sboms/sha256/HEX.cairn.json`, `.spdx.json` and `.cdx.json`, where HEX
+//! names the image: its manifest digest, or for a docker-archive (which has
+//! no manifest) its image id. `verify` fetches the cairn JSON of the same
+//! name through the TUF client, so that a forged, swapped, stale or replayed
+//! SBOM is refused by the specification's checks, then re-scans the image and
+//! compares the two package by package.
+
+use crate::scan::SourceArgs;
+use crate::tuf::repo::{open_repo, place_target, CommitArgs, DirKeyring, KeyArgs};
+use crate::Verbosity;
+use anyhow::{bail, Context, Result};
+use cairn_sbom::{escape_control, Format, Sbom};
+use cairn_tuf::fetcher::DefaultFetcher;
+use cairn_tuf::repo::NewTarget;
+use cairn_tuf::{Config, Updater};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The documents published per image: (suffix, format, media type).
+const DOCUMENTS: [(&str, Format, &str); 3] = [
+    (
+        "cairn.json",
+        Format::Json,
+        "application/vnd.cairn.sbom+json",
+    ),
+    ("spdx.json", Format::SpdxJson, "application/spdx+json"),
+    (
+        "cdx.json",
+        Format::CycloneDxJson,
+        "application/vnd.cyclonedx+json",
+    ),
+];
+
+#[derive(Args)]
+pub struct PublishArgs {
+    /// The image to scan (any image reference or path cairn scans).
+    image: String,
+    /// The TUF repository directory (made with `cairn tuf init`).
+    #[arg(long)]
+    repo: PathBuf,
+    #[command(flatten)]
+    keys: KeyArgs,
+    /// Add the SBOMs to this role instead of the one the delegations choose.
+    #[arg(long)]
+    role: Option<String>,
+    /// List every file with its digests in the SBOMs.
+    #[arg(long)]
+    files: bool,
+    #[command(flatten)]
+    commit: CommitArgs,
+    #[command(flatten)]
+    source: SourceArgs,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The image to verify.
+    image: String,
+    /// The repository's trusted root, obtained out of band (used when the
+    /// metadata directory holds no trusted root yet).
+    #[arg(long)]
+    root: PathBuf,
+    /// Base URL of the repository's metadata.
+    #[arg(long)]
+    metadata_url: String,
+    /// Base URL of the repository's targets (default: the metadata URL with its
+    /// last `metadata` segment replaced by `targets`).
+    #[arg(long)]
+    targets_url: Option<String>,
+    /// Keep the client's trusted metadata here between runs, which protects
+    /// against rollback and freeze attacks across runs (default: a temporary
+    /// directory, trusting --root afresh each time).
+    #[arg(long)]
+    metadata_dir: Option<PathBuf>,
+    /// Speak plain HTTP to the TUF repository (refused unless asked).
+    #[arg(long)]
+    allow_http: bool,
+    #[command(flatten)]
+    source: SourceArgs,
+}
+
+/// The target path prefix of an image's SBOMs: `sboms/sha256/HEX`.
+fn image_key(sbom: &Sbom) -> Result<(String, String)> {
+    let digest = sbom
+        .source
+        .manifest_digest
+        .as_deref()
+        .or(sbom.source.image_id.as_deref())
+        .context("the image has neither a manifest digest nor an image id to name its SBOMs by (a directory scan cannot be published)")?;
+    let hex = digest
+        .strip_prefix("sha256:")
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .with_context(|| format!("image digest {digest:?} is not a sha256 digest"))?;
+    Ok((format!("sboms/sha256/{hex}"), digest.to_string()))
+}
+
+pub fn publish(args: PublishArgs, v: Verbosity) -> Result<ExitCode> {
+    // Everything that can fail before signing is done first: keys and
+    // repository open, then the scan.
+    let mut repo = open_repo(&args.repo)?;
+    let keys = DirKeyring::open(&args.keys)?;
+    let scanned = crate::scan::scan(&args.image, &args.source, args.files, v)?;
+    let sbom = &scanned.scan.sbom;
+    if !sbom.complete {
+        crate::scan::report_incomplete(sbom, v);
+        bail!("the scan is incomplete: an incomplete SBOM is not published");
+    }
+    let (prefix, digest) = image_key(sbom)?;
+    let staging = tempfile::tempdir().context("creating a temporary directory")?;
+    let mut targets = Vec::new();
+    for (suffix, format, media_type) in DOCUMENTS {
+        let text = cairn_sbom::render(sbom, format);
+        let path = format!("{prefix}.{suffix}");
+        let file = staging.path().join(suffix);
+        std::fs::write(&file, text.as_bytes())?;
+        let mut t = NewTarget::from_bytes(text.as_bytes());
+        t.custom = Some(serde_json::json!({
+            "sbom": {
+                "image": {
+                    "name": sbom.source.name,
+                    "digest": digest,
+                    "image_id": sbom.source.image_id,
+                    "tags": sbom.source.tags,
+                    "platform": sbom.source.platform,
+                },
+                "format": format.name(),
+                "media_type": media_type,
+                "generator": concat!("cairn ", env!("CARGO_PKG_VERSION")),
+            }
+        }));
+        place_target(&args.repo, &path, &t, &file)
+            .with_context(|| format!("copying {path} into the repository"))?;
+        targets.push((path, t));
+    }
+    let names: Vec<String> = targets.iter().map(|(p, _)| p.clone()).collect();
+    repo.add_targets(targets, args.role.as_deref())?;
+    let done = crate::tuf::repo::commit(&mut repo, &keys, &args.commit)?;
+    if !v.quiet {
+        for n in &names {
+            println!("published {n}");
+        }
+        crate::tuf::repo::report(&done);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn targets_url(args: &VerifyArgs) -> Result<String> {
+    if let Some(t) = &args.targets_url {
+        return Ok(t.clone());
+    }
+    let m = args.metadata_url.trim_end_matches('/');
+    match m.strip_suffix("metadata") {
+        Some(base) if base.ends_with('/') => Ok(format!("{base}targets")),
+        _ => bail!("--targets-url is needed: the metadata URL does not end in /metadata"),
+    }
+}
+
+pub fn verify(args: VerifyArgs, v: Verbosity) -> Result<ExitCode> {
+    let targets_url = targets_url(&args)?;
+    for url in [&args.metadata_url, &targets_url] {
+        if url.starts_with("http://") && !args.allow_http {
+            bail!("plain HTTP refused for {url}: pass --allow-http to allow it");
+        }
+    }
+    let scanned = crate::scan::scan(&args.image, &args.source, false, v)?;
+    let fresh = &scanned.scan.sbom;
+    let (prefix, digest) = image_key(fresh)?;
+    let target = format!("{prefix}.cairn.json");
+
+    let temp;
+    let dir = match &args.metadata_dir {
+        Some(d) => d.clone(),
+        None => {
+            temp = tempfile::tempdir().context("creating a temporary directory")?;
+            temp.path().to_path_buf()
+        }
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    if !dir.join("root.json").exists() {
+        let root = std::fs::read(&args.root)
+            .with_context(|| format!("reading {}", args.root.display()))?;
+        cairn_tuf::TrustedSet::new(&root, cairn_tuf::time::now_unix()).with_context(|| {
+            format!(
+                "TUF verification failed: {} is not a usable root",
+                args.root.display()
+            )
+        })?;
+        cairn_tuf::updater::write_atomic(&dir.join("root.json"), &root)?;
+    }
+    let tuf = |what: &str| format!("TUF verification failed ({what})");
+    let mut up = Updater::new(
+        &dir,
+        &args.metadata_url,
+        DefaultFetcher::new(),
+        Config::default(),
+    )
+    .with_context(|| tuf("loading the trusted root"))?;
+    up.refresh().with_context(|| tuf("refreshing metadata"))?;
+    let info = up
+        .target_info(&target)
+        .with_context(|| tuf(&format!("looking up {target}")))?
+        .with_context(|| {
+            format!(
+                "no SBOM is published for {} ({digest}): the repository has no target {target}",
+                escape_control(&args.image)
+            )
+        })?;
+    let staged = tempfile::tempdir()?;
+    let file = staged.path().join("sbom.cairn.json");
+    up.download_target(&target, &info, &targets_url, &file)
+        .with_context(|| tuf(&format!("downloading {target}")))?;
+    let bytes = std::fs::read(&file)?;
+    let published = cairn_sbom::read(&bytes)
+        .with_context(|| format!("reading the published {target}"))?
+        .sbom;
+    let pub_digest = published
+        .source
+        .manifest_digest
+        .as_deref()
+        .or(published.source.image_id.as_deref());
+    if pub_digest != Some(digest.as_str()) {
+        println!(
+            "MISMATCH: the SBOM published as {target} describes image {}, not {digest}",
+            pub_digest.unwrap_or("(none)")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let d = cairn_explain::diff::diff(&published, fresh);
+    println!(
+        "{target}: verified through TUF (length {}, sha256 {})",
+        info.length,
+        info.hashes.get("sha256").unwrap_or("?")
+    );
+    if !fresh.complete {
+        crate::scan::report_incomplete(fresh, v);
+        println!("INCOMPLETE: the re-scan could not read everything; the comparison may miss differences");
+        return Ok(ExitCode::from(1));
+    }
+    if d.is_empty() {
+        println!(
+            "OK: {} matches its published SBOM ({} packages)",
+            escape_control(&args.image),
+            fresh.packages.len()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "MISMATCH: {} no longer matches its published SBOM:",
+            escape_control(&args.image)
+        );
+        print!("{}", cairn_explain::text::diff(&d));
+        Ok(ExitCode::from(1))
+    }
+}
