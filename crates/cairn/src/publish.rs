@@ -118,7 +118,7 @@ pub fn publish(args: PublishArgs, v: Verbosity) -> Result<ExitCode> {
         let file = staging.path().join(suffix);
         std::fs::write(&file, text.as_bytes())?;
         let mut t = NewTarget::from_bytes(text.as_bytes());
-        t.custom = Some(serde_json::json!({
+        t.custom = Some(Box::new(serde_json::json!({
             "sbom": {
                 "image": {
                     "name": sbom.source.name,
@@ -131,7 +131,7 @@ pub fn publish(args: PublishArgs, v: Verbosity) -> Result<ExitCode> {
                 "media_type": media_type,
                 "generator": concat!("cairn ", env!("CARGO_PKG_VERSION")),
             }
-        }));
+        })));
         place_target(&args.repo, &path, &t, &file)
             .with_context(|| format!("copying {path} into the repository"))?;
         targets.push((path, t));

@@ -178,6 +178,48 @@ impl DelegationIndex {
         }
     }
 
+    /// The first role [`Self::roles_for_target`] would list, without
+    /// allocating: an index into `d.roles`, or for succinct bins the bin
+    /// number. [`Self::delegate_name`] turns it into the role's name.
+    pub fn first_role_for_target(&self, d: &Delegations, target_path: &str) -> Option<u64> {
+        let Some(roles) = &d.roles else {
+            return d
+                .succinct_roles
+                .as_ref()
+                .map(|s| s.bin_for_target(target_path));
+        };
+        let mut best = self.path_roles.iter().copied().find(|&i| {
+            roles[i]
+                .paths
+                .iter()
+                .flatten()
+                .any(|p| path_matches(p, target_path))
+        });
+        if !self.by_prefix.is_empty() {
+            let digest = Sha256::digest(target_path.as_bytes());
+            let mut hex = [0u8; 64];
+            hex::encode_to_slice(digest, &mut hex).expect("64 hex digits");
+            let hex = std::str::from_utf8(&hex).expect("hex is ASCII");
+            for &len in &self.prefix_lengths {
+                if let Some(found) = hex.get(..len).and_then(|p| self.by_prefix.get(p)) {
+                    if let Some(&first) = found.first() {
+                        best = Some(best.map_or(first, |b| b.min(first)));
+                    }
+                }
+            }
+        }
+        best.map(|i| i as u64)
+    }
+
+    /// The name of the role [`Self::first_role_for_target`] returned.
+    pub fn delegate_name(d: &Delegations, delegate: u64) -> String {
+        match (&d.roles, &d.succinct_roles) {
+            (Some(roles), _) => roles[delegate as usize].name.clone(),
+            (None, Some(s)) => s.bin_name(delegate),
+            (None, None) => unreachable!("validated: delegations has roles or succinct_roles"),
+        }
+    }
+
     /// Same as [`Delegations::roles_for_target`].
     pub fn roles_for_target(&self, d: &Delegations, target_path: &str) -> Vec<(String, bool)> {
         let Some(roles) = &d.roles else {
@@ -251,10 +293,14 @@ impl SuccinctRoles {
     /// The bin whose role signs for `target_path`: the first `bit_length`
     /// bits of sha256(target_path).
     pub fn role_for_target(&self, target_path: &str) -> String {
+        self.bin_name(self.bin_for_target(target_path))
+    }
+
+    /// The number of the bin that signs for `target_path`.
+    pub fn bin_for_target(&self, target_path: &str) -> u64 {
         let h = Sha256::digest(target_path.as_bytes());
         let first = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
-        let bin = u64::from(first) >> (32 - self.bit_length);
-        self.bin_name(bin)
+        u64::from(first) >> (32 - self.bit_length)
     }
 
     /// Whether `name` is one of the bins.

@@ -183,8 +183,10 @@ pub fn parse_duration(s: &str) -> Option<i64> {
 pub struct NewTarget {
     pub length: u64,
     pub sha256: [u8; 32],
-    pub sha512: Option<[u8; 64]>,
-    pub custom: Option<Value>,
+    /// Boxed, like `custom`: a million targets from a list have neither,
+    /// and the struct stays small to move.
+    pub sha512: Option<Box<[u8; 64]>>,
+    pub custom: Option<Box<Value>>,
 }
 
 impl NewTarget {
@@ -206,7 +208,7 @@ impl NewTarget {
         Ok(NewTarget {
             length,
             sha256: s256.finalize().into(),
-            sha512: Some(s512.finalize().into()),
+            sha512: Some(Box::new(s512.finalize().into())),
             custom: None,
         })
     }
@@ -234,15 +236,8 @@ pub fn parse_list_line(line: &str) -> std::result::Result<(String, NewTarget), S
     let length: u64 = length
         .parse()
         .map_err(|_| format!("length {length:?} is not a number"))?;
-    let mut hash = [0u8; 32];
-    if sha256.len() != 64
-        || !sha256
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        || hex::decode_to_slice(sha256, &mut hash).is_err()
-    {
-        return Err(format!("{sha256:?} is not a lowercase hex sha256"));
-    }
+    let hash =
+        decode_sha256(sha256).ok_or_else(|| format!("{sha256:?} is not a lowercase hex sha256"))?;
     Ok((
         path.to_string(),
         NewTarget {
@@ -252,6 +247,26 @@ pub fn parse_list_line(line: &str) -> std::result::Result<(String, NewTarget), S
             custom: None,
         },
     ))
+}
+
+/// 64 lowercase hex digits as 32 bytes.
+fn decode_sha256(s: &str) -> Option<[u8; 32]> {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        *o = (digit(pair[0])? << 4) | digit(pair[1])?;
+    }
+    Some(out)
 }
 
 /// A target path must be relative, made of non-empty parts other than `.`
@@ -305,17 +320,23 @@ pub fn consistent_target_paths(path: &str, t: &NewTarget) -> Vec<String> {
     };
     let mut out = vec![format!("targets/{dir}{}.{name}", hex::encode(t.sha256))];
     if let Some(h) = &t.sha512 {
-        out.push(format!("targets/{dir}{}.{name}", hex::encode(h)));
+        out.push(format!("targets/{dir}{}.{name}", hex::encode(h.as_slice())));
     }
     out
 }
+
+/// The sha512 and `custom` of a pending target that has them.
+type Extra = (Option<Box<[u8; 64]>>, Option<Box<Value>>);
+
+/// A role written by a commit: name, version, file length, file sha256.
+type Written = (String, u64, u64, [u8; 32]);
 
 /// Targets added in bulk, kept compact until their role is written.
 #[derive(Default)]
 struct Pending {
     paths: String,
     entries: Vec<PendingEntry>,
-    extras: Vec<(Option<[u8; 64]>, Option<Value>)>,
+    extras: Vec<Extra>,
 }
 
 struct PendingEntry {
@@ -383,7 +404,7 @@ impl Pending {
             u32::MAX => (None, None),
             i => {
                 let (h, c) = &self.extras[i as usize];
-                (h.as_ref(), c.as_ref())
+                (h.as_deref(), c.as_deref())
             }
         };
         out.push(b'{');
@@ -393,15 +414,23 @@ impl Pending {
             out.push(b',');
         }
         out.extend_from_slice(b"\"hashes\":{\"sha256\":\"");
-        out.extend_from_slice(hex::encode(e.sha256).as_bytes());
+        push_hex(out, &e.sha256);
         out.push(b'"');
         if let Some(h) = sha512 {
             out.extend_from_slice(b",\"sha512\":\"");
-            out.extend_from_slice(hex::encode(h).as_bytes());
+            push_hex(out, h);
             out.push(b'"');
         }
         write!(out, "}},\"length\":{}}}", e.length).expect("writing to memory");
         Ok(())
+    }
+}
+
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 15)]);
     }
 }
 
@@ -765,46 +794,56 @@ impl<S: Store> Repository<S> {
         self.indexes.get(name)
     }
 
-    /// The role each path goes to: follow the delegations from targets, each
-    /// time to the first role trusted for the path, down to a role that
-    /// delegates it no further. Loads the roles on the way, level by level.
-    fn place(&mut self, paths: &[&str]) -> Result<Vec<String>> {
-        let mut placed: Vec<Option<String>> = vec![None; paths.len()];
-        let mut current: Vec<(usize, String)> = (0..paths.len())
-            .map(|i| (i, "targets".to_string()))
-            .collect();
+    /// The role each path goes to, as groups of indices into `paths`:
+    /// follow the delegations from targets, each time to the first role
+    /// trusted for the path, down to a role that delegates it no further.
+    /// Loads the roles on the way, level by level, in parallel.
+    fn place(&mut self, paths: &[&str]) -> Result<Vec<(String, Vec<usize>)>> {
+        let mut placed = Vec::new();
+        let mut level: Vec<(String, Vec<usize>)> =
+            vec![("targets".to_string(), (0..paths.len()).collect())];
         for _depth in 0..=MAX_DELEGATION_DEPTH {
-            let names: Vec<String> = current
-                .iter()
-                .map(|(_, r)| r.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
+            let names: Vec<String> = level.iter().map(|(n, _)| n.clone()).collect();
             self.load(&names)?;
-            for name in &names {
-                self.index(name);
-            }
-            let mut next = Vec::new();
-            for (i, role) in current {
-                let doc = self.doc(&role);
-                let child = doc.signed.delegations.as_ref().and_then(|d| {
-                    self.indexes[&role]
-                        .roles_for_target(d, paths[i])
-                        .into_iter()
-                        .next()
-                });
-                match child {
-                    Some((child, _)) => {
-                        self.parents.entry(child.clone()).or_insert(role);
-                        next.push((i, child));
+            let mut next: Vec<(String, Vec<usize>)> = Vec::new();
+            for (role, idxs) in level {
+                let Some(d) = self.roles[&role].signed.delegations.as_ref() else {
+                    placed.push((role, idxs));
+                    continue;
+                };
+                let index = self
+                    .indexes
+                    .entry(role.clone())
+                    .or_insert_with(|| DelegationIndex::new(d));
+                let index = &*index;
+                let children: Vec<Option<u64>> = idxs
+                    .par_iter()
+                    .with_min_len(4096)
+                    .map(|&i| index.first_role_for_target(d, paths[i]))
+                    .collect();
+                let mut stay = Vec::new();
+                let mut by_child: HashMap<u64, Vec<usize>> = HashMap::new();
+                for (i, child) in idxs.into_iter().zip(children) {
+                    match child {
+                        Some(c) => by_child.entry(c).or_default().push(i),
+                        None => stay.push(i),
                     }
-                    None => placed[i] = Some(role),
+                }
+                if !stay.is_empty() {
+                    placed.push((role.clone(), stay));
+                }
+                for (c, idxs) in by_child {
+                    let child = DelegationIndex::delegate_name(d, c);
+                    self.parents
+                        .entry(child.clone())
+                        .or_insert_with(|| role.clone());
+                    next.push((child, idxs));
                 }
             }
             if next.is_empty() {
-                return Ok(placed.into_iter().map(|p| p.expect("placed")).collect());
+                return Ok(placed);
             }
-            current = next;
+            level = next;
         }
         Err(invalid(format!(
             "delegations nest deeper than {MAX_DELEGATION_DEPTH} roles"
@@ -884,27 +923,44 @@ impl<S: Store> Repository<S> {
         for (path, _) in &targets {
             check_target_path(path).map_err(invalid)?;
         }
-        let roles = match role {
+        let groups = match role {
             Some(r) => {
                 if r != "targets" {
                     self.delegator(r)?;
                 }
                 self.load(&[r.to_string()])?;
-                vec![r.to_string(); targets.len()]
+                vec![(r.to_string(), (0..targets.len()).collect())]
             }
             None => {
                 let paths: Vec<&str> = targets.iter().map(|(p, _)| p.as_str()).collect();
                 self.place(&paths)?
             }
         };
+        // Each target goes straight into its role's pending list, in order:
+        // the roles are taken out of the map for the pass.
+        let mut group_of = vec![0u32; targets.len()];
+        let mut docs = Vec::with_capacity(groups.len());
         let mut counts = BTreeMap::new();
-        for ((path, t), role) in targets.into_iter().zip(roles) {
-            let doc = self.roles.get_mut(&role).expect("placed roles are loaded");
-            if doc.pending.paths.len() + path.len() > u32::MAX as usize * 16 {
-                return Err(invalid("too many targets for one role"));
+        for (g, (role, idxs)) in groups.into_iter().enumerate() {
+            for &i in &idxs {
+                group_of[i] = g as u32;
             }
-            doc.pending.push(&path, t);
-            *counts.entry(role).or_insert(0) += 1;
+            *counts.entry(role.clone()).or_insert(0) += idxs.len();
+            let doc = self.roles.remove(&role).expect("placed roles are loaded");
+            docs.push((role, doc));
+        }
+        for ((path, t), g) in targets.into_iter().zip(group_of) {
+            docs[g as usize].1.pending.push(&path, t);
+        }
+        let mut too_large = None;
+        for (role, doc) in docs {
+            if doc.pending.paths.len() > u32::MAX as usize {
+                too_large = Some(role.clone());
+            }
+            self.roles.insert(role, doc);
+        }
+        if let Some(role) = too_large {
+            return Err(invalid(format!("{role}: more than 4 GiB of target paths")));
         }
         Ok(counts)
     }
@@ -913,7 +969,7 @@ impl<S: Store> Repository<S> {
     /// no role listed it.
     pub fn remove_target(&mut self, path: &str) -> Result<Option<String>> {
         check_target_path(path).map_err(invalid)?;
-        let role = self.place(&[path])?.remove(0);
+        let role = self.place(&[path])?.remove(0).0;
         // The placed role is the one a new target would go to; an existing
         // one may sit in a role above it on the way.
         let mut chain = vec![role.clone()];
@@ -1231,31 +1287,51 @@ impl<S: Store> Repository<S> {
             })
             .collect();
         let store = &self.store;
-        let written: Vec<(String, u64, u64, [u8; 32])> = docs
-            .par_iter_mut()
-            .map(|(name, doc)| {
-                let version = doc.stored.map_or(Some(1), |v| v.checked_add(1));
-                let version = version
-                    .and_then(NonZeroU64::new)
-                    .ok_or_else(|| invalid(format!("{name}: version overflow")))?;
-                doc.signed.version = version;
-                doc.signed.expires = Expires::from_unix(now.saturating_add(expiry.of(name)));
-                doc.pending.sort();
-                let bytes = encode_targets(&doc.signed, &doc.pending)
-                    .map_err(|e| invalid(format!("{name}: {e}")))?;
-                let (ids, _) = &rules[name];
-                let sigs = sign(&bytes, ids)?;
-                let file = envelope_bytes(&sigs, &bytes);
-                let path = role_file(name, version.get());
-                store.write(&path, &file).map_err(io_err(&path))?;
-                Ok((
-                    name.clone(),
-                    version.get(),
-                    file.len() as u64,
-                    Sha256::digest(&file).into(),
-                ))
-            })
-            .collect::<Result<_>>()?;
+        let snapshot_hashes = self.snapshot_hashes;
+        // Encoding and signing run on every core; the files are written by
+        // one thread, since parallel creates in one directory contend for
+        // its lock. A bounded channel keeps memory to a few files in flight.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(64);
+        let (written, write_result) = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || -> Result<()> {
+                for (path, file) in rx {
+                    store.write_new(&path, &file).map_err(io_err(&path))?;
+                }
+                Ok(())
+            });
+            let written: Result<Vec<Written>> = docs
+                .par_iter_mut()
+                .map_with(tx, |tx, (name, doc)| {
+                    let version = doc.stored.map_or(Some(1), |v| v.checked_add(1));
+                    let version = version
+                        .and_then(NonZeroU64::new)
+                        .ok_or_else(|| invalid(format!("{name}: version overflow")))?;
+                    doc.signed.version = version;
+                    doc.signed.expires = Expires::from_unix(now.saturating_add(expiry.of(name)));
+                    doc.pending.sort();
+                    let bytes = encode_targets(&doc.signed, &doc.pending)
+                        .map_err(|e| invalid(format!("{name}: {e}")))?;
+                    doc.pending = Pending::default();
+                    let (ids, _) = &rules[name];
+                    let sigs = sign(&bytes, ids)?;
+                    let file = envelope_bytes(&sigs, &bytes);
+                    drop(bytes);
+                    let sha256: [u8; 32] = if snapshot_hashes {
+                        Sha256::digest(&file).into()
+                    } else {
+                        [0; 32]
+                    };
+                    let length = file.len() as u64;
+                    let path = role_file(name, version.get());
+                    // A closed channel means the writer failed: its error is returned.
+                    let _ = tx.send((path, file));
+                    Ok((name.clone(), version.get(), length, sha256))
+                })
+                .collect();
+            (written, writer.join().expect("the writer does not panic"))
+        });
+        write_result?;
+        let written = written?;
         // Written roles are read again when needed.
         drop(docs);
         let mut done = Committed {
@@ -1282,7 +1358,7 @@ impl<S: Store> Repository<S> {
         let snap_file = envelope_bytes(&sign(&bytes, &self.root.roles["snapshot"].keyids)?, &bytes);
         let snap_path = role_file("snapshot", snap_version.get());
         self.store
-            .write(&snap_path, &snap_file)
+            .write_new(&snap_path, &snap_file)
             .map_err(io_err(&snap_path))?;
         self.snapshot_stored = Some(snap_version.get());
         done.snapshot = snap_version.get();
@@ -1625,12 +1701,12 @@ impl TargetFile {
         let mut hashes = Hashes::default();
         hashes.insert("sha256".into(), hex::encode(t.sha256));
         if let Some(h) = &t.sha512 {
-            hashes.insert("sha512".into(), hex::encode(h));
+            hashes.insert("sha512".into(), hex::encode(h.as_slice()));
         }
         TargetFile {
             length: t.length,
             hashes,
-            custom: t.custom.clone(),
+            custom: t.custom.as_deref().cloned(),
             unknown: Unknown::new(),
         }
     }

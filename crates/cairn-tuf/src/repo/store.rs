@@ -15,6 +15,12 @@ pub trait Store: Sync {
     /// Creates or replaces `path` atomically: a reader sees the old bytes or
     /// the new ones, never a mix, and a killed writer leaves the old file.
     fn write(&self, path: &str, data: &[u8]) -> io::Result<()>;
+    /// Writes a file that nothing refers to yet (a new metadata version): it
+    /// need not be atomic, since clients reach it only through files written
+    /// after it, and a later commit writes it again whole.
+    fn write_new(&self, path: &str, data: &[u8]) -> io::Result<()> {
+        self.write(path, data)
+    }
     /// Like [`Store::write`], and the bytes are on disk when it returns: used
     /// for the file that makes a new repository state visible (timestamp).
     fn write_durable(&self, path: &str, data: &[u8]) -> io::Result<()> {
@@ -105,6 +111,21 @@ impl Store for DirStore {
 
     fn write_durable(&self, rel: &str, data: &[u8]) -> io::Result<()> {
         self.write_impl(rel, data, true)
+    }
+
+    fn write_new(&self, rel: &str, data: &[u8]) -> io::Result<()> {
+        let path = self.path(rel)?;
+        let write = || -> io::Result<()> {
+            let mut f = std::fs::File::create(&path)?;
+            std::io::Write::write_all(&mut f, data)
+        };
+        match write() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(path.parent().expect("a joined path has a parent"))?;
+                write()
+            }
+            other => other,
+        }
     }
 }
 

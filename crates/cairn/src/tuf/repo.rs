@@ -15,7 +15,6 @@ use cairn_tuf::repo::{
 use cairn_tuf::sign::{SignError, Signer};
 use clap::{Args, Subcommand};
 use std::collections::{BTreeMap, HashMap};
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -91,6 +90,10 @@ pub struct InitArgs {
     /// root and targets keys are encrypted when a passphrase is given.
     #[arg(long)]
     encrypt_online: bool,
+    /// Targets to list in the new repository right away (a repository built
+    /// from a list in one step signs each bin once).
+    #[command(flatten)]
+    targets: TargetArgs,
 }
 
 #[derive(Args)]
@@ -98,6 +101,18 @@ pub struct AddArgs {
     repo: PathBuf,
     #[command(flatten)]
     keys: KeyArgs,
+    #[command(flatten)]
+    targets: TargetArgs,
+    /// Add to this role instead of the one the delegations choose.
+    #[arg(long)]
+    role: Option<String>,
+    #[command(flatten)]
+    commit: CommitArgs,
+}
+
+/// Targets to add, in `add` and in `init`.
+#[derive(Args)]
+pub struct TargetArgs {
     /// Files or directories to add (a directory adds every file under it,
     /// named by its path inside the directory).
     paths: Vec<PathBuf>,
@@ -111,11 +126,12 @@ pub struct AddArgs {
     /// JSON given as every added target's "custom" field.
     #[arg(long, value_name = "JSON")]
     custom: Option<String>,
-    /// Add to this role instead of the one the delegations choose.
-    #[arg(long)]
-    role: Option<String>,
-    #[command(flatten)]
-    commit: CommitArgs,
+}
+
+impl TargetArgs {
+    fn is_empty(&self) -> bool {
+        self.paths.is_empty() && self.from_list.is_none()
+    }
 }
 
 #[derive(Args)]
@@ -569,10 +585,18 @@ fn init(a: InitArgs) -> Result<()> {
         snapshot_hashes: a.snapshot_hashes,
     };
     let mut repo = Repository::init(store, spec, now())?;
+    let added = if a.targets.is_empty() {
+        None
+    } else {
+        Some(add_to(&mut repo, &a.repo, &a.targets, None)?)
+    };
     let done = repo
         .commit(&ring, now(), &expiry, false)
         .context("signing the new repository")?;
     std::fs::create_dir_all(a.repo.join("targets"))?;
+    if let Some((n, roles)) = added {
+        println!("added {n} targets to {} roles", roles.len());
+    }
     report(&done);
     println!(
         "repository in {}; give clients {} as their trusted root; keys in {}",
@@ -652,51 +676,115 @@ pub(crate) fn place_target(repo_dir: &Path, target: &str, t: &NewTarget, src: &P
     Ok(())
 }
 
-/// Reads a target list, line by line.
-fn read_list(list: &Path, prefix: &str) -> Result<Vec<(String, NewTarget)>> {
-    let mut reader: Box<dyn BufRead> = if list == Path::new("-") {
-        Box::new(std::io::BufReader::new(std::io::stdin()))
+/// Reads a target list in blocks of lines, parsed on every core, handing
+/// the targets to `sink` a block at a time. Returns how many were read.
+fn read_list(
+    list: &Path,
+    prefix: &str,
+    custom: Option<&serde_json::Value>,
+    mut sink: impl FnMut(Vec<(String, NewTarget)>) -> Result<()>,
+) -> Result<usize> {
+    use rayon::prelude::*;
+    use std::io::Read;
+    let mut reader: Box<dyn Read> = if list == Path::new("-") {
+        Box::new(std::io::stdin())
     } else {
-        Box::new(std::io::BufReader::with_capacity(
-            1 << 20,
-            std::fs::File::open(list).with_context(|| format!("opening {}", list.display()))?,
-        ))
+        Box::new(std::fs::File::open(list).with_context(|| format!("opening {}", list.display()))?)
     };
-    let mut out = Vec::new();
-    let mut line = Vec::new();
-    for n in 1.. {
-        line.clear();
-        let got = std::io::Read::take(&mut reader, MAX_LIST_LINE as u64 + 1)
-            .read_until(b'\n', &mut line)?;
-        if got == 0 {
-            break;
+    const BLOCK: usize = 4 << 20;
+    let mut total = 0;
+    let mut first_line = 1usize;
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK + MAX_LIST_LINE);
+    let mut eof = false;
+    while !eof || !block.is_empty() {
+        // Fill the block; keep what follows its last newline for the next one.
+        while !eof && block.len() < BLOCK {
+            let start = block.len();
+            block.resize(BLOCK, 0);
+            let n = reader
+                .read(&mut block[start..])
+                .context("reading the list")?;
+            block.truncate(start + n);
+            eof = n == 0;
         }
-        if line.len() > MAX_LIST_LINE {
+        let end = match memchr_last(&block) {
+            Some(i) => i + 1,
+            None if eof => block.len(),
+            None => bail!(
+                "{}:{first_line}: line longer than {MAX_LIST_LINE} bytes",
+                list.display()
+            ),
+        };
+        let rest = block.split_off(end);
+        let lines: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
+        let parsed: Vec<Option<(String, NewTarget)>> = lines
+            .par_iter()
+            .enumerate()
+            .with_min_len(2048)
+            .map(|(k, raw)| {
+                let n = first_line + k;
+                if raw.len() > MAX_LIST_LINE {
+                    bail!(
+                        "{}:{n}: line longer than {MAX_LIST_LINE} bytes",
+                        list.display()
+                    );
+                }
+                let text = std::str::from_utf8(raw)
+                    .map_err(|_| anyhow!("{}:{n}: not UTF-8", list.display()))?
+                    .trim_end_matches('\r');
+                if text.is_empty() {
+                    return Ok(None);
+                }
+                let (path, mut t) = repo::parse_list_line(text)
+                    .map_err(|e| anyhow!("{}:{n}: {e}", list.display()))?;
+                let path = if prefix.is_empty() {
+                    path
+                } else {
+                    let p = format!("{prefix}{path}");
+                    repo::check_target_path(&p)
+                        .map_err(|e| anyhow!("{}:{n}: {e}", list.display()))?;
+                    p
+                };
+                t.custom = custom.cloned().map(Box::new);
+                Ok(Some((path, t)))
+            })
+            .collect::<Result<_>>()?;
+        // The text after the last newline is split as one (empty) line.
+        first_line += lines.len() - 1;
+        drop(lines);
+        block = rest;
+        if rest_too_long(&block) && !eof {
             bail!(
-                "{}:{n}: line longer than {MAX_LIST_LINE} bytes",
+                "{}:{first_line}: line longer than {MAX_LIST_LINE} bytes",
                 list.display()
             );
         }
-        let text = std::str::from_utf8(&line)
-            .with_context(|| format!("{}:{n}: not UTF-8", list.display()))?
-            .trim_end_matches(['\n', '\r']);
-        if text.is_empty() {
-            continue;
+        let chunk: Vec<(String, NewTarget)> = parsed.into_iter().flatten().collect();
+        total += chunk.len();
+        if !chunk.is_empty() {
+            sink(chunk)?;
         }
-        let (path, t) =
-            repo::parse_list_line(text).map_err(|e| anyhow!("{}:{n}: {e}", list.display()))?;
-        let path = format!("{prefix}{path}");
-        repo::check_target_path(&path).map_err(|e| anyhow!("{}:{n}: {e}", list.display()))?;
-        out.push((path, t));
     }
-    Ok(out)
+    Ok(total)
 }
 
-fn add(a: AddArgs) -> Result<()> {
-    if a.paths.is_empty() && a.from_list.is_none() {
-        bail!("nothing to add: give files, directories or --from-list");
-    }
-    let custom = a
+fn memchr_last(b: &[u8]) -> Option<usize> {
+    b.iter().rposition(|&c| c == b'\n')
+}
+
+fn rest_too_long(rest: &[u8]) -> bool {
+    rest.len() > MAX_LIST_LINE
+}
+
+/// Adds `args`' targets to `repo` (copying files into `repo_dir/targets`);
+/// returns how many, and the roles they went to.
+fn add_to(
+    repo: &mut Repository<DirStore>,
+    repo_dir: &Path,
+    args: &TargetArgs,
+    role: Option<&str>,
+) -> Result<(usize, std::collections::BTreeSet<String>)> {
+    let custom = args
         .custom
         .as_deref()
         .map(|c| cairn_tuf::canonical::parse_strict(c.as_bytes()))
@@ -706,33 +794,39 @@ fn add(a: AddArgs) -> Result<()> {
         cairn_tuf::canonical::value_to_canonical(c)
             .context("--custom must not hold floating point numbers (no canonical form)")?;
     }
-    let mut repo = open_repo(&a.repo)?;
-    let keys = DirKeyring::open(&a.keys)?;
     let mut targets = Vec::new();
-    let files = collect_files(&a.paths, &a.prefix)?;
+    let files = collect_files(&args.paths, &args.prefix)?;
     for (path, file) in &files {
         repo::check_target_path(path).map_err(|e| anyhow!("{}: {e}", file.display()))?;
         let f = std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
         let mut t =
             NewTarget::from_reader(f).with_context(|| format!("reading {}", file.display()))?;
-        t.custom = custom.clone();
-        place_target(&a.repo, path, &t, file)
+        t.custom = custom.clone().map(Box::new);
+        place_target(repo_dir, path, &t, file)
             .with_context(|| format!("copying {} into the repository", file.display()))?;
         targets.push((path.clone(), t));
     }
-    if let Some(list) = &a.from_list {
-        let mut listed = read_list(list, &a.prefix)?;
-        if let Some(c) = &custom {
-            for (_, t) in &mut listed {
-                t.custom = Some(c.clone());
-            }
-        }
-        targets.extend(listed);
+    let mut n = targets.len();
+    let mut roles = std::collections::BTreeSet::new();
+    roles.extend(repo.add_targets(targets, role)?.into_keys());
+    if let Some(list) = &args.from_list {
+        n += read_list(list, &args.prefix, custom.as_ref(), |chunk| {
+            roles.extend(repo.add_targets(chunk, role)?.into_keys());
+            Ok(())
+        })?;
     }
-    let n = targets.len();
-    let placed = repo.add_targets(targets, a.role.as_deref())?;
+    Ok((n, roles))
+}
+
+fn add(a: AddArgs) -> Result<()> {
+    if a.targets.is_empty() {
+        bail!("nothing to add: give files, directories or --from-list");
+    }
+    let mut repo = open_repo(&a.repo)?;
+    let keys = DirKeyring::open(&a.keys)?;
+    let (n, roles) = add_to(&mut repo, &a.repo, &a.targets, a.role.as_deref())?;
     let done = commit(&mut repo, &keys, &a.commit)?;
-    println!("added {n} targets to {} roles", placed.len());
+    println!("added {n} targets to {} roles", roles.len());
     report(&done);
     Ok(())
 }
