@@ -456,7 +456,29 @@ fn apply_expires(e: &mut Expiry, specs: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Takes the repository's lock for the rest of the process: one editor at a
+/// time (an advisory lock on the directory itself, so no file is added to
+/// what is served).
+fn lock_repo(path: &Path) -> Result<()> {
+    static LOCK: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
+    let dir = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    match dir.try_lock() {
+        Ok(()) => {
+            let _ = LOCK.set(dir);
+            Ok(())
+        }
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another cairn is editing {}: try again when it is done",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
 pub(crate) fn open_repo(path: &Path) -> Result<Repository<DirStore>> {
+    lock_repo(path)?;
     Repository::open(DirStore::new(path))
         .with_context(|| format!("opening the repository {}", path.display()))
 }
@@ -528,6 +550,8 @@ fn init(a: InitArgs) -> Result<()> {
             a.repo.display()
         );
     }
+    std::fs::create_dir_all(&a.repo).with_context(|| format!("creating {}", a.repo.display()))?;
+    lock_repo(&a.repo)?;
     let thresholds = parse_role_numbers(&a.threshold)?;
     let mut expiry = Expiry::default();
     apply_expires(&mut expiry, &a.expires)?;
