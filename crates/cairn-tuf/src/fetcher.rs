@@ -216,15 +216,13 @@ impl HttpFetcher {
 
     fn open(&self, url: &str) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
         if !self.allow_http && is_plain_http(url) {
-            return Err(FetchError::Other(format!(
-                "plain HTTP refused for {url}: pass --allow-http to allow it"
-            )));
+            return Err(FetchError::Other(plain_http_refused(url)));
         }
         let resp = self
             .agent
             .get(url)
             .call()
-            .map_err(|e| FetchError::Other(transport_error(e)))?;
+            .map_err(|e| FetchError::Other(transport_error(url, e)))?;
         match resp.status().as_u16() {
             200..=299 => Ok(resp),
             s @ (403 | 404) => Err(FetchError::NotFound(s)),
@@ -243,9 +241,17 @@ fn is_plain_http(url: &str) -> bool {
     has_scheme(url, "http://")
 }
 
-/// ureq's error, with rustls's terse "invalid peer certificate: UnknownIssuer"
-/// explained (its expired and name-mismatch errors already say what is wrong).
-fn transport_error(e: ureq::Error) -> String {
+fn plain_http_refused(url: &str) -> String {
+    format!("plain HTTP refused for {url}: pass --allow-http to allow it")
+}
+
+/// ureq's error, with a redirect to plain HTTP said as such, and rustls's
+/// terse "invalid peer certificate: UnknownIssuer" explained (its expired and
+/// name-mismatch errors already say what is wrong).
+fn transport_error(url: &str, e: ureq::Error) -> String {
+    if let ureq::Error::RequireHttpsOnly(to) = &e {
+        return format!("{} (redirected from {url})", plain_http_refused(to));
+    }
     let text = e.to_string();
     if text.contains("UnknownIssuer") {
         format!("{text} (the server's certificate is not issued by a trusted CA; see --ca-file)")

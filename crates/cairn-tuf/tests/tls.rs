@@ -215,6 +215,38 @@ fn plain_http_only_when_allowed() {
 }
 
 #[test]
+fn a_redirect_to_plain_http_only_when_allowed() {
+    if !nginx() {
+        return;
+    }
+    let plain = serve(None);
+    let ca = Ca::new("cairn test CA");
+    let repo = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(), repo.path());
+    let redirect = format!(
+        "location /plain/ {{ rewrite ^/plain/(.*)$ {}/$1 redirect; }}",
+        plain.nginx.url()
+    );
+    let tls = Nginx::start_with(repo.path(), Some(&ca.server(&["127.0.0.1"])), &redirect);
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = ca.write(&dir.path().join("ca.pem"));
+    let base = format!("{}/plain", tls.url());
+    let refused = format!(
+        "plain HTTP refused for {}/metadata/2.root.json: pass --allow-http to allow it \
+         (redirected from {base}/metadata/2.root.json)",
+        plain.nginx.url()
+    );
+    expect_refused(
+        refresh_and_fetch(&base, fetcher(Some(ca_file.clone()), false)),
+        &[&refused],
+    );
+    assert_eq!(
+        refresh_and_fetch(&base, fetcher(Some(ca_file), true)).unwrap(),
+        b"the guide\n"
+    );
+}
+
+#[test]
 fn file_urls_need_no_allowing() {
     let base = format!("file://{}", fixture().canonicalize().unwrap().display());
     assert_eq!(

@@ -101,6 +101,12 @@ impl Nginx {
     /// Serves `root` over HTTPS with `cert`, or over plain HTTP when `cert`
     /// is `None`.
     pub fn start(root: &Path, cert: Option<&ServerCert>) -> Nginx {
+        Self::start_with(root, cert, "")
+    }
+
+    /// As [`Nginx::start`], with `extra` added to the `server` block (a
+    /// `location` that redirects, say).
+    pub fn start_with(root: &Path, cert: Option<&ServerCert>, extra: &str) -> Nginx {
         let dir = tempfile::tempdir().unwrap();
         if let Some(c) = cert {
             std::fs::write(dir.path().join("server.crt"), &c.cert_pem).unwrap();
@@ -112,7 +118,7 @@ impl Nginx {
         for _ in 0..5 {
             let port = free_port();
             let conf = dir.path().join("nginx.conf");
-            std::fs::write(&conf, config(dir.path(), root, port, cert.is_some())).unwrap();
+            std::fs::write(&conf, config(dir.path(), root, port, cert.is_some(), extra)).unwrap();
             let error_log = dir.path().join("error.log");
             let _ = std::fs::remove_file(&error_log);
             let mut child = Command::new(nginx_bin())
@@ -218,7 +224,7 @@ fn is_root() -> bool {
 /// Everything in `dir`, nothing under /var: pid, logs and temp paths. An nginx
 /// started by root runs its worker as `nobody`, which cannot read a private
 /// temporary directory, so then the worker stays root.
-fn config(dir: &Path, root: &Path, port: u16, tls: bool) -> String {
+fn config(dir: &Path, root: &Path, port: u16, tls: bool, extra: &str) -> String {
     let d = dir.display();
     let user = if is_root() { "user root root;\n" } else { "" };
     let listen = if tls {
@@ -245,6 +251,7 @@ http {{
   server {{
     {listen}
     root {root};
+    {extra}
   }}
 }}
 ",
