@@ -1,10 +1,12 @@
 //! How the updater reaches a repository. The network is a trait so that tests
 //! run against an in-memory repository ([`MemoryFetcher`]) and the binaries
-//! use HTTP ([`HttpFetcher`]). Every fetch carries a byte limit: a fetcher
-//! must stop reading past it (endless data attack).
+//! use HTTPS ([`HttpFetcher`], with the roots and plain-HTTP policy of
+//! [`TlsOptions`]). Every fetch carries a byte limit: a fetcher must stop
+//! reading past it (endless data attack).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -69,27 +71,136 @@ impl Default for HttpTimeouts {
     }
 }
 
-/// HTTP(S) on a blocking `ureq` agent (rustls with aws-lc-rs, webpki roots).
+/// Where [`HttpFetcher`] gets the certificates it trusts, and whether it
+/// speaks plain HTTP.
+///
+/// - With no `ca_file`, the system's roots: the PEM bundle and directory that
+///   OpenSSL would use (on Debian `/etc/ssl/certs/ca-certificates.crt`;
+///   `SSL_CERT_FILE` and `SSL_CERT_DIR` override them). Only if that store is
+///   empty or unreadable does the fetcher fall back to the Mozilla roots
+///   compiled into it (`webpki-roots`), so that a minimal container without
+///   `ca-certificates` still reaches public repositories.
+/// - With a `ca_file`, the certificates of that PEM file and nothing else: it
+///   replaces the system roots (like `curl --cacert`), for a private
+///   repository behind an organisation's CA.
+/// - `http://` URLs are refused unless `allow_http` is set; that includes a
+///   redirect from HTTPS to HTTP. TUF signatures are checked either way, but
+///   plain HTTP lets anyone on the path withhold updates or watch what is
+///   fetched.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// A PEM bundle of CA certificates to trust instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// Allow plain `http://` URLs.
+    pub allow_http: bool,
+}
+
+/// Why [`TlsOptions`] could not be turned into a fetcher.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The CA file could not be read.
+    #[error("reading CA file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The CA file holds no `BEGIN CERTIFICATE` block.
+    #[error("CA file {} holds no certificate (expected PEM \"BEGIN CERTIFICATE\" blocks)", path.display())]
+    NoCertificate { path: PathBuf },
+    /// A certificate block of the CA file is not a usable trust anchor.
+    #[error("CA file {}: {reason}", path.display())]
+    Invalid { path: PathBuf, reason: String },
+}
+
+/// Reads the CA certificates of a PEM file: every `CERTIFICATE` block must be
+/// a trust anchor rustls accepts, and there must be at least one.
+fn read_ca_file(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, TlsError> {
+    let pem = std::fs::read(path).map_err(|source| TlsError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let invalid = |reason: String| TlsError::Invalid {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        // Keys and other blocks do not belong in a CA bundle but do no harm.
+        if let ureq::tls::PemItem::Certificate(c) = item.map_err(|e| invalid(e.to_string()))? {
+            certs.push(c);
+        }
+    }
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate {
+            path: path.to_path_buf(),
+        });
+    }
+    for (i, c) in certs.iter().enumerate() {
+        rustls::RootCertStore::empty()
+            .add(rustls::pki_types::CertificateDer::from(c.der()))
+            .map_err(|e| invalid(format!("certificate {} is not a usable CA: {e}", i + 1)))?;
+    }
+    Ok(certs)
+}
+
+/// The system's roots (see [`TlsOptions`]), or the compiled-in Mozilla roots
+/// when the system has none.
+fn system_roots() -> ureq::tls::RootCerts {
+    let found = rustls_native_certs::load_native_certs();
+    let certs: Vec<_> = found
+        .certs
+        .iter()
+        .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+        .collect();
+    if certs.is_empty() {
+        ureq::tls::RootCerts::WebPki
+    } else {
+        ureq::tls::RootCerts::from(certs)
+    }
+}
+
+/// HTTP(S) on a blocking `ureq` agent (rustls with aws-lc-rs), trusting the
+/// roots [`TlsOptions`] describes.
 pub struct HttpFetcher {
     agent: ureq::Agent,
+    allow_http: bool,
 }
 
 impl HttpFetcher {
-    /// A fetcher with [`HttpTimeouts::default`].
+    /// A fetcher with [`HttpTimeouts::default`], the system's roots and no
+    /// plain HTTP.
     pub fn new() -> Self {
         Self::with_timeouts(HttpTimeouts::default())
     }
 
-    /// A fetcher whose requests give up after `timeouts` (slow retrieval).
+    /// A fetcher whose requests give up after `timeouts` (slow retrieval),
+    /// with the system's roots and no plain HTTP.
     pub fn with_timeouts(timeouts: HttpTimeouts) -> Self {
+        Self::build(system_roots(), false, timeouts)
+    }
+
+    /// A fetcher with `tls`'s roots and scheme policy; fails when the CA file
+    /// cannot be read or holds no usable certificate.
+    pub fn with_options(tls: &TlsOptions, timeouts: HttpTimeouts) -> Result<Self, TlsError> {
+        let roots = match &tls.ca_file {
+            Some(path) => ureq::tls::RootCerts::from(read_ca_file(path)?),
+            None => system_roots(),
+        };
+        Ok(Self::build(roots, tls.allow_http, timeouts))
+    }
+
+    fn build(roots: ureq::tls::RootCerts, allow_http: bool, timeouts: HttpTimeouts) -> Self {
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
             .unversioned_rustls_crypto_provider(Arc::new(
                 rustls::crypto::aws_lc_rs::default_provider(),
             ))
+            .root_certs(roots)
             .build();
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // Also refuses a redirect to http:// when plain HTTP is not allowed.
+            .https_only(!allow_http)
             .timeout_connect(Some(timeouts.connect))
             .timeout_recv_response(Some(timeouts.response))
             .timeout_recv_body(Some(timeouts.body))
@@ -99,20 +210,53 @@ impl HttpFetcher {
             .build();
         HttpFetcher {
             agent: ureq::Agent::new_with_config(config),
+            allow_http,
         }
     }
 
     fn open(&self, url: &str) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+        if !self.allow_http && is_plain_http(url) {
+            return Err(FetchError::Other(plain_http_refused(url)));
+        }
         let resp = self
             .agent
             .get(url)
             .call()
-            .map_err(|e| FetchError::Other(e.to_string()))?;
+            .map_err(|e| FetchError::Other(transport_error(url, e)))?;
         match resp.status().as_u16() {
             200..=299 => Ok(resp),
             s @ (403 | 404) => Err(FetchError::NotFound(s)),
             s => Err(FetchError::Status(s)),
         }
+    }
+}
+
+/// Whether `url` starts with `scheme` (`"http://"`), in any case.
+fn has_scheme(url: &str, scheme: &str) -> bool {
+    url.get(..scheme.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+}
+
+fn is_plain_http(url: &str) -> bool {
+    has_scheme(url, "http://")
+}
+
+fn plain_http_refused(url: &str) -> String {
+    format!("plain HTTP refused for {url}: pass --allow-http to allow it")
+}
+
+/// ureq's error, with a redirect to plain HTTP said as such, and rustls's
+/// terse "invalid peer certificate: UnknownIssuer" explained (its expired and
+/// name-mismatch errors already say what is wrong).
+fn transport_error(url: &str, e: ureq::Error) -> String {
+    if let ureq::Error::RequireHttpsOnly(to) = &e {
+        return format!("{} (redirected from {url})", plain_http_refused(to));
+    }
+    let text = e.to_string();
+    if text.contains("UnknownIssuer") {
+        format!("{text} (the server's certificate is not issued by a trusted CA; see --ca-file)")
+    } else {
+        text
     }
 }
 
@@ -222,15 +366,26 @@ impl Fetcher for FileFetcher {
     }
 }
 
-/// `http://`, `https://` and `file://` URLs, each to its fetcher.
+/// `http://`, `https://` and `file://` URLs, each to its fetcher. `file://`
+/// is always allowed; `http://` only as [`TlsOptions::allow_http`] says.
 #[derive(Default)]
 pub struct DefaultFetcher {
     http: std::sync::OnceLock<HttpFetcher>,
 }
 
 impl DefaultFetcher {
+    /// With [`HttpFetcher::new`] (system roots, no plain HTTP), made on first use.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// With `tls`'s roots and scheme policy; the CA file is read now, so that
+    /// a bad one fails before any fetch.
+    pub fn with_tls(tls: &TlsOptions) -> Result<Self, TlsError> {
+        let http = HttpFetcher::with_options(tls, HttpTimeouts::default())?;
+        Ok(DefaultFetcher {
+            http: std::sync::OnceLock::from(http),
+        })
     }
 }
 
@@ -244,7 +399,7 @@ impl Fetcher for DefaultFetcher {
     fn fetch_to(&self, url: &str, max_length: u64, out: &mut dyn Write) -> Result<u64, FetchError> {
         if url.starts_with("file://") {
             FileFetcher.fetch_to(url, max_length, out)
-        } else if url.starts_with("http://") || url.starts_with("https://") {
+        } else if is_plain_http(url) || has_scheme(url, "https://") {
             self.http
                 .get_or_init(HttpFetcher::new)
                 .fetch_to(url, max_length, out)

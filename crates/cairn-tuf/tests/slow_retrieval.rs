@@ -1,7 +1,7 @@
 //! Slow retrieval (§1.5.2): a server that stalls or trickles bytes must not
 //! stall the client forever. Real sockets on loopback, short time limits.
 
-use cairn_tuf::fetcher::{Fetcher, HttpFetcher, HttpTimeouts};
+use cairn_tuf::fetcher::{Fetcher, HttpFetcher, HttpTimeouts, TlsOptions};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -23,12 +23,18 @@ fn read_request(s: &mut std::net::TcpStream) {
     let _ = s.read(&mut buf);
 }
 
+/// Short time limits; plain HTTP allowed, as the servers here speak no TLS.
 fn short() -> HttpFetcher {
-    HttpFetcher::with_timeouts(HttpTimeouts {
+    let tls = TlsOptions {
+        allow_http: true,
+        ..TlsOptions::default()
+    };
+    let timeouts = HttpTimeouts {
         connect: Duration::from_secs(2),
         response: Duration::from_secs(1),
         body: Duration::from_secs(1),
-    })
+    };
+    HttpFetcher::with_options(&tls, timeouts).unwrap()
 }
 
 #[test]

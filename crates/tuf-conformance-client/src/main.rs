@@ -11,7 +11,7 @@
 //! the clock is read through libc (`clock_gettime`), so `faketime` applies.
 
 use anyhow::{bail, Context, Result};
-use cairn_tuf::fetcher::HttpFetcher;
+use cairn_tuf::fetcher::{HttpFetcher, HttpTimeouts, TlsOptions};
 use cairn_tuf::{Config, TrustedSet, Updater};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -99,8 +99,15 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 /// An updater over `dir` and `url`, refreshed: the top-level metadata is current.
+/// The suite serves its repository over plain HTTP on loopback, so the client
+/// allows it (cairn's own client refuses it unless told otherwise).
 fn refreshed(dir: &Path, url: &str) -> Result<Updater<HttpFetcher>> {
-    let mut updater = Updater::new(dir, url, HttpFetcher::new(), Config::default())?;
+    let tls = TlsOptions {
+        allow_http: true,
+        ..TlsOptions::default()
+    };
+    let fetcher = HttpFetcher::with_options(&tls, HttpTimeouts::default())?;
+    let mut updater = Updater::new(dir, url, fetcher, Config::default())?;
     updater.refresh()?;
     Ok(updater)
 }

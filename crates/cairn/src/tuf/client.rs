@@ -5,13 +5,14 @@
 //! cairn tuf --metadata-dir D --metadata-url U refresh
 //! cairn tuf --metadata-dir D --metadata-url U fetch TARGET --targets-url T -o PATH
 //! ```
-//! URLs may be `https://`, `http://` or `file://`. Errors name the attack a
-//! check refused ("rollback refused", "freeze attack refused", ...); the exit
-//! status is 1 on any error.
+//! URLs may be `https://`, `file://`, or `http://` with `--allow-http`.
+//! HTTPS trusts the system's roots, or only the CAs of `--ca-file`. Errors
+//! name the attack a check refused ("rollback refused", "freeze attack
+//! refused", ...); the exit status is 1 on any error.
 
 use crate::output::{self, Destination};
 use anyhow::{bail, Context, Result};
-use cairn_tuf::fetcher::DefaultFetcher;
+use cairn_tuf::fetcher::{DefaultFetcher, TlsOptions};
 use cairn_tuf::metadata::Role;
 use cairn_tuf::{Config, TrustedSet, Updater};
 use clap::{Args, Subcommand};
@@ -25,6 +26,8 @@ pub struct TufArgs {
     /// Base URL of the repository's metadata.
     #[arg(long, env = "CAIRN_TUF_METADATA_URL", global = true)]
     metadata_url: Option<String>,
+    #[command(flatten)]
+    tls: ClientTls,
     #[command(subcommand)]
     command: TufCommand,
 }
@@ -56,6 +59,38 @@ enum TufCommand {
     },
 }
 
+/// How a TUF client reaches a repository over the network: the flags that
+/// `cairn tuf` has and that any other command fetching through TUF flattens
+/// (`#[command(flatten)] tls: ClientTls`).
+#[derive(Args, Debug, Clone, Default)]
+pub(crate) struct ClientTls {
+    /// PEM file of CA certificates to trust instead of the system's roots
+    /// (replaces them, like curl --cacert).
+    #[arg(long, env = "CAIRN_CA_FILE", global = true, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Allow plain http:// URLs (metadata signatures are still checked, but
+    /// anyone on the path can withhold updates or see what is fetched).
+    #[arg(
+        long,
+        env = "CAIRN_ALLOW_HTTP",
+        global = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    allow_http: bool,
+}
+
+impl ClientTls {
+    /// A fetcher for `https://`, `file://` and (if allowed) `http://` URLs;
+    /// fails when the CA file is unreadable or holds no certificate.
+    pub(crate) fn fetcher(&self) -> Result<DefaultFetcher> {
+        let options = TlsOptions {
+            ca_file: self.ca_file.clone(),
+            allow_http: self.allow_http,
+        };
+        Ok(DefaultFetcher::with_tls(&options)?)
+    }
+}
+
 pub fn run(args: TufArgs) -> Result<()> {
     let args = match args.command {
         TufCommand::Repo(cmd) => return super::repo::run(cmd),
@@ -64,9 +99,11 @@ pub fn run(args: TufArgs) -> Result<()> {
     let dir = args
         .metadata_dir
         .context("--metadata-dir (or CAIRN_TUF_METADATA_DIR) is required")?;
+    let tls = args.tls;
     let updater = |url: Option<String>| -> Result<Updater<DefaultFetcher>> {
         let url = url.context("--metadata-url (or CAIRN_TUF_METADATA_URL) is required")?;
-        Updater::new(&dir, &url, DefaultFetcher::new(), Config::default())
+        let fetcher = tls.fetcher()?;
+        Updater::new(&dir, &url, fetcher, Config::default())
             .with_context(|| format!("loading trusted root from {}", dir.display()))
     };
     match args.command {

@@ -2,7 +2,7 @@
 //! repository tool (init, add, remove, delegate, rotate, bump, sign, status)
 //! in [`repo`], and a small static server in [`serve`].
 
-mod client;
+pub(crate) mod client;
 pub mod repo;
 mod serve;
 
