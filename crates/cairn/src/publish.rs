@@ -13,7 +13,7 @@ use crate::tuf::repo::{open_repo, place_target, CommitArgs, DirKeyring, KeyArgs}
 use crate::Verbosity;
 use anyhow::{bail, Context, Result};
 use cairn_sbom::{escape_control, Format, Sbom};
-use cairn_tuf::fetcher::DefaultFetcher;
+use cairn_tuf::fetcher::{DefaultFetcher, TlsOptions};
 use cairn_tuf::repo::NewTarget;
 use cairn_tuf::{Config, Updater};
 use clap::Args;
@@ -76,8 +76,12 @@ pub struct VerifyArgs {
     /// directory, trusting --root afresh each time).
     #[arg(long)]
     metadata_dir: Option<PathBuf>,
+    /// PEM file of CA certificates to trust for the TUF repository instead of
+    /// the system's roots (`--ca-file` is the registry's).
+    #[arg(long, env = "CAIRN_CA_FILE", value_name = "FILE")]
+    tuf_ca_file: Option<PathBuf>,
     /// Speak plain HTTP to the TUF repository (refused unless asked).
-    #[arg(long)]
+    #[arg(long, env = "CAIRN_ALLOW_HTTP", value_parser = clap::builder::BoolishValueParser::new())]
     allow_http: bool,
     #[command(flatten)]
     source: SourceArgs,
@@ -132,12 +136,22 @@ pub fn publish(args: PublishArgs, v: Verbosity) -> Result<ExitCode> {
                 "generator": concat!("cairn ", env!("CARGO_PKG_VERSION")),
             }
         })));
-        place_target(&args.repo, &path, &t, &file)
-            .with_context(|| format!("copying {path} into the repository"))?;
         targets.push((path, t));
     }
     let names: Vec<String> = targets.iter().map(|(p, _)| p.clone()).collect();
+    let copies: Vec<(String, NewTarget, PathBuf)> = targets
+        .iter()
+        .zip(DOCUMENTS)
+        .map(|((p, t), (suffix, _, _))| (p.clone(), t.clone(), staging.path().join(suffix)))
+        .collect();
     repo.add_targets(targets, args.role.as_deref())?;
+    // The documents are copied in only once every key is at hand.
+    repo.check_keys(&keys, args.commit.partial)
+        .context("checking the keys before copying the SBOMs")?;
+    for (path, t, file) in &copies {
+        place_target(&args.repo, path, t, file)
+            .with_context(|| format!("copying {path} into the repository"))?;
+    }
     let done = crate::tuf::repo::commit(&mut repo, &keys, &args.commit)?;
     if !v.quiet {
         for n in &names {
@@ -161,6 +175,10 @@ fn targets_url(args: &VerifyArgs) -> Result<String> {
 
 pub fn verify(args: VerifyArgs, v: Verbosity) -> Result<ExitCode> {
     let targets_url = targets_url(&args)?;
+    let fetcher = DefaultFetcher::with_tls(&TlsOptions {
+        ca_file: args.tuf_ca_file.clone(),
+        allow_http: args.allow_http,
+    })?;
     for url in [&args.metadata_url, &targets_url] {
         if url.starts_with("http://") && !args.allow_http {
             bail!("plain HTTP refused for {url}: pass --allow-http to allow it");
@@ -192,13 +210,8 @@ pub fn verify(args: VerifyArgs, v: Verbosity) -> Result<ExitCode> {
         cairn_tuf::updater::write_atomic(&dir.join("root.json"), &root)?;
     }
     let tuf = |what: &str| format!("TUF verification failed ({what})");
-    let mut up = Updater::new(
-        &dir,
-        &args.metadata_url,
-        DefaultFetcher::new(),
-        Config::default(),
-    )
-    .with_context(|| tuf("loading the trusted root"))?;
+    let mut up = Updater::new(&dir, &args.metadata_url, fetcher, Config::default())
+        .with_context(|| tuf("loading the trusted root"))?;
     up.refresh().with_context(|| tuf("refreshing metadata"))?;
     let info = up
         .target_info(&target)

@@ -499,6 +499,14 @@ pub struct InitSpec {
     pub snapshot_hashes: bool,
 }
 
+/// The keys a commit signs with, found before anything is written.
+struct Plan {
+    changed: Vec<String>,
+    rules: HashMap<String, (Vec<String>, u64)>,
+    signers: HashMap<String, Arc<dyn Signer>>,
+    below: Vec<String>,
+}
+
 /// What a commit wrote.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Committed {
@@ -1184,18 +1192,15 @@ impl<S: Store> Repository<S> {
         }
     }
 
-    /// Signs and writes every changed role, then a new snapshot and
-    /// timestamp. Every key is resolved and every threshold checked before
-    /// the first write; with `partial`, a role is written with the
-    /// signatures that can be made (for others to add theirs with
-    /// [`add_signature`]) instead of failing.
-    pub fn commit(
-        &mut self,
-        keyring: &dyn Keyring,
-        now: i64,
-        expiry: &Expiry,
-        partial: bool,
-    ) -> Result<Committed> {
+    /// Resolves every key the next commit needs and checks every
+    /// threshold, writing nothing: what a caller runs before it copies
+    /// target files, so that a missing key or a wrong passphrase leaves the
+    /// repository as it was. (A keyring that caches keys decrypts them once.)
+    pub fn check_keys(&mut self, keyring: &dyn Keyring, partial: bool) -> Result<()> {
+        self.plan(keyring, partial).map(|_| ())
+    }
+
+    fn plan(&mut self, keyring: &dyn Keyring, partial: bool) -> Result<Plan> {
         let mut changed: Vec<String> = self
             .roles
             .iter()
@@ -1263,6 +1268,32 @@ impl<S: Store> Repository<S> {
                 below.push(role.clone());
             }
         }
+        Ok(Plan {
+            changed,
+            rules,
+            signers,
+            below,
+        })
+    }
+
+    /// Signs and writes every changed role, then a new snapshot and
+    /// timestamp. Every key is resolved and every threshold checked before
+    /// the first write; with `partial`, a role is written with the
+    /// signatures that can be made (for others to add theirs with
+    /// [`add_signature`]) instead of failing.
+    pub fn commit(
+        &mut self,
+        keyring: &dyn Keyring,
+        now: i64,
+        expiry: &Expiry,
+        partial: bool,
+    ) -> Result<Committed> {
+        let Plan {
+            changed,
+            rules,
+            signers,
+            below,
+        } = self.plan(keyring, partial)?;
         let sign = |bytes: &[u8], ids: &[String]| -> Result<Vec<Signature>> {
             ids.iter()
                 .filter_map(|id| signers.get(id))
@@ -1573,9 +1604,24 @@ fn envelope_bytes(signatures: &[Signature], signed: &[u8]) -> Vec<u8> {
     out.extend_from_slice(b"{\"signatures\":");
     out.extend_from_slice(&sigs);
     out.extend_from_slice(b",\"signed\":");
-    out.extend_from_slice(signed);
+    push_json_safe(&mut out, signed);
     out.extend_from_slice(b"}\n");
     out
+}
+
+/// Canonical JSON written as a file: the same bytes, except that control
+/// characters (which the canonical form leaves raw inside strings, and which
+/// JSON parsers refuse) are written as `\u00XX` escapes. Canonical bytes
+/// have no whitespace outside strings, so every control character is inside
+/// one, and the file parses back to the very value that was signed.
+fn push_json_safe(out: &mut Vec<u8>, canonical: &[u8]) {
+    for &b in canonical {
+        if b < 0x20 {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.push(b);
+        }
+    }
 }
 
 /// The canonical bytes of `signed` with `pending` merged into its targets

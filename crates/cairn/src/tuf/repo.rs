@@ -139,7 +139,7 @@ pub struct CommitArgs {
     /// Write roles whose threshold cannot be met with the keys at hand, with the
     /// signatures that can be made; others add theirs with `sign`.
     #[arg(long)]
-    partial: bool,
+    pub(crate) partial: bool,
     /// Override a validity period for this commit (ROLE=DURATION).
     #[arg(long, value_name = "ROLE=DURATION")]
     expires: Vec<String>,
@@ -462,19 +462,21 @@ fn apply_expires(e: &mut Expiry, specs: &[String]) -> Result<()> {
 fn lock_repo(path: &Path) -> Result<()> {
     static LOCK: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
     let dir = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    match dir.try_lock() {
-        Ok(()) => {
-            let _ = LOCK.set(dir);
-            Ok(())
-        }
-        Err(std::fs::TryLockError::WouldBlock) => bail!(
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a file descriptor this function owns; no memory is shared.
+    let r = unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r == 0 {
+        let _ = LOCK.set(dir);
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        bail!(
             "another cairn is editing {}: try again when it is done",
             path.display()
-        ),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("locking {}", path.display()))
-        }
+        );
     }
+    Err(e).with_context(|| format!("locking {}", path.display()))
 }
 
 pub(crate) fn open_repo(path: &Path) -> Result<Repository<DirStore>> {
@@ -612,7 +614,7 @@ fn init(a: InitArgs) -> Result<()> {
     let added = if a.targets.is_empty() {
         None
     } else {
-        Some(add_to(&mut repo, &a.repo, &a.targets, None)?)
+        Some(add_to(&mut repo, &a.repo, &a.targets, None, &ring, false)?)
     };
     let done = repo
         .commit(&ring, now(), &expiry, false)
@@ -807,6 +809,8 @@ fn add_to(
     repo_dir: &Path,
     args: &TargetArgs,
     role: Option<&str>,
+    keys: &DirKeyring,
+    partial: bool,
 ) -> Result<(usize, std::collections::BTreeSet<String>)> {
     let custom = args
         .custom
@@ -819,6 +823,7 @@ fn add_to(
             .context("--custom must not hold floating point numbers (no canonical form)")?;
     }
     let mut targets = Vec::new();
+    let mut copies = Vec::new();
     let files = collect_files(&args.paths, &args.prefix)?;
     for (path, file) in &files {
         repo::check_target_path(path).map_err(|e| anyhow!("{}: {e}", file.display()))?;
@@ -826,8 +831,7 @@ fn add_to(
         let mut t =
             NewTarget::from_reader(f).with_context(|| format!("reading {}", file.display()))?;
         t.custom = custom.clone().map(Box::new);
-        place_target(repo_dir, path, &t, file)
-            .with_context(|| format!("copying {} into the repository", file.display()))?;
+        copies.push((path.clone(), t.clone(), file.clone()));
         targets.push((path.clone(), t));
     }
     let mut n = targets.len();
@@ -839,6 +843,15 @@ fn add_to(
             Ok(())
         })?;
     }
+    // Files are copied only once every key is at hand.
+    if !copies.is_empty() {
+        repo.check_keys(keys, partial)
+            .context("checking the keys before copying targets")?;
+    }
+    for (path, t, file) in &copies {
+        place_target(repo_dir, path, t, file)
+            .with_context(|| format!("copying {} into the repository", file.display()))?;
+    }
     Ok((n, roles))
 }
 
@@ -848,7 +861,14 @@ fn add(a: AddArgs) -> Result<()> {
     }
     let mut repo = open_repo(&a.repo)?;
     let keys = DirKeyring::open(&a.keys)?;
-    let (n, roles) = add_to(&mut repo, &a.repo, &a.targets, a.role.as_deref())?;
+    let (n, roles) = add_to(
+        &mut repo,
+        &a.repo,
+        &a.targets,
+        a.role.as_deref(),
+        &keys,
+        a.commit.partial,
+    )?;
     let done = commit(&mut repo, &keys, &a.commit)?;
     println!("added {n} targets to {} roles", roles.len());
     report(&done);

@@ -26,7 +26,7 @@ def main() -> int:
         os.makedirs(md)
         os.makedirs(dl)
         shutil.copy(root, os.path.join(md, "root.json"))
-        up = Updater(md, metadata_url.rstrip("/") + "/", dl, targets_url.rstrip("/") + "/")
+        up = Updater(md, metadata_url.rstrip("/") + "/", dl, targets_url.rstrip("/") + "/", bootstrap=None)
         up.refresh()
         for t in targets:
             info = up.get_targetinfo(t)
