@@ -39,6 +39,8 @@ pub trait Role: Serialize + DeserializeOwned {
     const TYPE: &'static str;
     fn version(&self) -> u64;
     fn expires(&self) -> &Expires;
+    /// The `_type` this value holds (which parsing alone does not check).
+    fn type_field(&self) -> &str;
     /// Checks beyond the type system (see module docs).
     fn validate(&self) -> std::result::Result<(), String>;
 
@@ -169,6 +171,9 @@ impl Root {
 }
 
 impl Role for Root {
+    fn type_field(&self) -> &str {
+        &self.type_
+    }
     const TYPE: &'static str = "root";
     fn version(&self) -> u64 {
         self.version.get()
@@ -250,6 +255,9 @@ impl Timestamp {
 }
 
 impl Role for Timestamp {
+    fn type_field(&self) -> &str {
+        &self.type_
+    }
     const TYPE: &'static str = "timestamp";
     fn version(&self) -> u64 {
         self.version.get()
@@ -279,6 +287,9 @@ pub struct Snapshot {
 }
 
 impl Role for Snapshot {
+    fn type_field(&self) -> &str {
+        &self.type_
+    }
     const TYPE: &'static str = "snapshot";
     fn version(&self) -> u64 {
         self.version.get()
@@ -339,6 +350,9 @@ pub struct Targets {
 }
 
 impl Role for Targets {
+    fn type_field(&self) -> &str {
+        &self.type_
+    }
     const TYPE: &'static str = "targets";
     fn version(&self) -> u64 {
         self.version.get()

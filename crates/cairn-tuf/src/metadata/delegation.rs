@@ -140,13 +140,49 @@ impl Delegations {
 /// repositories with thousands of delegated roles (hashed bins): role by
 /// name, and candidate roles by path hash prefix. Results are identical to
 /// [`Delegations::rule`] and [`Delegations::roles_for_target`], only faster.
+/// A quick multiply-rotate hash for the index's short keys (role names and
+/// hex prefixes from signed metadata): SipHash dominated building the index
+/// of 16,384 bins. The keys come from a role the client already trusts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FastHash;
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0)
+    }
+}
+
+/// The hasher of [`FastHash`].
+#[derive(Debug, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        let mut last = [0u8; 8];
+        let rest = chunks.remainder();
+        last[..rest.len()].copy_from_slice(rest);
+        self.0 =
+            (self.0.rotate_left(5) ^ u64::from_le_bytes(last) ^ bytes.len() as u64).wrapping_mul(K);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct DelegationIndex {
-    by_name: HashMap<String, usize>,
+    by_name: HashMap<String, usize, FastHash>,
     /// Roles with `paths`: checked one by one.
     path_roles: Vec<usize>,
     /// `path_hash_prefixes` entry → roles listing it.
-    by_prefix: HashMap<String, Vec<usize>>,
+    by_prefix: HashMap<String, Vec<usize>, FastHash>,
     prefix_lengths: BTreeSet<usize>,
 }
 
