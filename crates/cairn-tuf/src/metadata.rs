@@ -13,7 +13,7 @@ mod delegation;
 mod hashes;
 
 pub use delegation::{
-    path_matches, DelegatedRole, DelegationIndex, Delegations, Rule, SuccinctRoles,
+    path_matches, DelegatedRole, DelegationIndex, Delegations, FastHash, Rule, SuccinctRoles,
 };
 pub use hashes::{verify_hashes, Hashes, MultiHasher};
 

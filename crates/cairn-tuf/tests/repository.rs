@@ -152,7 +152,11 @@ fn hashed_bins_take_targets_and_one_add_resigns_one_bin() {
 
     // One more target: its bin, snapshot and timestamp, nothing else.
     let mut repo = Repository::open(MemoryStore::new_from(before.clone())).unwrap();
-    let added = repo.add_targets(vec![target(1000)], None).unwrap();
+    let added: BTreeMap<String, usize> = repo
+        .add_targets(vec![target(1000)], None)
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(added.len(), 1);
     let bin = added.keys().next().unwrap().clone();
     let done = repo
@@ -221,7 +225,7 @@ fn nested_delegations_place_targets_in_the_deepest_role() {
         NOW,
     )
     .unwrap();
-    let placed = repo
+    let placed: BTreeMap<String, usize> = repo
         .add_targets(
             vec![
                 (
@@ -233,7 +237,9 @@ fn nested_delegations_place_targets_in_the_deepest_role() {
             ],
             None,
         )
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(placed["sboms-sha256"], 1);
     assert_eq!(placed["sboms"], 1);
     assert_eq!(placed.len(), 3, "the third goes to a bin: {placed:?}");

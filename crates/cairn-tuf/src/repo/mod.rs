@@ -837,8 +837,12 @@ impl<S: Store> Repository<S> {
         let mut level: Vec<(String, Vec<usize>)> =
             vec![("targets".to_string(), (0..paths.len()).collect())];
         for _depth in 0..=MAX_DELEGATION_DEPTH {
-            let names: Vec<String> = level.iter().map(|(n, _)| n.clone()).collect();
-            self.load(&names)?;
+            let missing: Vec<String> = level
+                .iter()
+                .filter(|(n, _)| !self.roles.contains_key(n))
+                .map(|(n, _)| n.clone())
+                .collect();
+            self.load(&missing)?;
             let mut next: Vec<(String, Vec<usize>)> = Vec::new();
             for (role, idxs) in level {
                 let Some(d) = self.roles[&role].signed.delegations.as_ref() else {
@@ -864,7 +868,8 @@ impl<S: Store> Repository<S> {
                             .collect()
                     };
                 let mut stay = Vec::new();
-                let mut by_child: HashMap<u64, Vec<usize>> = HashMap::new();
+                let mut by_child: HashMap<u64, Vec<usize>, crate::metadata::FastHash> =
+                    HashMap::default();
                 for (i, child) in idxs.into_iter().zip(children) {
                     match child {
                         Some(c) => by_child.entry(c).or_default().push(i),
@@ -876,9 +881,9 @@ impl<S: Store> Repository<S> {
                 }
                 for (c, idxs) in by_child {
                     let child = DelegationIndex::delegate_name(d, c);
-                    self.parents
-                        .entry(child.clone())
-                        .or_insert_with(|| role.clone());
+                    if !self.parents.contains_key(&child) {
+                        self.parents.insert(child.clone(), role.clone());
+                    }
                     next.push((child, idxs));
                 }
             }
@@ -963,12 +968,12 @@ impl<S: Store> Repository<S> {
 
     /// Adds (or replaces) targets. Each goes to `role` when given, else to
     /// the role the delegations choose for its path. Returns how many went
-    /// to each role.
+    /// to each role (each role once, in no particular order).
     pub fn add_targets(
         &mut self,
         targets: Vec<(String, NewTarget)>,
         role: Option<&str>,
-    ) -> Result<BTreeMap<String, usize>> {
+    ) -> Result<Vec<(String, usize)>> {
         for (path, _) in &targets {
             check_target_path(path).map_err(invalid)?;
         }
@@ -985,31 +990,16 @@ impl<S: Store> Repository<S> {
                 self.place(&paths)?
             }
         };
-        // Each target goes straight into its role's pending list, in order:
-        // the roles are taken out of the map for the pass.
-        let mut group_of = vec![0u32; targets.len()];
-        let mut docs = Vec::with_capacity(groups.len());
-        let mut counts = BTreeMap::new();
-        for (g, (role, idxs)) in groups.into_iter().enumerate() {
+        // Each role takes its targets in the order they were given.
+        let mut slots: Vec<Option<(String, NewTarget)>> = targets.into_iter().map(Some).collect();
+        let mut counts = Vec::with_capacity(groups.len());
+        for (role, idxs) in groups {
+            let doc = self.roles.get_mut(&role).expect("placed roles are loaded");
             for &i in &idxs {
-                group_of[i] = g as u32;
+                let (path, t) = slots[i].take().expect("each target is placed once");
+                doc.pending.push(&path, t);
             }
-            *counts.entry(role.clone()).or_insert(0) += idxs.len();
-            let doc = self.roles.remove(&role).expect("placed roles are loaded");
-            docs.push((role, doc));
-        }
-        for ((path, t), g) in targets.into_iter().zip(group_of) {
-            docs[g as usize].1.pending.push(&path, t);
-        }
-        let mut too_large = None;
-        for (role, doc) in docs {
-            if doc.pending.paths.len() > u32::MAX as usize {
-                too_large = Some(role.clone());
-            }
-            self.roles.insert(role, doc);
-        }
-        if let Some(role) = too_large {
-            return Err(invalid(format!("{role}: more than 4 GiB of target paths")));
+            counts.push((role, idxs.len()));
         }
         Ok(counts)
     }

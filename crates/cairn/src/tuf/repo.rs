@@ -620,8 +620,8 @@ fn init(a: InitArgs) -> Result<()> {
         .commit(&ring, now(), &expiry, false)
         .context("signing the new repository")?;
     std::fs::create_dir_all(a.repo.join("targets"))?;
-    if let Some((n, roles)) = added {
-        println!("added {n} targets to {} roles", roles.len());
+    if let Some(n) = added {
+        println!("added {n} targets");
     }
     report(&done);
     println!(
@@ -811,7 +811,7 @@ fn add_to(
     role: Option<&str>,
     keys: &DirKeyring,
     partial: bool,
-) -> Result<(usize, std::collections::BTreeSet<String>)> {
+) -> Result<usize> {
     let custom = args
         .custom
         .as_deref()
@@ -835,11 +835,10 @@ fn add_to(
         targets.push((path.clone(), t));
     }
     let mut n = targets.len();
-    let mut roles = std::collections::BTreeSet::new();
-    roles.extend(repo.add_targets(targets, role)?.into_keys());
+    repo.add_targets(targets, role)?;
     if let Some(list) = &args.from_list {
         n += read_list(list, &args.prefix, custom.as_ref(), |chunk| {
-            roles.extend(repo.add_targets(chunk, role)?.into_keys());
+            repo.add_targets(chunk, role)?;
             Ok(())
         })?;
     }
@@ -852,7 +851,7 @@ fn add_to(
         place_target(repo_dir, path, t, file)
             .with_context(|| format!("copying {} into the repository", file.display()))?;
     }
-    Ok((n, roles))
+    Ok(n)
 }
 
 fn add(a: AddArgs) -> Result<()> {
@@ -861,7 +860,7 @@ fn add(a: AddArgs) -> Result<()> {
     }
     let mut repo = open_repo(&a.repo)?;
     let keys = DirKeyring::open(&a.keys)?;
-    let (n, roles) = add_to(
+    let n = add_to(
         &mut repo,
         &a.repo,
         &a.targets,
@@ -870,7 +869,7 @@ fn add(a: AddArgs) -> Result<()> {
         a.commit.partial,
     )?;
     let done = commit(&mut repo, &keys, &a.commit)?;
-    println!("added {n} targets to {} roles", roles.len());
+    println!("added {n} targets");
     report(&done);
     Ok(())
 }
