@@ -107,6 +107,7 @@ pub fn publish(args: PublishArgs, v: Verbosity) -> Result<ExitCode> {
     // repository open, then the scan.
     let mut repo = open_repo(&args.repo)?;
     let keys = DirKeyring::open(&args.keys)?;
+    crate::tuf::repo::load_expiry(&args.keys.dir, &args.commit.expires)?;
     let scanned = crate::scan::scan(&args.image, &args.source, args.files, v)?;
     let sbom = &scanned.scan.sbom;
     if !sbom.complete {

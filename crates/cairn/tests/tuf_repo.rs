@@ -673,6 +673,51 @@ fn wrong_passphrase_missing_key_and_unmet_threshold_change_nothing() {
         "refresh",
     ]));
     assert!(out.contains("root v2"), "{out}");
+
+    // Rotating the root keys themselves: root v3 needs the thresholds of the
+    // old root (one key here, one on machine B) and of the new one.
+    let mut rotate_root = partial.clone();
+    rotate_root[5] = "root";
+    let out = ok(cairn_env(&rotate_root, &pass));
+    assert!(out.contains("below its signature threshold"), "{out}");
+    fails(
+        cairn(&[
+            "tuf",
+            "--metadata-dir",
+            s(&client),
+            "--metadata-url",
+            &url,
+            "refresh",
+        ]),
+        "threshold not met",
+    );
+    ok(cairn_env(
+        &[
+            "tuf",
+            "sign",
+            s(&repo),
+            "root",
+            "--key",
+            s(&b_key),
+            "--passphrase-env",
+            "CAIRN_TEST_PASS",
+        ],
+        &pass,
+    ));
+    let out = ok(cairn(&[
+        "tuf",
+        "--metadata-dir",
+        s(&client),
+        "--metadata-url",
+        &url,
+        "refresh",
+    ]));
+    assert!(out.contains("root v3"), "{out}");
+    // Snapshot is signed by commits only: timestamp lists its hash.
+    fails(
+        cairn(&["tuf", "sign", s(&repo), "snapshot", "--key", s(&b_key)]),
+        "cannot be signed on its own",
+    );
 }
 
 #[test]
@@ -858,4 +903,85 @@ fn cairn_fetches_from_a_python_tuf_repository_over_http() {
             format!("target {n}\n")
         );
     }
+}
+
+#[test]
+fn keys_inside_the_repository_and_impossible_dates_are_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    // The key directory inside the served directory, spelled two ways.
+    for keys in [repo.join("keys"), repo.join("./metadata/../keys")] {
+        fails(
+            cairn(&["tuf", "init", s(&repo), "--keys", s(&keys)]),
+            "inside the repository",
+        );
+    }
+    // An expiry past the year 9999 has no spelling clients parse.
+    let keys = work.path().join("keys");
+    fails(
+        cairn(&[
+            "tuf",
+            "init",
+            s(&repo),
+            "--keys",
+            s(&keys),
+            "--expires",
+            "root=8000y",
+        ]),
+        "durations look like",
+    );
+    assert!(!keys.exists(), "a failed init leaves no keys behind");
+    ok(cairn(&["tuf", "init", s(&repo), "--keys", s(&keys)]));
+    let file = work.path().join("a.txt");
+    std::fs::write(&file, "a").unwrap();
+    let before = tree(&repo);
+    fails(
+        cairn(&[
+            "tuf",
+            "add",
+            s(&repo),
+            "--keys",
+            s(&keys),
+            s(&file),
+            "--expires",
+            "timestamp=1x",
+        ]),
+        "durations look like",
+    );
+    assert!(tree(&repo) == before, "a bad option copied files");
+    // The server serves metadata and targets only.
+    std::fs::write(repo.join("notes.txt"), "private").unwrap();
+    let server = Server::start(&repo);
+    let client = work.path().join("client");
+    ok(cairn(&[
+        "tuf",
+        "--metadata-dir",
+        s(&client),
+        "trust",
+        s(&repo.join("metadata/1.root.json")),
+    ]));
+    ok(cairn(&[
+        "tuf",
+        "--metadata-dir",
+        s(&client),
+        "--metadata-url",
+        &server.metadata(),
+        "--allow-http",
+        "refresh",
+    ]));
+    let o = cairn(&[
+        "tuf",
+        "--metadata-dir",
+        s(&client),
+        "--metadata-url",
+        &server.url,
+        "--allow-http",
+        "fetch",
+        "notes.txt",
+        "--targets-url",
+        &server.url,
+        "-o",
+        s(&work.path().join("out")),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }

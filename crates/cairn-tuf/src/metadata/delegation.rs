@@ -140,9 +140,9 @@ impl Delegations {
 /// repositories with thousands of delegated roles (hashed bins): role by
 /// name, and candidate roles by path hash prefix. Results are identical to
 /// [`Delegations::rule`] and [`Delegations::roles_for_target`], only faster.
-/// A quick multiply-rotate hash for the index's short keys (role names and
-/// hex prefixes from signed metadata): SipHash dominated building the index
-/// of 16,384 bins. The keys come from a role the client already trusts.
+/// A quick multiply-rotate hash for small integer keys the repository editor
+/// makes itself (never for keys read from metadata: it is not keyed, so
+/// colliding strings are easy to make).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FastHash;
 
@@ -178,11 +178,11 @@ impl std::hash::Hasher for FastHasher {
 
 #[derive(Debug, Clone, Default)]
 pub struct DelegationIndex {
-    by_name: HashMap<String, usize, FastHash>,
+    by_name: HashMap<String, usize>,
     /// Roles with `paths`: checked one by one.
     path_roles: Vec<usize>,
     /// `path_hash_prefixes` entry → roles listing it.
-    by_prefix: HashMap<String, Vec<usize>, FastHash>,
+    by_prefix: HashMap<String, Vec<usize>>,
     prefix_lengths: BTreeSet<usize>,
 }
 

@@ -171,8 +171,10 @@ impl Expiry {
                 )))
             }
         };
-        if seconds <= 0 {
-            return Err(invalid(format!("the validity of {kind} must be positive")));
+        if seconds <= 0 || seconds > MAX_VALIDITY {
+            return Err(invalid(format!(
+                "the validity of {kind} must be positive and at most 100 years"
+            )));
         }
         *slot = seconds;
         Ok(())
@@ -192,7 +194,22 @@ pub fn parse_duration(s: &str) -> Option<i64> {
         "y" => 365 * DAY,
         _ => return None,
     };
-    n.checked_mul(mult).filter(|&v| v > 0)
+    n.checked_mul(mult).filter(|&v| v > 0 && v <= MAX_VALIDITY)
+}
+
+/// The longest validity accepted (100 years): beyond year 9999 the TUF
+/// timestamp format has no spelling that clients parse.
+pub const MAX_VALIDITY: i64 = 100 * 365 * DAY;
+
+/// `now + seconds` as an expiry date, refused past 9999-12-31T23:59:59Z.
+fn expiry_at(now: i64, seconds: i64) -> Result<Expires> {
+    let t = now.saturating_add(seconds);
+    if t > 253_402_300_799 {
+        return Err(invalid(
+            "an expiry date past the year 9999 cannot be written",
+        ));
+    }
+    Ok(Expires::from_unix(t))
 }
 
 /// What a target is: its length and hashes, and optional `custom` data.
@@ -941,6 +958,7 @@ impl<S: Store> Repository<S> {
             return Ok((r.keyids.clone(), r.threshold.get(), keys));
         }
         let parent = self.delegator(name)?;
+        self.load(std::slice::from_ref(&parent))?;
         // A few lookups scan the delegations; many (a commit of thousands
         // of bins) build the index once.
         self.rule_lookups += 1;
@@ -1369,7 +1387,7 @@ impl<S: Store> Repository<S> {
                         .and_then(NonZeroU64::new)
                         .ok_or_else(|| invalid(format!("{name}: version overflow")))?;
                     doc.signed.version = version;
-                    doc.signed.expires = Expires::from_unix(now.saturating_add(expiry.of(name)));
+                    doc.signed.expires = expiry_at(now, expiry.of(name))?;
                     doc.pending.sort();
                     let bytes = encode_targets(&doc.signed, &doc.pending)
                         .map_err(|e| invalid(format!("{name}: {e}")))?;
@@ -1415,7 +1433,7 @@ impl<S: Store> Repository<S> {
         // Snapshot.
         let snap_version = next_version(self.snapshot_stored, "snapshot")?;
         self.snapshot.version = snap_version;
-        self.snapshot.expires = Expires::from_unix(now.saturating_add(expiry.snapshot));
+        self.snapshot.expires = expiry_at(now, expiry.snapshot)?;
         let bytes = encode_snapshot(&self.snapshot).map_err(|e| invalid(e.to_string()))?;
         let snap_file = envelope_bytes(&sign(&bytes, &self.root.roles["snapshot"].keyids)?, &bytes);
         let snap_path = role_file("snapshot", snap_version.get());
@@ -1430,7 +1448,7 @@ impl<S: Store> Repository<S> {
         if self.root_dirty {
             let version = next_version(self.root_stored, "root")?;
             self.root.version = version;
-            self.root.expires = Expires::from_unix(now.saturating_add(expiry.root));
+            self.root.expires = expiry_at(now, expiry.root)?;
             self.root.validate().map_err(invalid)?;
             let bytes = canonical::to_canonical(&self.root).map_err(|e| invalid(e.to_string()))?;
             let mut ids: Vec<String> = self.root.roles["root"].keyids.clone();
@@ -1464,7 +1482,7 @@ impl<S: Store> Repository<S> {
             .meta
             .insert("snapshot.json".into(), snap_meta);
         self.timestamp.version = ts_version;
-        self.timestamp.expires = Expires::from_unix(now.saturating_add(expiry.timestamp));
+        self.timestamp.expires = expiry_at(now, expiry.timestamp)?;
         let bytes = canonical::to_canonical(&self.timestamp).map_err(|e| invalid(e.to_string()))?;
         let ts_file = envelope_bytes(&sign(&bytes, &self.root.roles["timestamp"].keyids)?, &bytes);
         self.store
@@ -1923,8 +1941,26 @@ pub fn add_signature<T: Role>(
 }
 
 /// The key ids that sign `role` in `repo`, for [`add_signature`].
+/// For root, the keys of the previous root count too: a rotated root needs
+/// the thresholds of both (§5.3.4).
 pub fn signing_keyids<S: Store>(repo: &mut Repository<S>, role: &str) -> Result<Vec<String>> {
-    Ok(repo.rule_for(role)?.0)
+    let mut ids = repo.rule_for(role)?.0;
+    let v = repo.root.version.get();
+    if role == "root" && v > 1 {
+        let prev: Stored<Root> = read_stored(&repo.store, &role_file("root", v - 1))?;
+        for id in &prev.signed.roles["root"].keyids {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// The keys and threshold that sign `role` now.
+pub fn signing_rule<S: Store>(repo: &mut Repository<S>, role: &str) -> Result<(Vec<String>, u64)> {
+    let (ids, threshold, _) = repo.rule_for(role)?;
+    Ok((ids, threshold))
 }
 
 /// The metadata file that holds `role`'s current version.

@@ -142,7 +142,7 @@ pub struct CommitArgs {
     pub(crate) partial: bool,
     /// Override a validity period for this commit (ROLE=DURATION).
     #[arg(long, value_name = "ROLE=DURATION")]
-    expires: Vec<String>,
+    pub(crate) expires: Vec<String>,
 }
 
 #[derive(Args)]
@@ -328,6 +328,9 @@ pub(crate) struct DirKeyring {
 impl DirKeyring {
     pub(crate) fn open(args: &KeyArgs) -> Result<Self> {
         let mut files = HashMap::new();
+        if let Some(repo) = REPO_DIR.get() {
+            check_keys_outside(repo, &args.dir)?;
+        }
         let entries = std::fs::read_dir(&args.dir)
             .with_context(|| format!("reading the key directory {}", args.dir.display()))?;
         for entry in entries {
@@ -425,7 +428,7 @@ fn settings_path(keys: &Path) -> PathBuf {
     keys.join("cairn-tuf.json")
 }
 
-fn load_expiry(keys: &Path, overrides: &[String]) -> Result<Expiry> {
+pub(crate) fn load_expiry(keys: &Path, overrides: &[String]) -> Result<Expiry> {
     let mut e = Expiry::default();
     let path = settings_path(keys);
     if let Ok(bytes) = std::fs::read(&path) {
@@ -479,8 +482,25 @@ fn lock_repo(path: &Path) -> Result<()> {
     Err(e).with_context(|| format!("locking {}", path.display()))
 }
 
+/// The repository this process edits, for the key directory check.
+static REPO_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The key directory must not be inside the repository, which is served.
+fn check_keys_outside(repo: &Path, keys: &Path) -> Result<()> {
+    let (r, k) = (repo.canonicalize()?, keys.canonicalize()?);
+    if k.starts_with(&r) {
+        bail!(
+            "the key directory {} is inside the repository {}, which is served: keep keys elsewhere",
+            keys.display(),
+            repo.display()
+        );
+    }
+    Ok(())
+}
+
 pub(crate) fn open_repo(path: &Path) -> Result<Repository<DirStore>> {
     lock_repo(path)?;
+    let _ = REPO_DIR.set(path.to_path_buf());
     Repository::open(DirStore::new(path))
         .with_context(|| format!("opening the repository {}", path.display()))
 }
@@ -544,6 +564,29 @@ fn parse_role_numbers(specs: &[String]) -> Result<BTreeMap<String, u64>> {
 }
 
 fn init(a: InitArgs) -> Result<()> {
+    let keys_dir = a.keys.dir.clone();
+    let existed = keys_dir.exists();
+    // Only a key directory that was empty (or absent) is cleaned up.
+    let was_empty = !existed || std::fs::read_dir(&keys_dir).is_ok_and(|mut d| d.next().is_none());
+    let result = init_inner(a);
+    // A failed init leaves no keys behind, so it can simply be run again.
+    if result.is_err() && was_empty {
+        if let Ok(entries) = std::fs::read_dir(&keys_dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".pem") || name == "cairn-tuf.json" {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        if !existed {
+            let _ = std::fs::remove_dir(&keys_dir);
+        }
+    }
+    result
+}
+
+fn init_inner(a: InitArgs) -> Result<()> {
     let store = DirStore::new(&a.repo);
     let existing = store.list("metadata").unwrap_or_default();
     if !existing.is_empty() {
@@ -564,11 +607,9 @@ fn init(a: InitArgs) -> Result<()> {
     }
     .map(|b| b.check().map_err(|e| anyhow!(e)))
     .transpose()?;
-    if a.keys.dir.starts_with(&a.repo) {
-        bail!("the key directory must not be inside the repository, which is served");
-    }
     std::fs::create_dir_all(&a.keys.dir)
         .with_context(|| format!("creating {}", a.keys.dir.display()))?;
+    check_keys_outside(&a.repo, &a.keys.dir)?;
     if std::fs::read_dir(&a.keys.dir)?.next().is_some() {
         bail!(
             "{} is not empty: init makes new keys in an empty key directory",
@@ -860,6 +901,7 @@ fn add(a: AddArgs) -> Result<()> {
     }
     let mut repo = open_repo(&a.repo)?;
     let keys = DirKeyring::open(&a.keys)?;
+    load_expiry(&keys.dir, &a.commit.expires)?;
     let n = add_to(
         &mut repo,
         &a.repo,
@@ -930,12 +972,7 @@ fn remove_new_keys(keys: &DirKeyring, before: &[PathBuf]) {
 fn rotate(a: RotateArgs) -> Result<()> {
     let mut repo = open_repo(&a.repo)?;
     let mut keys = DirKeyring::open(&a.keys)?;
-    let current_threshold =
-        if ["root", "targets", "snapshot", "timestamp"].contains(&a.role.as_str()) {
-            repo.root().roles[&a.role].threshold.get()
-        } else {
-            1
-        };
+    let current_threshold = repo::signing_rule(&mut repo, &a.role)?.1;
     let n = a.add.unwrap_or(a.threshold.unwrap_or(current_threshold));
     let key_role = a.role.as_str();
     let offline = matches!(a.role.as_str(), "root" | "targets");
@@ -975,6 +1012,9 @@ fn bump(a: BumpArgs) -> Result<()> {
 }
 
 fn sign(a: SignArgs) -> Result<()> {
+    if a.role == "snapshot" {
+        bail!("snapshot cannot be signed on its own: timestamp lists its hash, so a new signature would break it; put the snapshot keys a threshold needs in KEYDIR and run `cairn tuf bump`");
+    }
     let mut repo = open_repo(&a.repo)?;
     let pass = Passphrase::new(a.passphrase_env.clone());
     let key = match keyfile::read_key_file(&a.key, None) {

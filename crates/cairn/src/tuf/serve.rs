@@ -1,5 +1,6 @@
 //! `cairn tuf serve`: a small static HTTP server for a repository directory,
-//! for tests and small deployments. GET and HEAD only, files under REPO only
+//! for tests and small deployments. GET and HEAD only, files under
+//! REPO/metadata and REPO/targets only
 //! (no `..`, no hidden files, no directory listings), one thread per
 //! connection up to [`MAX_CONNECTIONS`], `Connection: close`.
 
@@ -78,6 +79,10 @@ fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next()?;
     let path = path.strip_prefix('/')?;
     let decoded = percent_decode(path)?;
+    // Only what clients fetch: never anything else someone left in REPO.
+    if !(decoded.starts_with("metadata/") || decoded.starts_with("targets/")) {
+        return None;
+    }
     let mut out = root.to_path_buf();
     for part in decoded.split('/') {
         if part.is_empty() || part.starts_with('.') || part.contains('\0') {
