@@ -750,6 +750,11 @@ impl<S: Store> Repository<S> {
             newest_root += 1;
         }
         let root: Stored<Root> = read_stored(&store, &role_file("root", newest_root))?;
+        if !root.signed.consistent_snapshot() {
+            return Err(invalid(
+                "the repository does not use consistent snapshots, which this editor writes: clients would not fetch its files",
+            ));
+        }
         let ts: Stored<Timestamp> = read_stored(&store, "metadata/timestamp.json")?;
         let snap_version = ts.signed.snapshot_meta().version.get();
         let snap: Stored<Snapshot> = read_stored(&store, &role_file("snapshot", snap_version))?;
