@@ -1774,6 +1774,20 @@ fn encode_with(
     Ok(out)
 }
 
+/// The canonical form of a `hashes` object (sorted by algorithm already).
+fn encode_hashes(hashes: &Hashes, out: &mut Vec<u8>) {
+    out.push(b'{');
+    for (i, (alg, digest)) in hashes.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        canonical::encode_str(alg, out);
+        out.push(b':');
+        canonical::encode_str(digest, out);
+    }
+    out.push(b'}');
+}
+
 /// The canonical form of one `targets` entry.
 fn encode_target_file(t: &TargetFile, out: &mut Vec<u8>) -> serde_json::Result<()> {
     use std::io::Write;
@@ -1786,16 +1800,9 @@ fn encode_target_file(t: &TargetFile, out: &mut Vec<u8>) -> serde_json::Result<(
         canonical::encode(c, out)?;
         out.push(b',');
     }
-    out.extend_from_slice(b"\"hashes\":{");
-    for (i, (alg, digest)) in t.hashes.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        canonical::encode_str(alg, out);
-        out.push(b':');
-        canonical::encode_str(digest, out);
-    }
-    write!(out, "}},\"length\":{}}}", t.length).expect("writing to memory");
+    out.extend_from_slice(b"\"hashes\":");
+    encode_hashes(&t.hashes, out);
+    write!(out, ",\"length\":{}}}", t.length).expect("writing to memory");
     Ok(())
 }
 
@@ -1807,16 +1814,9 @@ fn encode_meta_file(m: &MetaFile, out: &mut Vec<u8>) -> serde_json::Result<()> {
     }
     out.push(b'{');
     if let Some(h) = &m.hashes {
-        out.extend_from_slice(b"\"hashes\":{");
-        for (i, (alg, digest)) in h.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            canonical::encode_str(alg, out);
-            out.push(b':');
-            canonical::encode_str(digest, out);
-        }
-        out.extend_from_slice(b"},");
+        out.extend_from_slice(b"\"hashes\":");
+        encode_hashes(h, out);
+        out.push(b',');
     }
     if let Some(l) = m.length {
         write!(out, "\"length\":{l},").expect("writing to memory");
