@@ -307,6 +307,18 @@ impl Passphrase {
         Ok(p)
     }
 
+    /// Reads a key file, asking for the passphrase only when the key is
+    /// encrypted. The outer error is the passphrase's, the inner the file's.
+    fn read_key(&self, path: &Path) -> Result<std::result::Result<PrivateKey, KeyFileError>> {
+        Ok(match keyfile::read_key_file(path, None) {
+            Err(KeyFileError::NeedsPassphrase) => {
+                let pass = self.get(&path.display().to_string())?;
+                keyfile::read_key_file(path, Some(pass.as_bytes()))
+            }
+            other => other,
+        })
+    }
+
     /// The passphrase if one was asked for by flag (for encrypting new keys).
     fn given(&self) -> Result<Option<zeroize::Zeroizing<String>>> {
         match &self.env {
@@ -395,17 +407,11 @@ impl Keyring for DirKeyring {
             keyid: keyid.to_string(),
             reason,
         };
-        let key = match keyfile::read_key_file(path, None) {
-            Err(KeyFileError::NeedsPassphrase) => {
-                let pass = self
-                    .passphrase
-                    .get(&format!("{}", path.display()))
-                    .map_err(|e| err(format!("{e:#}")))?;
-                keyfile::read_key_file(path, Some(pass.as_bytes()))
-            }
-            other => other,
-        }
-        .map_err(|e| err(format!("{}: {e}", path.display())))?;
+        let key = self
+            .passphrase
+            .read_key(path)
+            .map_err(|e| err(format!("{e:#}")))?
+            .map_err(|e| err(format!("{}: {e}", path.display())))?;
         if key.keyid() != keyid {
             return Err(err(format!(
                 "{} holds key {}, not the one its name says",
@@ -1017,14 +1023,9 @@ fn sign(a: SignArgs) -> Result<()> {
     }
     let mut repo = open_repo(&a.repo)?;
     let pass = Passphrase::new(a.passphrase_env.clone());
-    let key = match keyfile::read_key_file(&a.key, None) {
-        Err(KeyFileError::NeedsPassphrase) => {
-            let p = pass.get(&a.key.display().to_string())?;
-            keyfile::read_key_file(&a.key, Some(p.as_bytes()))
-        }
-        other => other,
-    }
-    .with_context(|| format!("reading the key {}", a.key.display()))?;
+    let key = pass
+        .read_key(&a.key)?
+        .with_context(|| format!("reading the key {}", a.key.display()))?;
     let file = repo::current_file(&repo, &a.role)?;
     let ids = repo::signing_keyids(&mut repo, &a.role)?;
     let store = repo.store();
@@ -1102,14 +1103,17 @@ fn status(a: StatusArgs) -> Result<()> {
         let (abs, rel) = when(e);
         println!("{name:<12} {v:>8} {abs:<22} {rel:<9} {sigs:>10} {t:>10}");
     };
-    for r in &top {
+    let role_line = |r: &repo::RoleStatus| {
         line(
             &r.name,
             r.version,
             &r.expires,
             format!("{}/{}", r.valid_signatures, r.threshold),
             r.targets.map_or(String::new(), |t| t.to_string()),
-        );
+        )
+    };
+    for r in &top {
+        role_line(r);
     }
     line(
         "snapshot",
@@ -1139,13 +1143,7 @@ fn status(a: StatusArgs) -> Result<()> {
         );
         if delegated.len() <= 20 {
             for r in &delegated {
-                line(
-                    &r.name,
-                    r.version,
-                    &r.expires,
-                    format!("{}/{}", r.valid_signatures, r.threshold),
-                    r.targets.map_or(String::new(), |t| t.to_string()),
-                );
+                role_line(r);
             }
         }
     }
