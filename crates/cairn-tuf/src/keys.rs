@@ -13,12 +13,13 @@
 //! computes the specification's id for keys this crate creates.
 
 use crate::error::{Error, Result};
+use crate::metadata::fields::deserialize_keeping_unknown;
 use crate::metadata::{Rule, Signature, Unknown};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// A public key as TUF metadata describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Key {
     pub keytype: String,
     pub scheme: String,
@@ -27,14 +28,24 @@ pub struct Key {
     pub unknown: Unknown,
 }
 
+deserialize_keeping_unknown!(Key, "a public key",
+    required { "keytype" => keytype, "scheme" => scheme, "keyval" => keyval },
+    optional {}
+);
+
 /// `keyval`: the `public` part for every supported key type.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeyVal {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public: Option<String>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+deserialize_keeping_unknown!(KeyVal, "a key value",
+    required {},
+    optional { "public" => public }
+);
 
 impl Key {
     /// An ed25519 key from its 32 public bytes.

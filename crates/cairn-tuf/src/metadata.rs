@@ -10,6 +10,8 @@
 //! is checked in `validate`, so a value of these types is always well formed.
 
 mod delegation;
+pub(crate) mod fields;
+use fields::deserialize_keeping_unknown;
 mod hashes;
 
 pub use delegation::{
@@ -131,7 +133,7 @@ impl From<Expires> for String {
 }
 
 /// Key ids and threshold of a role (in root, and in delegations).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoleKeys {
     pub keyids: Vec<String>,
     pub threshold: NonZeroU64,
@@ -139,8 +141,13 @@ pub struct RoleKeys {
     pub unknown: Unknown,
 }
 
+deserialize_keeping_unknown!(RoleKeys, "role keys",
+    required { "keyids" => keyids, "threshold" => threshold },
+    optional {}
+);
+
 /// Root metadata (§4.3).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Root {
     #[serde(rename = "_type")]
     pub type_: String,
@@ -154,6 +161,18 @@ pub struct Root {
     #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+deserialize_keeping_unknown!(Root, "root metadata",
+    required {
+        "_type" => type_,
+        "spec_version" => spec_version,
+        "version" => version,
+        "expires" => expires,
+        "keys" => keys,
+        "roles" => roles,
+    },
+    optional { "consistent_snapshot" => consistent_snapshot }
+);
 
 impl Root {
     pub fn consistent_snapshot(&self) -> bool {
@@ -195,7 +214,7 @@ impl Role for Root {
 }
 
 /// Version, length and hashes of a metadata file, as listed by timestamp and snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetaFile {
     pub version: NonZeroU64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,6 +224,11 @@ pub struct MetaFile {
     #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+deserialize_keeping_unknown!(MetaFile, "a metadata file entry",
+    required { "version" => version },
+    optional { "length" => length, "hashes" => hashes }
+);
 
 impl MetaFile {
     pub fn new(version: NonZeroU64) -> Self {
@@ -235,7 +259,7 @@ impl MetaFile {
 }
 
 /// Timestamp metadata (§4.6).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Timestamp {
     #[serde(rename = "_type")]
     pub type_: String,
@@ -246,6 +270,17 @@ pub struct Timestamp {
     #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+deserialize_keeping_unknown!(Timestamp, "timestamp metadata",
+    required {
+        "_type" => type_,
+        "spec_version" => spec_version,
+        "version" => version,
+        "expires" => expires,
+        "meta" => meta via BulkMap,
+    },
+    optional {}
+);
 
 impl Timestamp {
     /// The snapshot entry (validation guarantees it exists).
@@ -274,7 +309,7 @@ impl Role for Timestamp {
 }
 
 /// Snapshot metadata (§4.4).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Snapshot {
     #[serde(rename = "_type")]
     pub type_: String,
@@ -285,6 +320,17 @@ pub struct Snapshot {
     #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+deserialize_keeping_unknown!(Snapshot, "snapshot metadata",
+    required {
+        "_type" => type_,
+        "spec_version" => spec_version,
+        "version" => version,
+        "expires" => expires,
+        "meta" => meta via BulkMap,
+    },
+    optional {}
+);
 
 impl Role for Snapshot {
     fn type_field(&self) -> &str {
@@ -310,7 +356,7 @@ fn validate_metafile(m: &MetaFile) -> std::result::Result<(), String> {
 }
 
 /// A target file's length, hashes and application-specific `custom` data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TargetFile {
     pub length: u64,
     pub hashes: Hashes,
@@ -319,6 +365,11 @@ pub struct TargetFile {
     #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+deserialize_keeping_unknown!(TargetFile, "a target file entry",
+    required { "length" => length, "hashes" => hashes },
+    optional { "custom" => custom }
+);
 
 impl TargetFile {
     /// A description of `data`, hashed with sha256.
@@ -335,7 +386,7 @@ impl TargetFile {
 }
 
 /// Targets metadata, top-level or delegated (§4.5).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Targets {
     #[serde(rename = "_type")]
     pub type_: String,
@@ -348,6 +399,17 @@ pub struct Targets {
     #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+deserialize_keeping_unknown!(Targets, "targets metadata",
+    required {
+        "_type" => type_,
+        "spec_version" => spec_version,
+        "version" => version,
+        "expires" => expires,
+        "targets" => targets via BulkMap,
+    },
+    optional { "delegations" => delegations }
+);
 
 impl Role for Targets {
     fn type_field(&self) -> &str {
@@ -374,6 +436,15 @@ impl Role for Targets {
 }
 
 fn unique_keyids(keyids: &[String]) -> std::result::Result<(), String> {
+    // Roles have a few keys: compared pairwise, without allocating.
+    if keyids.len() <= 8 {
+        for (i, k) in keyids.iter().enumerate() {
+            if keyids[..i].contains(k) {
+                return Err(format!("key id {k} listed twice"));
+            }
+        }
+        return Ok(());
+    }
     let mut seen = BTreeSet::new();
     for k in keyids {
         if !seen.insert(k) {
@@ -384,13 +455,18 @@ fn unique_keyids(keyids: &[String]) -> std::result::Result<(), String> {
 }
 
 /// One entry of a metadata file's `signatures` list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Signature {
     pub keyid: String,
     pub sig: String,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+deserialize_keeping_unknown!(Signature, "a signature",
+    required { "keyid" => keyid, "sig" => sig },
+    optional {}
+);
 
 /// A metadata file as received: the typed `signed` part, its signatures, and
 /// the canonical bytes those signatures cover.

@@ -4,14 +4,15 @@
 
 use super::{unique_keyids, Unknown, TOP_LEVEL_ROLES};
 use crate::keys::Key;
-use serde::{Deserialize, Serialize};
+use crate::metadata::fields::deserialize_keeping_unknown;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::num::NonZeroU64;
 
 /// Delegations from a targets role (§4.5), with either explicit `roles` or
 /// TAP 15 `succinct_roles` (hash bins described by one entry).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Delegations {
     pub keys: BTreeMap<String, Key>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -22,8 +23,13 @@ pub struct Delegations {
     pub unknown: Unknown,
 }
 
+deserialize_keeping_unknown!(Delegations, "delegations",
+    required { "keys" => keys },
+    optional { "roles" => roles, "succinct_roles" => succinct_roles }
+);
+
 /// One delegated role, with the target paths it may sign for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DelegatedRole {
     pub name: String,
     pub keyids: Vec<String>,
@@ -37,9 +43,19 @@ pub struct DelegatedRole {
     pub unknown: Unknown,
 }
 
+deserialize_keeping_unknown!(DelegatedRole, "a delegated role",
+    required {
+        "name" => name,
+        "keyids" => keyids,
+        "threshold" => threshold,
+        "terminating" => terminating,
+    },
+    optional { "paths" => paths, "path_hash_prefixes" => path_hash_prefixes }
+);
+
 /// TAP 15 succinct hash bin delegation: `2^bit_length` bins named
 /// `{name_prefix}-{bin in hex}`, all signed by the same keys.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SuccinctRoles {
     pub keyids: Vec<String>,
     pub threshold: NonZeroU64,
@@ -48,6 +64,16 @@ pub struct SuccinctRoles {
     #[serde(flatten)]
     pub unknown: Unknown,
 }
+
+deserialize_keeping_unknown!(SuccinctRoles, "succinct roles",
+    required {
+        "keyids" => keyids,
+        "threshold" => threshold,
+        "bit_length" => bit_length,
+        "name_prefix" => name_prefix,
+    },
+    optional {}
+);
 
 /// Keys and threshold that a role's signatures must meet.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +95,7 @@ impl Delegations {
             _ => {}
         }
         if let Some(roles) = &self.roles {
-            let mut names = BTreeSet::new();
+            let mut names = HashSet::with_capacity(roles.len());
             for r in roles {
                 if !names.insert(r.name.as_str()) {
                     return Err(format!("delegated role {:?} appears twice", r.name));
@@ -176,36 +202,137 @@ impl std::hash::Hasher for FastHasher {
     }
 }
 
+/// Lookups over a delegations object with thousands of roles: by name, and
+/// by target path through `path_hash_prefixes`. It holds indices into the
+/// `Delegations` it was built from (pass that same value to every lookup),
+/// kept in sorted vectors: no string is copied, and building it for 16,384
+/// bins of four prefixes each costs one pass over already sorted input.
 #[derive(Debug, Clone, Default)]
 pub struct DelegationIndex {
-    by_name: HashMap<String, usize>,
+    /// Indices into `roles`, sorted by name (ties by index).
+    by_name: Vec<u32>,
     /// Roles with `paths`: checked one by one.
     path_roles: Vec<usize>,
-    /// `path_hash_prefixes` entry → roles listing it.
-    by_prefix: HashMap<String, Vec<usize>>,
+    /// Prefixes of up to 16 bytes, packed: (length, bytes, role), sorted.
+    by_prefix: Vec<(PackedPrefix, u32)>,
+    /// Longer prefixes: (role, position in its `path_hash_prefixes`),
+    /// sorted by the prefix (ties by role).
+    long_prefixes: Vec<(u32, u32)>,
     prefix_lengths: BTreeSet<usize>,
+}
+
+/// A short prefix as a fixed-size key: its length, then its bytes.
+type PackedPrefix = (u8, u128);
+
+fn pack(prefix: &str) -> Option<PackedPrefix> {
+    let b = prefix.as_bytes();
+    (b.len() <= 16).then(|| {
+        let mut bytes = [0u8; 16];
+        bytes[..b.len()].copy_from_slice(b);
+        (b.len() as u8, u128::from_be_bytes(bytes))
+    })
+}
+
+fn prefix_at(roles: &[DelegatedRole], (r, k): (u32, u32)) -> &str {
+    roles[r as usize]
+        .path_hash_prefixes
+        .as_ref()
+        .map_or("", |p| p[k as usize].as_str())
 }
 
 impl DelegationIndex {
     pub fn new(d: &Delegations) -> Self {
         let mut index = DelegationIndex::default();
-        for (i, r) in d.roles.iter().flatten().enumerate() {
-            index.by_name.entry(r.name.clone()).or_insert(i);
+        let Some(roles) = &d.roles else {
+            return index;
+        };
+        // Metadata sizes are bounded far below u32::MAX roles or prefixes.
+        let roles = &roles[..roles.len().min(u32::MAX as usize)];
+        index.by_name = (0..roles.len() as u32).collect();
+        // Stable sorts: linear on input already in order, as bins are.
+        index
+            .by_name
+            .sort_by(|&a, &b| roles[a as usize].name.cmp(&roles[b as usize].name));
+        for (i, r) in roles.iter().enumerate() {
             if r.paths.is_some() {
                 index.path_roles.push(i);
             }
-            for p in r.path_hash_prefixes.iter().flatten() {
+            for (k, p) in r.path_hash_prefixes.iter().flatten().enumerate() {
                 index.prefix_lengths.insert(p.len());
-                index.by_prefix.entry(p.clone()).or_default().push(i);
+                match pack(p) {
+                    Some(packed) => index.by_prefix.push((packed, i as u32)),
+                    None => index
+                        .long_prefixes
+                        .push((i as u32, k.min(u32::MAX as usize) as u32)),
+                }
             }
         }
+        // (prefix, role) pairs: the first of equal prefixes is the first role.
+        index.by_prefix.sort_unstable();
         index
+            .long_prefixes
+            .sort_by(|&a, &b| prefix_at(roles, a).cmp(prefix_at(roles, b)));
+        index
+    }
+
+    /// The first role (lowest index) whose name is `name`.
+    fn role_named(&self, roles: &[DelegatedRole], name: &str) -> Option<usize> {
+        let at = self
+            .by_name
+            .partition_point(|&i| roles[i as usize].name.as_str() < name);
+        let &i = self.by_name.get(at)?;
+        (roles[i as usize].name == name).then_some(i as usize)
+    }
+
+    /// The first role (lowest index) listing `prefix` among its
+    /// `path_hash_prefixes`.
+    fn first_with_prefix(&self, roles: &[DelegatedRole], prefix: &str) -> Option<usize> {
+        match pack(prefix) {
+            Some(packed) => {
+                let at = self.by_prefix.partition_point(|&(p, _)| p < packed);
+                let &(p, role) = self.by_prefix.get(at)?;
+                (p == packed).then_some(role as usize)
+            }
+            None => {
+                let at = self
+                    .long_prefixes
+                    .partition_point(|&e| prefix_at(roles, e) < prefix);
+                let &e = self.long_prefixes.get(at)?;
+                (prefix_at(roles, e) == prefix).then_some(e.0 as usize)
+            }
+        }
+    }
+
+    /// Every role listing `prefix` among its `path_hash_prefixes`.
+    fn all_with_prefix(&self, roles: &[DelegatedRole], prefix: &str, out: &mut Vec<usize>) {
+        match pack(prefix) {
+            Some(packed) => {
+                let at = self.by_prefix.partition_point(|&(p, _)| p < packed);
+                out.extend(
+                    self.by_prefix[at..]
+                        .iter()
+                        .take_while(|&&(p, _)| p == packed)
+                        .map(|&(_, r)| r as usize),
+                );
+            }
+            None => {
+                let at = self
+                    .long_prefixes
+                    .partition_point(|&e| prefix_at(roles, e) < prefix);
+                out.extend(
+                    self.long_prefixes[at..]
+                        .iter()
+                        .take_while(|&&e| prefix_at(roles, e) == prefix)
+                        .map(|&(r, _)| r as usize),
+                );
+            }
+        }
     }
 
     /// Same as [`Delegations::rule`].
     pub fn rule<'a>(&self, d: &'a Delegations, name: &str) -> Option<Rule<'a>> {
         match &d.roles {
-            Some(roles) => self.by_name.get(name).map(|&i| Rule {
+            Some(roles) => self.role_named(roles, name).map(|i| Rule {
                 keyids: &roles[i].keyids,
                 threshold: roles[i].threshold.get(),
                 keys: &d.keys,
@@ -231,16 +358,17 @@ impl DelegationIndex {
                 .flatten()
                 .any(|p| path_matches(p, target_path))
         });
-        if !self.by_prefix.is_empty() {
+        if !self.prefix_lengths.is_empty() {
             let digest = Sha256::digest(target_path.as_bytes());
             let mut hex = [0u8; 64];
             hex::encode_to_slice(digest, &mut hex).expect("64 hex digits");
             let hex = std::str::from_utf8(&hex).expect("hex is ASCII");
             for &len in &self.prefix_lengths {
-                if let Some(found) = hex.get(..len).and_then(|p| self.by_prefix.get(p)) {
-                    if let Some(&first) = found.first() {
-                        best = Some(best.map_or(first, |b| b.min(first)));
-                    }
+                let Some(prefix) = hex.get(..len) else {
+                    continue;
+                };
+                if let Some(first) = self.first_with_prefix(roles, prefix) {
+                    best = Some(best.map_or(first, |b| b.min(first)));
                 }
             }
         }
@@ -273,11 +401,11 @@ impl DelegationIndex {
                     .any(|p| path_matches(p, target_path))
             })
             .collect();
-        if !self.by_prefix.is_empty() {
+        if !self.prefix_lengths.is_empty() {
             let hash = hex::encode(Sha256::digest(target_path.as_bytes()));
             for &len in &self.prefix_lengths {
-                if let Some(found) = hash.get(..len).and_then(|p| self.by_prefix.get(p)) {
-                    hits.extend(found);
+                if let Some(prefix) = hash.get(..len) {
+                    self.all_with_prefix(roles, prefix, &mut hits);
                 }
             }
         }
@@ -528,11 +656,12 @@ mod tests {
             .map(String::from)
             .chain((0..500).map(|i| format!("files/{i}")))
         {
-            assert_eq!(
-                index.roles_for_target(&d, &path),
-                d.roles_for_target(&path),
-                "{path}"
-            );
+            let all = d.roles_for_target(&path);
+            assert_eq!(index.roles_for_target(&d, &path), all, "{path}");
+            let first = index
+                .first_role_for_target(&d, &path)
+                .map(|i| DelegationIndex::delegate_name(&d, i));
+            assert_eq!(first.as_ref(), all.first().map(|(n, _)| n), "{path}");
         }
         for name in ["all", "bin-ff", "upper", "missing"] {
             assert_eq!(

@@ -812,27 +812,31 @@ impl<S: Store> Repository<S> {
         }
         let snapshot = &self.snapshot;
         let store = &self.store;
-        let loaded: Vec<(String, Doc)> = missing
-            .into_par_iter()
-            .map(|name| {
-                let meta = snapshot
-                    .meta
-                    .get(&format!("{name}.json"))
-                    .ok_or_else(|| invalid(format!("role {name:?} is not listed in snapshot")))?;
-                let version = meta.version.get();
-                let env: Stored<Targets> = read_stored(store, &role_file(name, version))?;
-                Ok((
-                    name.clone(),
-                    Doc {
-                        signed: env.signed,
-                        signatures: env.signatures,
-                        stored: Some(version),
-                        dirty: false,
-                        pending: Pending::default(),
-                    },
-                ))
-            })
-            .collect::<Result<_>>()?;
+        let read = |name: &String| -> Result<(String, Doc)> {
+            let meta = snapshot
+                .meta
+                .get(&format!("{name}.json"))
+                .ok_or_else(|| invalid(format!("role {name:?} is not listed in snapshot")))?;
+            let version = meta.version.get();
+            let env: Stored<Targets> = read_stored(store, &role_file(name, version))?;
+            Ok((
+                name.clone(),
+                Doc {
+                    signed: env.signed,
+                    signatures: env.signatures,
+                    stored: Some(version),
+                    dirty: false,
+                    pending: Pending::default(),
+                },
+            ))
+        };
+        // One role (the common case of a small commit) is read on this
+        // thread: a pool thread would start a fresh heap arena for it.
+        let loaded: Vec<(String, Doc)> = if missing.len() == 1 {
+            missing.into_iter().map(read).collect::<Result<_>>()?
+        } else {
+            missing.into_par_iter().map(read).collect::<Result<_>>()?
+        };
         self.roles.extend(loaded);
         Ok(())
     }
