@@ -219,6 +219,26 @@ pub struct DelegationIndex {
     /// sorted by the prefix (ties by role).
     long_prefixes: Vec<(u32, u32)>,
     prefix_lengths: BTreeSet<usize>,
+    /// For prefixes of 1 to [`TABLE_DIGITS`] hex digits: the first role
+    /// listing each, plus one (0: none), at the prefix's value. One memory
+    /// access per lookup where a search would miss the cache a dozen times.
+    tables: [Vec<u32>; TABLE_DIGITS],
+}
+
+/// Prefix lengths looked up by table: 16 + 256 + 4,096 + 65,536 entries at most.
+const TABLE_DIGITS: usize = 4;
+
+/// The value of a prefix of lowercase hex digits (the only ones a digest's
+/// hex can start with).
+fn hex_value(prefix: &str) -> Option<usize> {
+    prefix.bytes().try_fold(0usize, |v, b| {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        Some(v << 4 | d as usize)
+    })
 }
 
 /// A short prefix as a fixed-size key: its length, then its bytes.
@@ -259,6 +279,17 @@ impl DelegationIndex {
             }
             for (k, p) in r.path_hash_prefixes.iter().flatten().enumerate() {
                 index.prefix_lengths.insert(p.len());
+                if (1..=TABLE_DIGITS).contains(&p.len()) {
+                    if let Some(v) = hex_value(p) {
+                        let table = &mut index.tables[p.len() - 1];
+                        if table.is_empty() {
+                            table.resize(1 << (4 * p.len()), 0);
+                        }
+                        if table[v] == 0 {
+                            table[v] = i as u32 + 1;
+                        }
+                    }
+                }
                 match pack(p) {
                     Some(packed) => index.by_prefix.push((packed, i as u32)),
                     None => index
@@ -363,11 +394,21 @@ impl DelegationIndex {
             let mut hex = [0u8; 64];
             hex::encode_to_slice(digest, &mut hex).expect("64 hex digits");
             let hex = std::str::from_utf8(&hex).expect("hex is ASCII");
+            let top = u16::from_be_bytes([digest[0], digest[1]]) as usize;
             for &len in &self.prefix_lengths {
-                let Some(prefix) = hex.get(..len) else {
-                    continue;
+                let first = if len == 0 {
+                    self.first_with_prefix(roles, "")
+                } else if len <= TABLE_DIGITS {
+                    let table = &self.tables[len - 1];
+                    match table.get(top >> (4 * (TABLE_DIGITS - len))) {
+                        Some(&r) if r > 0 => Some(r as usize - 1),
+                        _ => None,
+                    }
+                } else {
+                    hex.get(..len)
+                        .and_then(|prefix| self.first_with_prefix(roles, prefix))
                 };
-                if let Some(first) = self.first_with_prefix(roles, prefix) {
+                if let Some(first) = first {
                     best = Some(best.map_or(first, |b| b.min(first)));
                 }
             }

@@ -1001,9 +1001,11 @@ impl<S: Store> Repository<S> {
         targets: Vec<(String, NewTarget)>,
         role: Option<&str>,
     ) -> Result<Vec<(String, usize)>> {
-        for (path, _) in &targets {
-            check_target_path(path).map_err(invalid)?;
-        }
+        targets
+            .par_iter()
+            .with_min_len(4096)
+            .try_for_each(|(path, _)| check_target_path(path))
+            .map_err(invalid)?;
         let groups = match role {
             Some(r) => {
                 if r != "targets" {
@@ -1017,17 +1019,36 @@ impl<S: Store> Repository<S> {
                 self.place(&paths)?
             }
         };
-        // Each role takes its targets in the order they were given.
-        let mut slots: Vec<Option<(String, NewTarget)>> = targets.into_iter().map(Some).collect();
-        let mut counts = Vec::with_capacity(groups.len());
-        for (role, idxs) in groups {
-            let doc = self.roles.get_mut(&role).expect("placed roles are loaded");
-            for &i in &idxs {
-                let (path, t) = slots[i].take().expect("each target is placed once");
-                doc.pending.push(&path, t);
-            }
-            counts.push((role, idxs.len()));
+        // Each role takes its targets in the order they were given; roles
+        // are filled in parallel (a bulk add spreads over thousands of bins).
+        let counts: Vec<(String, usize)> = groups
+            .iter()
+            .map(|(r, idxs)| (r.clone(), idxs.len()))
+            .collect();
+        // A role reached along two delegation paths is placed twice.
+        let mut by_role: HashMap<&str, Vec<&[usize]>> = HashMap::with_capacity(groups.len());
+        for (r, idxs) in &groups {
+            by_role.entry(r.as_str()).or_default().push(idxs);
         }
+        let mut work: Vec<(&mut Doc, Vec<&[usize]>)> = self
+            .roles
+            .iter_mut()
+            .filter_map(|(name, doc)| Some((doc, by_role.remove(name.as_str())?)))
+            .collect();
+        if !by_role.is_empty() {
+            return Err(invalid("a role placed for a target is not loaded"));
+        }
+        let targets = &targets;
+        work.par_iter_mut()
+            .with_min_len(64)
+            .for_each(|(doc, parts)| {
+                let mut idxs: Vec<usize> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+                idxs.sort_unstable();
+                for i in idxs {
+                    let (path, t) = &targets[i];
+                    doc.pending.push(path, t.clone());
+                }
+            });
         Ok(counts)
     }
 
@@ -1421,8 +1442,9 @@ impl<S: Store> Repository<S> {
         });
         write_result?;
         let written = written?;
-        // Written roles are read again when needed.
-        drop(docs);
+        // Written roles are read again when needed. Freeing thousands of
+        // parsed bins takes a while: it happens off this thread.
+        rayon::spawn(move || drop(docs));
         let mut done = Committed {
             below_threshold: below,
             ..Committed::default()
