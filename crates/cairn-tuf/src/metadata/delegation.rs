@@ -315,25 +315,6 @@ impl DelegationIndex {
         (roles[i as usize].name == name).then_some(i as usize)
     }
 
-    /// The first role (lowest index) listing `prefix` among its
-    /// `path_hash_prefixes`.
-    fn first_with_prefix(&self, roles: &[DelegatedRole], prefix: &str) -> Option<usize> {
-        match pack(prefix) {
-            Some(packed) => {
-                let at = self.by_prefix.partition_point(|&(p, _)| p < packed);
-                let &(p, role) = self.by_prefix.get(at)?;
-                (p == packed).then_some(role as usize)
-            }
-            None => {
-                let at = self
-                    .long_prefixes
-                    .partition_point(|&e| prefix_at(roles, e) < prefix);
-                let &e = self.long_prefixes.get(at)?;
-                (prefix_at(roles, e) == prefix).then_some(e.0 as usize)
-            }
-        }
-    }
-
     /// Every role listing `prefix` among its `path_hash_prefixes`.
     fn all_with_prefix(&self, roles: &[DelegatedRole], prefix: &str, out: &mut Vec<usize>) {
         match pack(prefix) {
@@ -391,27 +372,33 @@ impl DelegationIndex {
         });
         if !self.prefix_lengths.is_empty() {
             let digest = Sha256::digest(target_path.as_bytes());
-            let mut hex = [0u8; 64];
-            hex::encode_to_slice(digest, &mut hex).expect("64 hex digits");
-            let hex = std::str::from_utf8(&hex).expect("hex is ASCII");
             let top = u16::from_be_bytes([digest[0], digest[1]]) as usize;
+            // Prefixes the tables do not hold (empty, or longer) are rare:
+            // the digest's hex and their search only for those.
+            let mut found = Vec::new();
+            let mut hex: Option<[u8; 64]> = None;
             for &len in &self.prefix_lengths {
-                let first = if len == 0 {
-                    self.first_with_prefix(roles, "")
-                } else if len <= TABLE_DIGITS {
+                if (1..=TABLE_DIGITS).contains(&len) {
                     let table = &self.tables[len - 1];
-                    match table.get(top >> (4 * (TABLE_DIGITS - len))) {
-                        Some(&r) if r > 0 => Some(r as usize - 1),
-                        _ => None,
+                    if let Some(&r) = table.get(top >> (4 * (TABLE_DIGITS - len))) {
+                        if r > 0 {
+                            let r = r as usize - 1;
+                            best = Some(best.map_or(r, |b| b.min(r)));
+                        }
                     }
-                } else {
-                    hex.get(..len)
-                        .and_then(|prefix| self.first_with_prefix(roles, prefix))
-                };
-                if let Some(first) = first {
-                    best = Some(best.map_or(first, |b| b.min(first)));
+                    continue;
+                }
+                let hex = hex.get_or_insert_with(|| {
+                    let mut hex = [0u8; 64];
+                    hex::encode_to_slice(digest, &mut hex).expect("64 hex digits");
+                    hex
+                });
+                let hex = std::str::from_utf8(hex).expect("hex is ASCII");
+                if let Some(prefix) = hex.get(..len) {
+                    self.all_with_prefix(roles, prefix, &mut found);
                 }
             }
+            best = best.into_iter().chain(found).min();
         }
         best.map(|i| i as u64)
     }

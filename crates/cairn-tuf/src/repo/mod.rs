@@ -1042,11 +1042,19 @@ impl<S: Store> Repository<S> {
         work.par_iter_mut()
             .with_min_len(64)
             .for_each(|(doc, parts)| {
-                let mut idxs: Vec<usize> = parts.iter().flat_map(|p| p.iter().copied()).collect();
-                idxs.sort_unstable();
-                for i in idxs {
+                let mut push = |i: usize| {
                     let (path, t) = &targets[i];
                     doc.pending.push(path, t.clone());
+                };
+                // Each part is in order already; only a role placed twice
+                // needs its parts merged.
+                if let [only] = parts.as_slice() {
+                    only.iter().for_each(|&i| push(i));
+                } else {
+                    let mut idxs: Vec<usize> =
+                        parts.iter().flat_map(|p| p.iter().copied()).collect();
+                    idxs.sort_unstable();
+                    idxs.into_iter().for_each(push);
                 }
             });
         Ok(counts)
