@@ -197,12 +197,21 @@ fn crypto(what: &str) -> impl FnOnce(aws_lc_rs::error::Unspecified) -> KeyFileEr
 }
 
 impl PrivateKey {
-    /// A new random key from the operating system's generator (RSA keys have
-    /// 3,072 bits).
+    /// A new random key (RSA keys have 3,072 bits). An ed25519 seed comes
+    /// straight from the operating system's generator: it is all the key
+    /// is, and asking the library's generator instead would first seed it,
+    /// which takes a CPU-jitter entropy collection of about 60 ms.
     pub fn generate(key_type: KeyType) -> Result<Self> {
         let pair = match key_type {
             KeyType::Ed25519 => {
-                Pair::Ed25519(Ed25519KeyPair::generate().map_err(crypto("ed25519 key generation"))?)
+                let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+                getrandom::getrandom(seed.as_mut()).map_err(|_| {
+                    KeyFileError::Crypto("the system random generator failed".into())
+                })?;
+                Pair::Ed25519(
+                    Ed25519KeyPair::from_seed_unchecked(seed.as_ref())
+                        .map_err(|_| KeyFileError::Crypto("ed25519 key generation".into()))?,
+                )
             }
             KeyType::EcdsaP256 => Pair::Ecdsa(
                 EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING)

@@ -19,15 +19,21 @@
 //! only file replaced is `timestamp.json`, written last and atomically, so a
 //! process killed mid-commit leaves the previous, complete repository state.
 //!
-//! Targets added in bulk are kept compact ([`NewTarget`]: about 100 bytes
-//! each) until the commit writes their role, which is what lets a
-//! repository of a million targets build in little memory.
+//! Targets added are kept compact ([`TargetBatch`]: about 56 bytes plus the
+//! path each) until the commit writes their role, and batches added with
+//! [`Repository::add_batch`] are placed in their roles all at once, by one
+//! pass over the delegations, which is what lets a repository of a million
+//! targets build in little time and memory.
 
 pub mod bins;
+mod pending;
 pub mod store;
 
 pub use bins::{hashed_bins, BinLayout};
+pub use pending::{check_target_path, ListError, TargetBatch};
 pub use store::{DirStore, MemoryStore, Store};
+
+use pending::{PendingStore, Pick, Ref};
 
 use crate::canonical;
 use crate::keys::Key;
@@ -48,6 +54,9 @@ use std::sync::Arc;
 /// index is built (hash tables over 16,384 bins cost more than a few scans).
 const INDEX_AFTER: usize = 16;
 
+/// Roles a commit encodes, signs and writes per task.
+const ROLES_PER_TASK: usize = 16;
+
 /// The first role `d` delegates `path` to, by scanning: an index into
 /// `d.roles` or a bin number, as [`DelegationIndex::first_role_for_target`].
 fn first_delegate_linear(d: &Delegations, path: &str) -> Option<u64> {
@@ -59,6 +68,57 @@ fn first_delegate_linear(d: &Delegations, path: &str) -> Option<u64> {
             .map(|i| i as u64);
     }
     d.succinct_roles.as_ref().map(|s| s.bin_for_target(path))
+}
+
+/// How many roles `d` delegates to (succinct bins count as many).
+fn delegate_count(d: &Delegations) -> u64 {
+    match (&d.roles, &d.succinct_roles) {
+        (Some(r), _) => r.len() as u64,
+        (None, Some(s)) => s.bin_count(),
+        (None, None) => 0,
+    }
+}
+
+/// `idxs` grouped by the child each goes to (`children`, beside them):
+/// those that stay, and each child's in order. Many paths over a known
+/// number of children are counted into place; a few go through a map.
+fn group_by_child(
+    idxs: Vec<usize>,
+    children: &[Option<u64>],
+    delegates: u64,
+) -> (Vec<usize>, Vec<(u64, Vec<usize>)>) {
+    let mut stay = Vec::new();
+    if delegates <= 4 * idxs.len() as u64 {
+        let mut counts = vec![0u32; delegates as usize];
+        for c in children.iter().flatten() {
+            counts[*c as usize] += 1;
+        }
+        let mut groups: Vec<Vec<usize>> = counts
+            .iter()
+            .map(|&n| Vec::with_capacity(n as usize))
+            .collect();
+        for (i, child) in idxs.into_iter().zip(children) {
+            match child {
+                Some(c) => groups[*c as usize].push(i),
+                None => stay.push(i),
+            }
+        }
+        let by_child = groups
+            .into_iter()
+            .enumerate()
+            .filter(|(_, g)| !g.is_empty())
+            .map(|(c, g)| (c as u64, g))
+            .collect();
+        return (stay, by_child);
+    }
+    let mut by_child: HashMap<u64, Vec<usize>, crate::metadata::FastHash> = HashMap::default();
+    for (i, child) in idxs.into_iter().zip(children) {
+        match child {
+            Some(c) => by_child.entry(*c).or_default().push(i),
+            None => stay.push(i),
+        }
+    }
+    (stay, by_child.into_iter().collect())
 }
 
 /// Deepest chain of delegations followed to place a target (python-tuf's
@@ -258,74 +318,6 @@ impl NewTarget {
     }
 }
 
-/// Parses one `PATH<TAB>LENGTH<TAB>SHA256` line of a target list.
-pub fn parse_list_line(line: &str) -> std::result::Result<(String, NewTarget), String> {
-    let mut parts = line.split('\t');
-    let (Some(path), Some(length), Some(sha256), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err("expected PATH<TAB>LENGTH<TAB>SHA256".into());
-    };
-    check_target_path(path)?;
-    let length: u64 = length
-        .parse()
-        .map_err(|_| format!("length {length:?} is not a number"))?;
-    let hash =
-        decode_sha256(sha256).ok_or_else(|| format!("{sha256:?} is not a lowercase hex sha256"))?;
-    Ok((
-        path.to_string(),
-        NewTarget {
-            length,
-            sha256: hash,
-            sha512: None,
-            custom: None,
-        },
-    ))
-}
-
-/// 64 lowercase hex digits as 32 bytes.
-fn decode_sha256(s: &str) -> Option<[u8; 32]> {
-    fn digit(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        }
-    }
-    let b = s.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-        *o = (digit(pair[0])? << 4) | digit(pair[1])?;
-    }
-    Some(out)
-}
-
-/// A target path must be relative, made of non-empty parts other than `.`
-/// and `..`, without control characters, and at most [`MAX_TARGET_PATH`] bytes.
-pub fn check_target_path(path: &str) -> std::result::Result<(), String> {
-    if path.is_empty() || path.len() > MAX_TARGET_PATH {
-        return Err(format!(
-            "target path must be 1 to {MAX_TARGET_PATH} bytes long"
-        ));
-    }
-    if path.starts_with('/')
-        || path
-            .split('/')
-            .any(|p| p.is_empty() || p == "." || p == "..")
-    {
-        return Err(format!(
-            "target path {path:?} must be relative, without empty, \".\" or \"..\" parts"
-        ));
-    }
-    if path.chars().any(char::is_control) {
-        return Err(format!("target path {path:?} holds a control character"));
-    }
-    Ok(())
-}
-
 /// A delegated role name must be usable as one file name and one URL segment.
 pub fn check_role_name(name: &str) -> std::result::Result<(), String> {
     if name.is_empty()
@@ -359,114 +351,8 @@ pub fn consistent_target_paths(path: &str, t: &NewTarget) -> Vec<String> {
     out
 }
 
-/// The sha512 and `custom` of a pending target that has them.
-type Extra = (Option<Box<[u8; 64]>>, Option<Box<Value>>);
-
 /// A role written by a commit: name, version, file length, file sha256.
 type Written = (String, u64, u64, [u8; 32]);
-
-/// Targets added in bulk, kept compact until their role is written.
-#[derive(Default)]
-struct Pending {
-    paths: String,
-    entries: Vec<PendingEntry>,
-    extras: Vec<Extra>,
-}
-
-struct PendingEntry {
-    start: usize,
-    len: u32,
-    length: u64,
-    sha256: [u8; 32],
-    extra: u32,
-}
-
-impl Pending {
-    fn push(&mut self, path: &str, t: NewTarget) {
-        let extra = if t.sha512.is_some() || t.custom.is_some() {
-            self.extras.push((t.sha512, t.custom));
-            (self.extras.len() - 1) as u32
-        } else {
-            u32::MAX
-        };
-        let start = self.paths.len();
-        self.paths.push_str(path);
-        self.entries.push(PendingEntry {
-            start,
-            len: path.len() as u32,
-            length: t.length,
-            sha256: t.sha256,
-            extra,
-        });
-    }
-
-    fn path(&self, e: &PendingEntry) -> &str {
-        &self.paths[e.start..e.start + e.len as usize]
-    }
-
-    fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    fn remove(&mut self, path: &str) -> bool {
-        let before = self.entries.len();
-        let paths = &self.paths;
-        self.entries
-            .retain(|e| &paths[e.start..e.start + e.len as usize] != path);
-        before != self.entries.len()
-    }
-
-    /// Sorts by path; of several entries for one path the last added wins.
-    fn sort(&mut self) {
-        let paths = &self.paths;
-        let key = |e: &PendingEntry| &paths[e.start..e.start + e.len as usize];
-        // Stable: equal paths keep the order they were added in.
-        self.entries.sort_by(|a, b| key(a).cmp(key(b)));
-        let mut keep: Vec<PendingEntry> = Vec::with_capacity(self.entries.len());
-        for e in self.entries.drain(..) {
-            if keep.last().is_some_and(|last| key(last) == key(&e)) {
-                keep.pop();
-            }
-            keep.push(e);
-        }
-        self.entries = keep;
-    }
-
-    fn encode_entry(&self, e: &PendingEntry, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        use std::io::Write;
-        let (sha512, custom) = match e.extra {
-            u32::MAX => (None, None),
-            i => {
-                let (h, c) = &self.extras[i as usize];
-                (h.as_deref(), c.as_deref())
-            }
-        };
-        out.push(b'{');
-        if let Some(c) = custom {
-            out.extend_from_slice(b"\"custom\":");
-            canonical::encode(c, out)?;
-            out.push(b',');
-        }
-        out.extend_from_slice(b"\"hashes\":{\"sha256\":\"");
-        push_hex(out, &e.sha256);
-        out.push(b'"');
-        if let Some(h) = sha512 {
-            out.extend_from_slice(b",\"sha512\":\"");
-            push_hex(out, h);
-            out.push(b'"');
-        }
-        write!(out, "}},\"length\":{}}}", e.length).expect("writing to memory");
-        Ok(())
-    }
-}
-
-fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 15)]);
-    }
-}
 
 /// A targets role (top-level or delegated) as the editor holds it.
 struct Doc {
@@ -476,7 +362,8 @@ struct Doc {
     stored: Option<u64>,
     /// Must be re-signed at the next commit.
     dirty: bool,
-    pending: Pending,
+    /// Targets added to this role, in the repository's [`PendingStore`].
+    pending: Vec<Ref>,
 }
 
 impl Doc {
@@ -494,7 +381,7 @@ impl Doc {
             signatures: Vec::new(),
             stored: None,
             dirty: true,
-            pending: Pending::default(),
+            pending: Vec::new(),
         }
     }
 
@@ -503,7 +390,7 @@ impl Doc {
     }
 
     fn target_count(&self) -> usize {
-        self.signed.targets.len() + self.pending.entries.len()
+        self.signed.targets.len() + self.pending.len()
     }
 }
 
@@ -570,6 +457,11 @@ pub struct Repository<S: Store> {
     /// Delegated role → the role that delegates to it, as far as known.
     parents: HashMap<String, String>,
     indexes: HashMap<String, DelegationIndex>,
+    /// Every target added since the repository was opened, until commit.
+    pending: PendingStore,
+    /// Batches in `pending` not placed in a role yet, with the role they
+    /// were added to when one was named.
+    unplaced: Vec<(u32, Option<String>)>,
     rule_lookups: usize,
     snapshot_hashes: bool,
 }
@@ -666,6 +558,8 @@ impl<S: Store> Repository<S> {
             roles: HashMap::new(),
             parents: HashMap::new(),
             indexes: HashMap::new(),
+            pending: PendingStore::default(),
+            unplaced: Vec::new(),
             rule_lookups: 0,
             snapshot_hashes: spec.snapshot_hashes,
         };
@@ -777,6 +671,8 @@ impl<S: Store> Repository<S> {
             roles: HashMap::new(),
             parents: HashMap::new(),
             indexes: HashMap::new(),
+            pending: PendingStore::default(),
+            unplaced: Vec::new(),
             rule_lookups: 0,
             snapshot_hashes,
         };
@@ -826,7 +722,7 @@ impl<S: Store> Repository<S> {
                     signatures: env.signatures,
                     stored: Some(version),
                     dirty: false,
-                    pending: Pending::default(),
+                    pending: Vec::new(),
                 },
             ))
         };
@@ -893,15 +789,8 @@ impl<S: Store> Repository<S> {
                             .map(|&i| index.first_role_for_target(d, paths[i]))
                             .collect()
                     };
-                let mut stay = Vec::new();
-                let mut by_child: HashMap<u64, Vec<usize>, crate::metadata::FastHash> =
-                    HashMap::default();
-                for (i, child) in idxs.into_iter().zip(children) {
-                    match child {
-                        Some(c) => by_child.entry(c).or_default().push(i),
-                        None => stay.push(i),
-                    }
-                }
+                let (stay, by_child) = group_by_child(idxs, &children, delegate_count(d));
+                drop(children);
                 if !stay.is_empty() {
                     placed.push((role.clone(), stay));
                 }
@@ -1001,26 +890,93 @@ impl<S: Store> Repository<S> {
         targets: Vec<(String, NewTarget)>,
         role: Option<&str>,
     ) -> Result<Vec<(String, usize)>> {
-        targets
-            .par_iter()
-            .with_min_len(4096)
-            .try_for_each(|(path, _)| check_target_path(path))
-            .map_err(invalid)?;
-        let groups = match role {
-            Some(r) => {
-                if r != "targets" {
-                    self.delegator(r)?;
-                }
-                self.load(&[r.to_string()])?;
-                vec![(r.to_string(), (0..targets.len()).collect())]
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.settle()?;
+        let mut batch = TargetBatch::new();
+        for (path, t) in targets {
+            batch.push(&path, t).map_err(invalid)?;
+        }
+        self.add_batch(batch, role)?;
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for (r, n) in self.settle()? {
+            *counts.entry(r).or_default() += n;
+        }
+        Ok(counts.into_iter().collect())
+    }
+
+    /// Adds (or replaces) a batch of targets, as [`Repository::add_targets`],
+    /// but places them only when needed: all batches added one after another
+    /// are placed together, by one pass over the delegations at commit, which
+    /// is what makes a list of a million targets cheap to add block by block.
+    /// Returns how many targets the batch holds.
+    pub fn add_batch(&mut self, batch: TargetBatch, role: Option<&str>) -> Result<usize> {
+        if let Some(r) = role {
+            if r != "targets" {
+                self.delegator(r)?;
             }
-            None => {
-                let paths: Vec<&str> = targets.iter().map(|(p, _)| p.as_str()).collect();
-                self.place(&paths)?
+        }
+        let n = batch.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let b = self.pending.add(batch).map_err(invalid)?;
+        self.unplaced.push((b, role.map(str::to_string)));
+        Ok(n)
+    }
+
+    /// Places the batches added since the last placement, in the order
+    /// added: one for a named role goes to it, the others (each run of them
+    /// together) where the delegations say. Returns how many targets went to
+    /// each role, a role once per run.
+    fn settle(&mut self) -> Result<Vec<(String, usize)>> {
+        let unplaced = std::mem::take(&mut self.unplaced);
+        let mut counts = Vec::new();
+        let mut i = 0;
+        while i < unplaced.len() {
+            if let (b, Some(role)) = &unplaced[i] {
+                self.load(std::slice::from_ref(role))?;
+                let refs: Vec<Ref> = self.pending.refs(*b).collect();
+                counts.push((role.clone(), refs.len()));
+                let doc = self.roles.get_mut(role).expect("loaded");
+                doc.pending.extend(refs);
+                i += 1;
+                continue;
             }
+            let run = unplaced[i..]
+                .iter()
+                .position(|(_, r)| r.is_some())
+                .map_or(unplaced.len(), |k| i + k);
+            let batches: Vec<u32> = unplaced[i..run].iter().map(|(b, _)| *b).collect();
+            counts.extend(self.place_batches(&batches)?);
+            i = run;
+        }
+        Ok(counts)
+    }
+
+    /// Places every target of `batches` in one pass over the delegations.
+    fn place_batches(&mut self, batches: &[u32]) -> Result<Vec<(String, usize)>> {
+        // The store is moved out while placement (which loads roles) runs.
+        let store = std::mem::take(&mut self.pending);
+        let result = self.place_from(&store, batches);
+        self.pending = store;
+        result
+    }
+
+    fn place_from(
+        &mut self,
+        store: &PendingStore,
+        batches: &[u32],
+    ) -> Result<Vec<(String, usize)>> {
+        let refs: Vec<Ref> = batches.iter().flat_map(|&b| store.refs(b)).collect();
+        let groups = {
+            let paths: Vec<&str> = batches
+                .iter()
+                .flat_map(|&b| store.batch(b).paths())
+                .collect();
+            self.place(&paths)?
         };
-        // Each role takes its targets in the order they were given; roles
-        // are filled in parallel (a bulk add spreads over thousands of bins).
         let counts: Vec<(String, usize)> = groups
             .iter()
             .map(|(r, idxs)| (r.clone(), idxs.len()))
@@ -1038,23 +994,21 @@ impl<S: Store> Repository<S> {
         if !by_role.is_empty() {
             return Err(invalid("a role placed for a target is not loaded"));
         }
-        let targets = &targets;
+        // Roles are filled in parallel (a bulk add spreads over thousands of
+        // bins), each with its targets in the order they were added.
+        let refs = &refs;
         work.par_iter_mut()
             .with_min_len(64)
             .for_each(|(doc, parts)| {
-                let mut push = |i: usize| {
-                    let (path, t) = &targets[i];
-                    doc.pending.push(path, t.clone());
-                };
                 // Each part is in order already; only a role placed twice
                 // needs its parts merged.
                 if let [only] = parts.as_slice() {
-                    only.iter().for_each(|&i| push(i));
+                    doc.pending.extend(only.iter().map(|&i| refs[i]));
                 } else {
                     let mut idxs: Vec<usize> =
                         parts.iter().flat_map(|p| p.iter().copied()).collect();
                     idxs.sort_unstable();
-                    idxs.into_iter().for_each(push);
+                    doc.pending.extend(idxs.into_iter().map(|i| refs[i]));
                 }
             });
         Ok(counts)
@@ -1064,6 +1018,7 @@ impl<S: Store> Repository<S> {
     /// no role listed it.
     pub fn remove_target(&mut self, path: &str) -> Result<Option<String>> {
         check_target_path(path).map_err(invalid)?;
+        self.settle()?;
         let role = self.place(&[path])?.remove(0).0;
         // The placed role is the one a new target would go to; an existing
         // one may sit in a role above it on the way.
@@ -1075,7 +1030,10 @@ impl<S: Store> Repository<S> {
         }
         for name in chain {
             let doc = self.roles.get_mut(&name).expect("loaded on the way");
-            let had = doc.signed.targets.remove(path).is_some() | doc.pending.remove(path);
+            let before = doc.pending.len();
+            let store = &self.pending;
+            doc.pending.retain(|&r| store.path(r) != path);
+            let had = doc.signed.targets.remove(path).is_some() | (doc.pending.len() != before);
             if had {
                 doc.dirty = true;
                 return Ok(Some(name));
@@ -1088,6 +1046,8 @@ impl<S: Store> Repository<S> {
     /// role. Pattern delegations go before any hash bins of `from`, so that
     /// they are searched first.
     pub fn delegate(&mut self, from: &str, d: Delegation, now: i64) -> Result<()> {
+        // Targets added before go where the delegations said when they were.
+        self.settle()?;
         let Delegation {
             name,
             paths,
@@ -1288,6 +1248,7 @@ impl<S: Store> Repository<S> {
     }
 
     fn plan(&mut self, keyring: &dyn Keyring, partial: bool) -> Result<Plan> {
+        self.settle()?;
         let mut changed: Vec<String> = self
             .roles
             .iter()
@@ -1405,51 +1366,47 @@ impl<S: Store> Repository<S> {
             })
             .collect();
         let store = &self.store;
+        let pending = &self.pending;
         let snapshot_hashes = self.snapshot_hashes;
-        // Encoding and signing run on every core; the files are written by
-        // one thread, since parallel creates in one directory contend for
-        // its lock. A bounded channel keeps memory to a few files in flight.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(64);
-        let (written, write_result) = std::thread::scope(|scope| {
-            let writer = scope.spawn(move || -> Result<()> {
-                for (path, file) in rx {
-                    store.write_new(&path, &file).map_err(io_err(&path))?;
-                }
-                Ok(())
-            });
-            let written: Result<Vec<Written>> = docs
-                .par_iter_mut()
-                .map_with(tx, |tx, (name, doc)| {
-                    let version = doc.stored.map_or(Some(1), |v| v.checked_add(1));
-                    let version = version
-                        .and_then(NonZeroU64::new)
-                        .ok_or_else(|| invalid(format!("{name}: version overflow")))?;
-                    doc.signed.version = version;
-                    doc.signed.expires = expiry_at(now, expiry.of(name))?;
-                    doc.pending.sort();
-                    let bytes = encode_targets(&doc.signed, &doc.pending)
-                        .map_err(|e| invalid(format!("{name}: {e}")))?;
-                    doc.pending = Pending::default();
-                    let (ids, _) = &rules[name];
-                    let sigs = sign(&bytes, ids)?;
-                    let file = envelope_bytes(&sigs, &bytes);
-                    drop(bytes);
-                    let sha256: [u8; 32] = if snapshot_hashes {
-                        Sha256::digest(&file).into()
-                    } else {
-                        [0; 32]
-                    };
-                    let length = file.len() as u64;
-                    let path = role_file(name, version.get());
-                    // A closed channel means the writer failed: its error is returned.
-                    let _ = tx.send((path, file));
-                    Ok((name.clone(), version.get(), length, sha256))
-                })
-                .collect();
-            (written, writer.join().expect("the writer does not panic"))
-        });
-        write_result?;
-        let written = written?;
+        // Encoding, signing and writing run on every core, a few roles per
+        // task: one task per role would wake a thread per file.
+        let write_role = |name: &String, doc: &mut Doc| -> Result<Written> {
+            let version = doc.stored.map_or(Some(1), |v| v.checked_add(1));
+            let version = version
+                .and_then(NonZeroU64::new)
+                .ok_or_else(|| invalid(format!("{name}: version overflow")))?;
+            doc.signed.version = version;
+            doc.signed.expires = expiry_at(now, expiry.of(name))?;
+            let new = pending.sorted_unique(&doc.pending);
+            let bytes = encode_targets(&doc.signed, &new, pending)
+                .map_err(|e| invalid(format!("{name}: {e}")))?;
+            drop(new);
+            doc.pending = Vec::new();
+            let (ids, _) = &rules[name];
+            let sigs = sign(&bytes, ids)?;
+            let file = envelope_bytes(&sigs, &bytes);
+            drop(bytes);
+            let sha256: [u8; 32] = if snapshot_hashes {
+                Sha256::digest(&file).into()
+            } else {
+                [0; 32]
+            };
+            let path = role_file(name, version.get());
+            store.write_new(&path, &file).map_err(io_err(&path))?;
+            Ok((name.clone(), version.get(), file.len() as u64, sha256))
+        };
+        let written: Result<Vec<Vec<Written>>> = docs
+            .par_chunks_mut(ROLES_PER_TASK)
+            .map(|chunk| {
+                chunk
+                    .iter_mut()
+                    .map(|(name, doc)| write_role(name, doc))
+                    .collect()
+            })
+            .collect();
+        let written: Vec<Written> = written?.into_iter().flatten().collect();
+        // Every role that held new targets is written: none refers to them now.
+        self.pending.clear();
         // Written roles are read again when needed. Freeing thousands of
         // parsed bins takes a while: it happens off this thread.
         rayon::spawn(move || drop(docs));
@@ -1535,6 +1492,7 @@ impl<S: Store> Repository<S> {
     /// The state of every role: versions, expiry, signatures against
     /// thresholds, target counts. Reads every delegated role.
     pub fn status(&mut self) -> Result<Status> {
+        self.settle()?;
         let mut names: Vec<String> = self
             .snapshot
             .meta
@@ -1721,11 +1679,24 @@ fn read_stored<T: Role>(store: &impl Store, path: &str) -> Result<Stored<T>> {
 
 /// A metadata file: signatures, and the canonical `signed` bytes as they are.
 fn envelope_bytes(signatures: &[Signature], signed: &[u8]) -> Vec<u8> {
-    let sigs = canonical::to_canonical(signatures).expect("signatures are strings");
-    let mut out = Vec::with_capacity(signed.len() + sigs.len() + 32);
-    out.extend_from_slice(b"{\"signatures\":");
-    out.extend_from_slice(&sigs);
-    out.extend_from_slice(b",\"signed\":");
+    let mut out = Vec::with_capacity(signed.len() + 160 * signatures.len() + 32);
+    out.extend_from_slice(b"{\"signatures\":[");
+    for (i, s) in signatures.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if s.unknown.is_empty() {
+            out.extend_from_slice(b"{\"keyid\":");
+            canonical::encode_str(&s.keyid, &mut out);
+            out.extend_from_slice(b",\"sig\":");
+            canonical::encode_str(&s.sig, &mut out);
+            out.push(b'}');
+        } else {
+            let c = canonical::to_canonical(s).expect("signatures are strings");
+            push_json_safe(&mut out, &c);
+        }
+    }
+    out.extend_from_slice(b"],\"signed\":");
     push_json_safe(&mut out, signed);
     out.extend_from_slice(b"}\n");
     out
@@ -1737,7 +1708,12 @@ fn envelope_bytes(signatures: &[Signature], signed: &[u8]) -> Vec<u8> {
 /// have no whitespace outside strings, so every control character is inside
 /// one, and the file parses back to the very value that was signed.
 fn push_json_safe(out: &mut Vec<u8>, canonical: &[u8]) {
-    if !canonical.iter().any(|&b| b < 0x20) {
+    // Checked a block at a time, without an early exit, so that the check
+    // compiles to vector instructions.
+    let has_control = canonical
+        .chunks(64)
+        .any(|c| c.iter().fold(false, |any, &b| any | (b < 0x20)));
+    if !has_control {
         out.extend_from_slice(canonical);
         return;
     }
@@ -1888,10 +1864,15 @@ fn encode_snapshot(snap: &Snapshot) -> serde_json::Result<Vec<u8>> {
     )
 }
 
-/// The canonical bytes of `signed` with `pending` merged into its targets
-/// (a pending entry replaces a listed one of the same path). `pending` must
-/// be sorted.
-fn encode_targets(signed: &Targets, pending: &Pending) -> serde_json::Result<Vec<u8>> {
+/// The canonical bytes of `signed` with the `pending` targets of `store`
+/// merged into its targets (a pending entry replaces a listed one of the
+/// same path). `pending` must be sorted and unique by path
+/// ([`PendingStore::sorted_unique`]).
+fn encode_targets(
+    signed: &Targets,
+    pending: &[Pick<'_>],
+    store: &PendingStore,
+) -> serde_json::Result<Vec<u8>> {
     let shell = TargetsShell {
         type_: &signed.type_,
         spec_version: &signed.spec_version,
@@ -1900,14 +1881,14 @@ fn encode_targets(signed: &Targets, pending: &Pending) -> serde_json::Result<Vec
         delegations: signed.delegations.as_ref(),
         unknown: &signed.unknown,
     };
-    let capacity = (signed.targets.len() + pending.entries.len()) * 160 + 256;
+    let capacity = (signed.targets.len() + pending.len()) * 160 + 256;
     encode_with(
         shell,
         "targets",
         |out| {
             out.push(b'{');
             let mut listed = signed.targets.iter().peekable();
-            let mut new = pending.entries.iter().peekable();
+            let mut new = pending.iter().peekable();
             let mut first = true;
             loop {
                 let take_new = match (listed.peek(), new.peek()) {
@@ -1915,7 +1896,7 @@ fn encode_targets(signed: &Targets, pending: &Pending) -> serde_json::Result<Vec
                     (Some(_), None) => false,
                     (None, Some(_)) => true,
                     (Some((lk, _)), Some(e)) => {
-                        let np = pending.path(e);
+                        let np = e.path;
                         if lk.as_str() == np {
                             listed.next(); // replaced by the new entry
                             true
@@ -1930,9 +1911,9 @@ fn encode_targets(signed: &Targets, pending: &Pending) -> serde_json::Result<Vec
                 first = false;
                 if take_new {
                     let e = new.next().expect("peeked");
-                    canonical::encode_str(pending.path(e), out);
+                    canonical::encode_str(e.path, out);
                     out.push(b':');
-                    pending.encode_entry(e, out)?;
+                    store.encode(e, out)?;
                 } else {
                     let (lk, lv) = listed.next().expect("peeked");
                     canonical::encode_str(lk, out);
@@ -2052,13 +2033,15 @@ mod tests {
         t.targets.insert("b é".into(), b);
         t.unknown
             .insert("custom-top".into(), serde_json::json!("v"));
-        let mut pending = Pending::default();
+        let mut store = PendingStore::default();
+        let mut batch = TargetBatch::new();
         let mut n = NewTarget::from_bytes(b"n");
         n.custom = Some(Box::new(serde_json::json!({"k": 1})));
-        pending.push("dir/a", n.clone());
-        pending.push("c", NewTarget::from_bytes(b"c"));
-        pending.sort();
-        let got = encode_targets(&t, &pending).unwrap();
+        batch.push("dir/a", n.clone()).unwrap();
+        batch.push("c", NewTarget::from_bytes(b"c")).unwrap();
+        let b = store.add(batch).unwrap();
+        let refs: Vec<Ref> = store.refs(b).collect();
+        let got = encode_targets(&t, &store.sorted_unique(&refs), &store).unwrap();
         t.targets.insert("dir/a".into(), TargetFile::from_new(&n));
         let mut c = TargetFile::from_new(&NewTarget::from_bytes(b"c"));
         c.custom = None;

@@ -11,6 +11,7 @@ use cairn_tuf::keyfile::{self, KeyFileError, KeyType, PrivateKey};
 use cairn_tuf::keys::Key;
 use cairn_tuf::repo::{
     self, BinLayout, Delegation, DirStore, Expiry, InitSpec, Keyring, NewTarget, Repository, Store,
+    TargetBatch,
 };
 use cairn_tuf::sign::{SignError, Signer};
 use clap::{Args, Subcommand};
@@ -749,15 +750,14 @@ pub(crate) fn place_target(repo_dir: &Path, target: &str, t: &NewTarget, src: &P
     Ok(())
 }
 
-/// Reads a target list in blocks of lines, parsed on every core, handing
-/// the targets to `sink` a block at a time. Returns how many were read.
+/// Reads a target list in blocks of lines, each parsed on every core into
+/// one batch handed to `sink`. Returns how many targets were read.
 fn read_list(
     list: &Path,
     prefix: &str,
     custom: Option<&serde_json::Value>,
-    mut sink: impl FnMut(Vec<(String, NewTarget)>) -> Result<()>,
+    mut sink: impl FnMut(TargetBatch) -> Result<()>,
 ) -> Result<usize> {
-    use rayon::prelude::*;
     use std::io::Read;
     let mut reader: Box<dyn Read> = if list == Path::new("-") {
         Box::new(std::io::stdin())
@@ -789,42 +789,15 @@ fn read_list(
             ),
         };
         let rest = block.split_off(end);
-        let lines: Vec<&[u8]> = block.split(|&b| b == b'\n').collect();
-        let parsed: Vec<Option<(String, NewTarget)>> = lines
-            .par_iter()
-            .enumerate()
-            .with_min_len(2048)
-            .map(|(k, raw)| {
-                let n = first_line + k;
-                if raw.len() > MAX_LIST_LINE {
-                    bail!(
-                        "{}:{n}: line longer than {MAX_LIST_LINE} bytes",
-                        list.display()
-                    );
-                }
-                let text = std::str::from_utf8(raw)
-                    .map_err(|_| anyhow!("{}:{n}: not UTF-8", list.display()))?
-                    .trim_end_matches('\r');
-                if text.is_empty() {
-                    return Ok(None);
-                }
-                let (path, mut t) = repo::parse_list_line(text)
-                    .map_err(|e| anyhow!("{}:{n}: {e}", list.display()))?;
-                let path = if prefix.is_empty() {
-                    path
-                } else {
-                    let p = format!("{prefix}{path}");
-                    repo::check_target_path(&p)
-                        .map_err(|e| anyhow!("{}:{n}: {e}", list.display()))?;
-                    p
-                };
-                t.custom = custom.cloned().map(Box::new);
-                Ok(Some((path, t)))
-            })
-            .collect::<Result<_>>()?;
-        // The text after the last newline is split as one (empty) line.
-        first_line += lines.len() - 1;
-        drop(lines);
+        let batch = TargetBatch::parse_list(&block, prefix, custom).map_err(|e| {
+            anyhow!(
+                "{}:{}: {}",
+                list.display(),
+                first_line + e.line - 1,
+                e.message
+            )
+        })?;
+        first_line += block.iter().filter(|&&b| b == b'\n').count();
         block = rest;
         if rest_too_long(&block) && !eof {
             bail!(
@@ -832,10 +805,9 @@ fn read_list(
                 list.display()
             );
         }
-        let chunk: Vec<(String, NewTarget)> = parsed.into_iter().flatten().collect();
-        total += chunk.len();
-        if !chunk.is_empty() {
-            sink(chunk)?;
+        total += batch.len();
+        if !batch.is_empty() {
+            sink(batch)?;
         }
     }
     Ok(total)
@@ -884,8 +856,8 @@ fn add_to(
     let mut n = targets.len();
     repo.add_targets(targets, role)?;
     if let Some(list) = &args.from_list {
-        n += read_list(list, &args.prefix, custom.as_ref(), |chunk| {
-            repo.add_targets(chunk, role)?;
+        n += read_list(list, &args.prefix, custom.as_ref(), |batch| {
+            repo.add_batch(batch, role)?;
             Ok(())
         })?;
     }
