@@ -90,11 +90,12 @@ impl<'de> Deserialize<'de> for Hashes {
             ) -> std::result::Result<Hashes, A::Error> {
                 let mut h = Hashes::default();
                 while let Some((a, d)) = map.next_entry::<String, String>()? {
-                    if h.insert(a.clone(), d).is_some() {
+                    if h.get(&a).is_some() {
                         return Err(serde::de::Error::custom(format_args!(
                             "hash algorithm {a:?} listed twice"
                         )));
                     }
+                    h.insert(a, d);
                 }
                 Ok(h)
             }
