@@ -104,6 +104,154 @@ pub(crate) fn encode_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// A check that bytes are already in canonical form, without parsing them
+/// into values: what lets the repository editor keep a stored role's
+/// entries as the very bytes that were signed.
+///
+/// It accepts exactly canonical JSON as a metadata file holds it, with one
+/// restriction: a string may contain no escape other than `\"` and `\\`
+/// (control characters, which files write as `\u00XX`, are refused), and an
+/// object key none at all. Whatever it does not accept, the caller parses
+/// instead; it never decides that input is invalid, only that it is not
+/// plainly canonical. Nesting is bounded by [`MAX_DEPTH`].
+pub(crate) struct Scan<'a> {
+    b: &'a [u8],
+}
+
+impl<'a> Scan<'a> {
+    /// A scanner of `bytes`, which must be UTF-8.
+    pub fn new(bytes: &'a [u8]) -> Option<Self> {
+        std::str::from_utf8(bytes).ok()?;
+        Some(Scan { b: bytes })
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        self.b
+    }
+
+    /// The end of the canonical value starting at `i`.
+    pub fn value(&self, i: usize, depth: usize) -> Option<usize> {
+        match *self.b.get(i)? {
+            b'{' => self.object(i, depth, |_, v| self.value(v, depth + 1)),
+            b'[' => self.array(i, depth),
+            b'"' => self.string(i).map(|(_, end)| end),
+            b't' => self.literal(i, b"true"),
+            b'f' => self.literal(i, b"false"),
+            b'n' => self.literal(i, b"null"),
+            b'-' | b'0'..=b'9' => self.integer(i),
+            _ => None,
+        }
+    }
+
+    /// The end of the canonical object starting at `i`. `member` is called
+    /// with each key and the start of its value, scans the value and returns
+    /// its end; keys must be strictly increasing.
+    pub fn object(
+        &self,
+        i: usize,
+        depth: usize,
+        mut member: impl FnMut(&'a str, usize) -> Option<usize>,
+    ) -> Option<usize> {
+        if depth >= MAX_DEPTH || self.b.get(i) != Some(&b'{') {
+            return None;
+        }
+        let mut j = i + 1;
+        if self.b.get(j) == Some(&b'}') {
+            return Some(j + 1);
+        }
+        let mut prev: &[u8] = &[];
+        let mut first = true;
+        loop {
+            if self.b.get(j) != Some(&b'"') {
+                return None;
+            }
+            let (escaped, key_end) = self.string(j)?;
+            let key = &self.b[j + 1..key_end - 1];
+            // Byte order of UTF-8 is code point order, how canonical JSON sorts.
+            if escaped || (!first && prev >= key) || self.b.get(key_end) != Some(&b':') {
+                return None;
+            }
+            let end = member(std::str::from_utf8(key).ok()?, key_end + 1)?;
+            prev = key;
+            first = false;
+            match self.b.get(end)? {
+                b',' => j = end + 1,
+                b'}' => return Some(end + 1),
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&self, i: usize, depth: usize) -> Option<usize> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let mut j = i + 1;
+        if self.b.get(j) == Some(&b']') {
+            return Some(j + 1);
+        }
+        loop {
+            let end = self.value(j, depth + 1)?;
+            match self.b.get(end)? {
+                b',' => j = end + 1,
+                b']' => return Some(end + 1),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Whether the string starting at `i` has escapes, and its end.
+    fn string(&self, i: usize) -> Option<(bool, usize)> {
+        let mut escaped = false;
+        let mut j = i + 1;
+        loop {
+            match *self.b.get(j)? {
+                b'"' => return Some((escaped, j + 1)),
+                b'\\' => match self.b.get(j + 1)? {
+                    b'"' | b'\\' => {
+                        escaped = true;
+                        j += 2;
+                    }
+                    _ => return None,
+                },
+                0..=0x1f => return None,
+                _ => j += 1,
+            }
+        }
+    }
+
+    fn literal(&self, i: usize, word: &[u8]) -> Option<usize> {
+        self.b[i..].starts_with(word).then_some(i + word.len())
+    }
+
+    /// An integer as [`encode`] writes one: no sign on zero, no leading
+    /// zeros, no fraction or exponent, within `i64` below zero and `u64` above.
+    fn integer(&self, i: usize) -> Option<usize> {
+        let negative = self.b[i] == b'-';
+        let start = i + usize::from(negative);
+        let digits = self.b[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = start + digits;
+        let d = &self.b[start..end];
+        if d.is_empty()
+            || d.len() > 20
+            || (d[0] == b'0' && (d.len() > 1 || negative))
+            || matches!(self.b.get(end), Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        let v = d.iter().fold(0u128, |v, &c| v * 10 + u128::from(c - b'0'));
+        let max = if negative {
+            1u128 << 63
+        } else {
+            u128::from(u64::MAX)
+        };
+        (v <= max).then_some(end)
+    }
+}
+
 #[derive(Clone, Copy)]
 struct StrictSeed {
     depth: usize,
@@ -235,6 +383,50 @@ mod tests {
     fn floats_have_no_canonical_form() {
         let v = parse_strict(b"{\"a\": 1.5}").unwrap();
         assert!(to_canonical(&v).is_err());
+    }
+
+    /// The scanner accepts what `encode` writes, and nothing that differs.
+    #[test]
+    fn scan_accepts_exactly_the_canonical_form() {
+        let accepts = |s: &[u8]| {
+            let scan = Scan::new(s)?;
+            (scan.value(0, 0)? == s.len()).then_some(())
+        };
+        let v = parse_strict(
+            br#"{"b": [1, -5, 0, 18446744073709551615, -9223372036854775808, true, false, null],
+                 "a": {"q\"": "x\\y", "\u00e9": {}}, "c": [], "d": "caf\u00e9"}"#,
+        )
+        .unwrap();
+        let c = to_canonical(&v).unwrap();
+        assert_eq!(
+            accepts(&c),
+            None,
+            "a key with an escape is left to the parser"
+        );
+        let v = parse_strict(br#"{"b": [1, -5, 0, 18446744073709551615, true, null], "a": {"z": "x\"y\\", "y": {}}, "c": []}"#).unwrap();
+        let c = to_canonical(&v).unwrap();
+        assert_eq!(accepts(&c), Some(()), "{}", String::from_utf8_lossy(&c));
+        for bad in [
+            &b"{\"b\":1,\"a\":2}"[..], // unsorted
+            b"{\"a\":1,\"a\":2}",      // duplicate
+            b"{\"a\": 1}",             // whitespace
+            b"[01]",
+            b"[-0]",
+            b"[1.5]",
+            b"[1e3]",
+            b"[18446744073709551616]",
+            b"[-9223372036854775809]",
+            b"[\"\\u0041\"]", // an escape canonical JSON does not write
+            b"[\"a\nb\"]",    // a raw control character
+            b"[tru]",
+            b"{\"a\":1",
+            b"[1,]",
+        ] {
+            assert_eq!(accepts(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert_eq!(accepts(deep.as_bytes()), None);
+        assert!(Scan::new(b"[\"\xff\"]").is_none(), "not UTF-8");
     }
 
     #[test]

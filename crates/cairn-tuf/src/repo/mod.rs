@@ -26,6 +26,7 @@
 //! targets build in little time and memory.
 
 pub mod bins;
+mod kept;
 mod pending;
 pub mod store;
 
@@ -33,6 +34,7 @@ pub use bins::{hashed_bins, BinLayout};
 pub use pending::{check_target_path, ListError, TargetBatch};
 pub use store::{DirStore, MemoryStore, Store};
 
+use kept::Kept;
 use pending::{PendingStore, Pick, Ref};
 
 use crate::canonical;
@@ -356,7 +358,10 @@ type Written = (String, u64, u64, [u8; 32]);
 
 /// A targets role (top-level or delegated) as the editor holds it.
 struct Doc {
+    /// The role; its `targets` are empty when they are `kept`.
     signed: Targets,
+    /// The stored targets as the bytes they were signed as (see [`kept`]).
+    kept: Kept,
     signatures: Vec<Signature>,
     /// The version stored in the repository, `None` for a new role.
     stored: Option<u64>,
@@ -378,6 +383,7 @@ impl Doc {
                 delegations: None,
                 unknown: Unknown::new(),
             },
+            kept: Kept::default(),
             signatures: Vec::new(),
             stored: None,
             dirty: true,
@@ -390,7 +396,7 @@ impl Doc {
     }
 
     fn target_count(&self) -> usize {
-        self.signed.targets.len() + self.pending.len()
+        self.signed.targets.len() + self.kept.len() + self.pending.len()
     }
 }
 
@@ -714,11 +720,12 @@ impl<S: Store> Repository<S> {
                 .get(&format!("{name}.json"))
                 .ok_or_else(|| invalid(format!("role {name:?} is not listed in snapshot")))?;
             let version = meta.version.get();
-            let env: Stored<Targets> = read_stored(store, &role_file(name, version))?;
+            let (env, kept) = read_targets(store, &role_file(name, version))?;
             Ok((
                 name.clone(),
                 Doc {
                     signed: env.signed,
+                    kept,
                     signatures: env.signatures,
                     stored: Some(version),
                     dirty: false,
@@ -1033,7 +1040,9 @@ impl<S: Store> Repository<S> {
             let before = doc.pending.len();
             let store = &self.pending;
             doc.pending.retain(|&r| store.path(r) != path);
-            let had = doc.signed.targets.remove(path).is_some() | (doc.pending.len() != before);
+            let had = doc.signed.targets.remove(path).is_some()
+                | doc.kept.remove(path)
+                | (doc.pending.len() != before);
             if had {
                 doc.dirty = true;
                 return Ok(Some(name));
@@ -1378,7 +1387,7 @@ impl<S: Store> Repository<S> {
             doc.signed.version = version;
             doc.signed.expires = expiry_at(now, expiry.of(name))?;
             let new = pending.sorted_unique(&doc.pending);
-            let bytes = encode_targets(&doc.signed, &new, pending)
+            let bytes = encode_targets(&doc.signed, &doc.kept, &new, pending)
                 .map_err(|e| invalid(format!("{name}: {e}")))?;
             drop(new);
             doc.pending = Vec::new();
@@ -1515,7 +1524,8 @@ impl<S: Store> Repository<S> {
         ));
         for name in std::iter::once("targets".to_string()).chain(names) {
             let doc = self.doc(&name);
-            let bytes = canonical::to_canonical(&doc.signed).map_err(|e| invalid(e.to_string()))?;
+            let bytes = encode_targets(&doc.signed, &doc.kept, &[], &self.pending)
+                .map_err(|e| invalid(format!("{name}: {e}")))?;
             let count = doc.target_count();
             let (ids, th, keys) = self.rule_for(&name)?;
             let doc = self.doc(&name);
@@ -1675,6 +1685,31 @@ fn read_stored<T: Role>(store: &impl Store, path: &str) -> Result<Stored<T>> {
         .validate()
         .map_err(|e| crate::Error::schema(path, e))?;
     Ok(stored)
+}
+
+/// Reads a stored targets role for editing: its entries kept as bytes when
+/// the file is canonical (see [`kept`]), parsed otherwise.
+fn read_targets(store: &impl Store, path: &str) -> Result<(Stored<Targets>, Kept)> {
+    let bytes = store
+        .read(path)
+        .map_err(io_err(path))?
+        .ok_or_else(|| invalid(format!("{path} is missing from the repository")))?;
+    let Some((stored, kept)) = kept::read(bytes) else {
+        return Ok((read_stored(store, path)?, Kept::default()));
+    };
+    if stored.signed.type_ != Targets::TYPE {
+        return Err(crate::Error::WrongType {
+            what: path.into(),
+            expected: Targets::TYPE.into(),
+            found: stored.signed.type_.clone(),
+        }
+        .into());
+    }
+    stored
+        .signed
+        .validate()
+        .map_err(|e| crate::Error::schema(path, e))?;
+    Ok((stored, kept))
 }
 
 /// A metadata file: signatures, and the canonical `signed` bytes as they are.
@@ -1870,9 +1905,17 @@ fn encode_snapshot(snap: &Snapshot) -> serde_json::Result<Vec<u8>> {
 /// ([`PendingStore::sorted_unique`]).
 fn encode_targets(
     signed: &Targets,
+    kept: &Kept,
     pending: &[Pick<'_>],
     store: &PendingStore,
 ) -> serde_json::Result<Vec<u8>> {
+    enum Listed<'a> {
+        Parsed(&'a TargetFile),
+        /// `"PATH":{...}`, canonical already.
+        Kept(&'a [u8]),
+    }
+    // A role's targets are parsed or kept, never both.
+    debug_assert!(signed.targets.is_empty() || kept.is_empty());
     let shell = TargetsShell {
         type_: &signed.type_,
         spec_version: &signed.spec_version,
@@ -1881,13 +1924,18 @@ fn encode_targets(
         delegations: signed.delegations.as_ref(),
         unknown: &signed.unknown,
     };
-    let capacity = (signed.targets.len() + pending.len()) * 160 + 256;
+    let capacity = (signed.targets.len() + pending.len()) * 160 + kept.size() + 256;
     encode_with(
         shell,
         "targets",
         |out| {
             out.push(b'{');
-            let mut listed = signed.targets.iter().peekable();
+            let mut listed = signed
+                .targets
+                .iter()
+                .map(|(k, v)| (k.as_str(), Listed::Parsed(v)))
+                .chain(kept.iter().map(|(k, v)| (k, Listed::Kept(v))))
+                .peekable();
             let mut new = pending.iter().peekable();
             let mut first = true;
             loop {
@@ -1897,11 +1945,11 @@ fn encode_targets(
                     (None, Some(_)) => true,
                     (Some((lk, _)), Some(e)) => {
                         let np = e.path;
-                        if lk.as_str() == np {
+                        if *lk == np {
                             listed.next(); // replaced by the new entry
                             true
                         } else {
-                            np < lk.as_str()
+                            np < *lk
                         }
                     }
                 };
@@ -1915,10 +1963,14 @@ fn encode_targets(
                     out.push(b':');
                     store.encode(e, out)?;
                 } else {
-                    let (lk, lv) = listed.next().expect("peeked");
-                    canonical::encode_str(lk, out);
-                    out.push(b':');
-                    encode_target_file(lv, out)?;
+                    match listed.next().expect("peeked") {
+                        (lk, Listed::Parsed(lv)) => {
+                            canonical::encode_str(lk, out);
+                            out.push(b':');
+                            encode_target_file(lv, out)?;
+                        }
+                        (_, Listed::Kept(entry)) => out.extend_from_slice(entry),
+                    }
                 }
             }
             out.push(b'}');
@@ -2041,7 +2093,8 @@ mod tests {
         batch.push("c", NewTarget::from_bytes(b"c")).unwrap();
         let b = store.add(batch).unwrap();
         let refs: Vec<Ref> = store.refs(b).collect();
-        let got = encode_targets(&t, &store.sorted_unique(&refs), &store).unwrap();
+        let got =
+            encode_targets(&t, &Kept::default(), &store.sorted_unique(&refs), &store).unwrap();
         t.targets.insert("dir/a".into(), TargetFile::from_new(&n));
         let mut c = TargetFile::from_new(&NewTarget::from_bytes(b"c"));
         c.custom = None;
