@@ -183,7 +183,18 @@ impl<'a> Scan<'a> {
     }
 
     fn array(&self, i: usize, depth: usize) -> Option<usize> {
-        if depth >= MAX_DEPTH {
+        self.items(i, depth, |v| self.value(v, depth + 1))
+    }
+
+    /// The end of the canonical array starting at `i`; `item` is called with
+    /// the start of each element, scans it and returns its end.
+    pub fn items(
+        &self,
+        i: usize,
+        depth: usize,
+        mut item: impl FnMut(usize) -> Option<usize>,
+    ) -> Option<usize> {
+        if depth >= MAX_DEPTH || self.b.get(i) != Some(&b'[') {
             return None;
         }
         let mut j = i + 1;
@@ -191,7 +202,7 @@ impl<'a> Scan<'a> {
             return Some(j + 1);
         }
         loop {
-            let end = self.value(j, depth + 1)?;
+            let end = item(j)?;
             match self.b.get(end)? {
                 b',' => j = end + 1,
                 b']' => return Some(end + 1),

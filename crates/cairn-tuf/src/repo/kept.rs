@@ -10,10 +10,13 @@
 //! expiry, delegations) is parsed as usual. Anything the check does not
 //! accept — another tool's pretty-printed file, an escaped key — is parsed
 //! whole instead, so the fast path changes what is accepted in no case.
+//! The same scan splits a delegating role's list of delegated roles (16,384
+//! hash bins in targets.json) so that they are parsed on every core.
 
 use super::Stored;
 use crate::canonical::Scan;
-use crate::metadata::{Signature, Targets};
+use crate::metadata::{DelegatedRole, Signature, Targets};
+use rayon::prelude::*;
 
 /// One entry of a kept `targets` map: the key's bytes (inside the quotes)
 /// end at `key_end`, and the entry (`"KEY":VALUE`) at `end`.
@@ -84,26 +87,40 @@ pub(super) fn read(file: Vec<u8>) -> Option<(Stored<Targets>, Kept)> {
     let mut signatures = None;
     let mut signed = None;
     let mut targets = None;
+    let mut roles = None;
+    let mut role_spans = Vec::new();
     let mut entries = Vec::new();
     let end = scan.object(0, 0, |key, at| {
         let end = match key {
-            "signed" => scan.object(at, 1, |key, at| {
-                if key != "targets" {
-                    return scan.value(at, 2);
-                }
-                let end = scan.object(at, 2, |path, v| {
-                    let end = target_file(&scan, v, 3)?;
-                    // `"PATH":` precedes the value; offsets fit: the file does.
-                    let key_end = v - 2;
-                    entries.push(Entry {
-                        key: (key_end - path.len()) as u32,
-                        key_end: key_end as u32,
-                        end: end as u32,
-                    });
+            "signed" => scan.object(at, 1, |key, at| match key {
+                "targets" => {
+                    let end = scan.object(at, 2, |path, v| {
+                        let end = target_file(&scan, v, 3)?;
+                        // `"PATH":` precedes the value; offsets fit: the file does.
+                        let key_end = v - 2;
+                        entries.push(Entry {
+                            key: (key_end - path.len()) as u32,
+                            key_end: key_end as u32,
+                            end: end as u32,
+                        });
+                        Some(end)
+                    })?;
+                    targets = Some(at..end);
                     Some(end)
-                })?;
-                targets = Some(at..end);
-                Some(end)
+                }
+                "delegations" => scan.object(at, 2, |key, at| {
+                    if key != "roles" {
+                        return scan.value(at, 3);
+                    }
+                    let end = scan.items(at, 3, |v| {
+                        let end = scan.value(v, 4)?;
+                        role_spans.push(v..end);
+                        Some(end)
+                    })?;
+                    roles = Some(at..end);
+                    Some(end)
+                }),
+                _ => scan.value(at, 2),
             })?,
             _ => scan.value(at, 1)?,
         };
@@ -118,15 +135,37 @@ pub(super) fn read(file: Vec<u8>) -> Option<(Stored<Targets>, Kept)> {
         return None;
     }
     let (signed, targets) = (signed?, targets?);
-    // The role with an empty `targets`, parsed (and checked) as usual.
+    // The role with an empty `targets` (and `roles`), parsed and checked as
+    // usual; `roles` sorts before `targets`.
     let mut rest = Vec::with_capacity(signed.len() - targets.len() + 2);
-    rest.extend_from_slice(&b[signed.start..targets.start]);
-    rest.extend_from_slice(b"{}");
-    rest.extend_from_slice(&b[targets.end..signed.end]);
-    let signed: Targets = serde_json::from_slice(&rest).ok()?;
+    let mut from = signed.start;
+    for (cut, empty) in roles.iter().map(|r| (r, "[]")).chain([(&targets, "{}")]) {
+        rest.extend_from_slice(&b[from..cut.start]);
+        rest.extend_from_slice(empty.as_bytes());
+        from = cut.end;
+    }
+    rest.extend_from_slice(&b[from..signed.end]);
+    let mut signed: Targets = serde_json::from_slice(&rest).ok()?;
+    if roles.is_some() {
+        // Thousands of delegated roles (hash bins) are parsed on every core.
+        let parsed: Option<Vec<Vec<DelegatedRole>>> = role_spans
+            .par_chunks(ROLES_PER_TASK)
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .map(|r| serde_json::from_slice(&b[r.clone()]).ok())
+                    .collect()
+            })
+            .collect();
+        let list = signed.delegations.as_mut()?.roles.as_mut()?;
+        *list = parsed?.into_iter().flatten().collect();
+    }
     let signatures: Vec<Signature> = serde_json::from_slice(&b[signatures?]).ok()?;
     Some((Stored { signatures, signed }, Kept { file, entries }))
 }
+
+/// Delegated roles parsed per task.
+const ROLES_PER_TASK: usize = 1024;
 
 /// The end of the target file object at `at`: checked to have a `length`
 /// that is a non-negative integer and `hashes` with at least one string.
@@ -215,6 +254,40 @@ mod tests {
         t2.targets.remove("c");
         let again = super::super::encode_targets(&stored.signed, &kept, &[], &store).unwrap();
         assert_eq!(again, canonical::to_canonical(&t2).unwrap());
+    }
+
+    /// A delegating role's many delegated roles, parsed apart and in
+    /// parallel, come out as the whole-file parse gives them, in order.
+    #[test]
+    fn delegated_roles_are_parsed_in_order() {
+        let mut t = role();
+        let key = crate::keys::Key::ed25519(&[7; 32]);
+        let keyid = key.key_id().unwrap();
+        let mut roles: Vec<serde_json::Value> = crate::repo::hashed_bins(4096)
+            .into_iter()
+            .map(|(name, prefixes)| {
+                json!({"name": name, "keyids": [keyid], "threshold": 1,
+                       "terminating": false, "path_hash_prefixes": prefixes})
+            })
+            .collect();
+        roles.insert(
+            0,
+            json!({"name": "sboms", "keyids": [keyid], "threshold": 2,
+                               "terminating": true, "paths": ["sboms/*"], "x-note": "kept"}),
+        );
+        t.delegations = Some(
+            serde_json::from_value(json!({"keys": {keyid.clone(): key}, "roles": roles})).unwrap(),
+        );
+        let canonical = canonical::to_canonical(&t).unwrap();
+        let (stored, kept) = read(file(&canonical)).expect("canonical file kept");
+        assert_eq!(kept.len(), 3);
+        let mut whole = t.clone();
+        whole.targets.clear();
+        assert_eq!(stored.signed, whole);
+        assert_eq!(
+            stored.signed.delegations.unwrap().roles.unwrap().len(),
+            4097
+        );
     }
 
     /// What is not plainly canonical, or not a target file, is left to the parser.
