@@ -78,11 +78,19 @@ impl Kept {
 /// role without its targets, and the targets kept as bytes. `None` when the
 /// file is anything else (the caller then parses it whole, which also
 /// reports what is wrong with it).
-pub(super) fn read(file: Vec<u8>) -> Option<(Stored<Targets>, Kept)> {
+/// The file comes back as the error.
+pub(super) fn read(file: Vec<u8>) -> Result<(Stored<Targets>, Kept), Vec<u8>> {
+    match scan_role(&file) {
+        Some((stored, entries)) => Ok((stored, Kept { file, entries })),
+        None => Err(file),
+    }
+}
+
+fn scan_role(file: &[u8]) -> Option<(Stored<Targets>, Vec<Entry>)> {
     if u32::try_from(file.len()).is_err() {
         return None;
     }
-    let scan = Scan::new(&file)?;
+    let scan = Scan::new(file)?;
     let b = scan.bytes();
     let mut signatures = None;
     let mut signed = None;
@@ -161,7 +169,7 @@ pub(super) fn read(file: Vec<u8>) -> Option<(Stored<Targets>, Kept)> {
         *list = parsed?.into_iter().flatten().collect();
     }
     let signatures: Vec<Signature> = serde_json::from_slice(&b[signatures?]).ok()?;
-    Some((Stored { signatures, signed }, Kept { file, entries }))
+    Some((Stored { signatures, signed }, entries))
 }
 
 /// Delegated roles parsed per task.
@@ -297,7 +305,7 @@ mod tests {
         let value = serde_json::to_value(&t).unwrap();
         let pretty =
             serde_json::to_vec_pretty(&json!({"signatures": [], "signed": value})).unwrap();
-        assert!(read(pretty).is_none(), "pretty-printed");
+        assert!(read(pretty).is_err(), "pretty-printed");
         let canonical = String::from_utf8(canonical::to_canonical(&t).unwrap()).unwrap();
         let sha = TargetFile::from_data(b"").hashes["sha256"].to_string();
         for (from, to) in [
@@ -313,14 +321,14 @@ mod tests {
         ] {
             assert!(canonical.contains(from), "{from}");
             let changed = canonical.replacen(from, to, 1);
-            assert!(read(file(changed.as_bytes())).is_none(), "{to}");
+            assert!(read(file(changed.as_bytes())).is_err(), "{to}");
         }
         // Trailing data after the envelope.
         let mut f = file(canonical.as_bytes());
         f.extend_from_slice(b"x");
-        assert!(read(f).is_none());
+        assert!(read(f).is_err());
         // A role whose other fields are wrong is not kept either.
         let bad = canonical.replacen("\"version\":4", "\"version\":0", 1);
-        assert!(read(file(bad.as_bytes())).is_none());
+        assert!(read(file(bad.as_bytes())).is_err());
     }
 }

@@ -1670,8 +1670,13 @@ fn read_stored<T: Role>(store: &impl Store, path: &str) -> Result<Stored<T>> {
         .read(path)
         .map_err(io_err(path))?
         .ok_or_else(|| invalid(format!("{path} is missing from the repository")))?;
+    parse_stored(path, &bytes)
+}
+
+/// [`read_stored`] of bytes already read.
+fn parse_stored<T: Role>(path: &str, bytes: &[u8]) -> Result<Stored<T>> {
     let stored: Stored<T> =
-        serde_json::from_slice(&bytes).map_err(|e| crate::Error::schema(path, e))?;
+        serde_json::from_slice(bytes).map_err(|e| crate::Error::schema(path, e))?;
     if stored.signed.type_field() != T::TYPE {
         return Err(crate::Error::WrongType {
             what: path.into(),
@@ -1694,8 +1699,9 @@ fn read_targets(store: &impl Store, path: &str) -> Result<(Stored<Targets>, Kept
         .read(path)
         .map_err(io_err(path))?
         .ok_or_else(|| invalid(format!("{path} is missing from the repository")))?;
-    let Some((stored, kept)) = kept::read(bytes) else {
-        return Ok((read_stored(store, path)?, Kept::default()));
+    let (stored, kept) = match kept::read(bytes) {
+        Ok(read) => read,
+        Err(bytes) => return Ok((parse_stored(path, &bytes)?, Kept::default())),
     };
     if stored.signed.type_ != Targets::TYPE {
         return Err(crate::Error::WrongType {
