@@ -102,6 +102,22 @@ fn target(i: usize) -> (String, NewTarget) {
     )
 }
 
+/// A repository of 16 hashed bins holding targets `0..n`, committed.
+fn committed_bins(n: usize) -> (Keys, Repository<MemoryStore>) {
+    let mut keys = Keys::new();
+    let mut repo = Repository::init(
+        MemoryStore::new(),
+        spec(&mut keys, Some(BinLayout::Hashed(16))),
+        NOW,
+    )
+    .unwrap();
+    repo.add_targets((0..n).map(target).collect(), None)
+        .unwrap();
+    repo.commit(&keys.ring, NOW, &Expiry::default(), false)
+        .unwrap();
+    (keys, repo)
+}
+
 #[test]
 fn a_new_repository_with_targets_verifies_in_the_client() {
     let mut keys = Keys::new();
@@ -189,17 +205,7 @@ fn hashed_bins_take_targets_and_one_add_resigns_one_bin() {
 /// given again, and verifies.
 #[test]
 fn bins_written_by_another_tool_are_edited_like_our_own() {
-    let mut keys = Keys::new();
-    let mut repo = Repository::init(
-        MemoryStore::new(),
-        spec(&mut keys, Some(BinLayout::Hashed(16))),
-        NOW,
-    )
-    .unwrap();
-    repo.add_targets((0..200).map(target).collect(), None)
-        .unwrap();
-    repo.commit(&keys.ring, NOW, &Expiry::default(), false)
-        .unwrap();
+    let (keys, repo) = committed_bins(200);
     for pretty in [false, true] {
         let mut files = repo.store().files();
         if pretty {
@@ -458,17 +464,7 @@ fn a_missing_key_or_unmet_threshold_writes_nothing() {
 
 #[test]
 fn rotating_keys_makes_the_old_key_useless() {
-    let mut keys = Keys::new();
-    let mut repo = Repository::init(
-        MemoryStore::new(),
-        spec(&mut keys, Some(BinLayout::Hashed(16))),
-        NOW,
-    )
-    .unwrap();
-    repo.add_targets((0..40).map(target).collect(), None)
-        .unwrap();
-    repo.commit(&keys.ring, NOW, &Expiry::default(), false)
-        .unwrap();
+    let (mut keys, repo) = committed_bins(40);
     let dir = tempfile::tempdir().unwrap();
     client(repo.store(), dir.path());
 
