@@ -1,4 +1,4 @@
-//! CycloneDX 1.6 JSON. The image is metadata.component; packages are components with purl,
+//! CycloneDX 1.7 JSON (and 1.6: the document is the same, and valid in both). The image is metadata.component; packages are components with purl,
 //! CPE, licenses and `evidence` (identity with the method that found it, occurrences with
 //! the database file, line and layer), so the provenance does not live only in cairn's own
 //! format. An image's layers are components of their own (`cairn-layer-N`, with digest,
@@ -121,7 +121,23 @@ fn by_layer(sbom: &Sbom, top: Vec<Value>) -> Vec<Value> {
     rest
 }
 
-pub(crate) fn json(sbom: &Sbom) -> String {
+/// The CycloneDX specification version a document is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Version {
+    V1_6,
+    V1_7,
+}
+
+impl Version {
+    fn number(self) -> &'static str {
+        match self {
+            Version::V1_6 => "1.6",
+            Version::V1_7 => "1.7",
+        }
+    }
+}
+
+pub(crate) fn json(sbom: &Sbom, version: Version) -> String {
     let src = &sbom.source;
     let root_ref = "cairn-source";
     let mut root = json!({
@@ -368,9 +384,9 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         compositions.push(json!({"aggregate": "incomplete", "assemblies": incomplete_pkgs}));
     }
     let mut bom = json!({
-        "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        "$schema": format!("http://cyclonedx.org/schema/bom-{}.schema.json", version.number()),
         "bomFormat": "CycloneDX",
-        "specVersion": "1.6",
+        "specVersion": version.number(),
         "serialNumber": format!("urn:uuid:{}", uuid_from(&document_digest(sbom))),
         "version": 1,
         "metadata": {

@@ -1,5 +1,5 @@
 //! cairn's SBOM model — packages, files, relationships and the evidence behind each — and
-//! the writers that turn it into SPDX 2.3 (JSON and tag-value), CycloneDX 1.6 JSON, cairn's
+//! the writers that turn it into SPDX 2.3 (JSON and tag-value), CycloneDX 1.7 (and 1.6) JSON, cairn's
 //! own lossless JSON and a human table.
 //!
 //! The model is filled in by catalogers where each fact is found; writers only translate it.
@@ -26,16 +26,21 @@ pub enum Format {
     Json,
     SpdxJson,
     SpdxTagValue,
+    /// CycloneDX 1.7 JSON.
     CycloneDxJson,
+    /// CycloneDX 1.6 JSON, for tools that do not read 1.7 yet.
+    CycloneDxJson16,
 }
 
 impl Format {
-    pub const ALL: [(&'static str, Format); 5] = [
+    pub const ALL: [(&'static str, Format); 6] = [
         ("table", Format::Table),
         ("json", Format::Json),
         ("spdx-json", Format::SpdxJson),
         ("spdx-tag-value", Format::SpdxTagValue),
         ("cyclonedx-json", Format::CycloneDxJson),
+        // Syft's spelling of a format's earlier version.
+        ("cyclonedx-json@1.6", Format::CycloneDxJson16),
     ];
 
     pub fn parse(s: &str) -> Option<Format> {
@@ -63,7 +68,8 @@ pub fn render(sbom: &Sbom, format: Format) -> String {
         }
         Format::SpdxJson => spdx::json(sbom),
         Format::SpdxTagValue => spdx::tag_value(sbom),
-        Format::CycloneDxJson => cyclonedx::json(sbom),
+        Format::CycloneDxJson => cyclonedx::json(sbom, cyclonedx::Version::V1_7),
+        Format::CycloneDxJson16 => cyclonedx::json(sbom, cyclonedx::Version::V1_6),
     }
 }
 

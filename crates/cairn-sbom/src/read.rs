@@ -1,5 +1,5 @@
 //! Reading SBOM documents back into the model: cairn's own JSON (lossless), and the SPDX
-//! 2.3 (JSON and tag-value) and CycloneDX 1.6 JSON documents cairn writes, so that two
+//! 2.3 (JSON and tag-value) and CycloneDX 1.6 and 1.7 JSON documents cairn writes, so that two
 //! documents — or a document and an image — can be compared.
 //!
 //! From SPDX and CycloneDX the package identities come back (name, version, package URL

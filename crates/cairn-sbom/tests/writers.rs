@@ -1178,6 +1178,7 @@ fn documents_read_back_into_the_model() {
         Format::SpdxJson,
         Format::SpdxTagValue,
         Format::CycloneDxJson,
+        Format::CycloneDxJson16,
         Format::Json,
     ] {
         let read = cairn_sbom::read(render(&s, format).as_bytes()).unwrap();

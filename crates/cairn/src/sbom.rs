@@ -18,7 +18,7 @@ pub struct SbomArgs {
     /// kind.
     image: String,
     /// Output as FORMAT, to stdout or to FILE; repeat for several. Formats: table (default),
-    /// json, spdx-json, spdx-tag-value, cyclonedx-json.
+    /// json, spdx-json, spdx-tag-value, cyclonedx-json (CycloneDX 1.7), cyclonedx-json@1.6.
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
     outputs: Vec<String>,
     /// List every file of the image with its SHA-1 and SHA-256 digests.

@@ -210,7 +210,7 @@ fn several_outputs_to_files_in_one_run() {
     let s: Value = serde_json::from_str(&std::fs::read_to_string(&spdx).unwrap()).unwrap();
     let c: Value = serde_json::from_str(&std::fs::read_to_string(&cdx).unwrap()).unwrap();
     assert_eq!(s["spdxVersion"], "SPDX-2.3");
-    assert_eq!(c["specVersion"], "1.6");
+    assert_eq!(c["specVersion"], "1.7");
     // Nothing else was written beside them.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }

@@ -1,5 +1,5 @@
 //! The SPDX and CycloneDX outputs pass the official validators: SPDX's `pyspdxtools`
-//! (spdx-tools) for JSON and tag-value, and CycloneDX's own 1.6 JSON schema (through
+//! (spdx-tools) for JSON and tag-value, and CycloneDX's own 1.7 and 1.6 JSON schemas (through
 //! cyclonedx-python-lib's strict validator). Both are installed by scripts/setup.
 
 mod common;
@@ -181,7 +181,35 @@ fn spdx_layers_are_packages_the_image_contains() {
 }
 
 #[test]
-fn cyclonedx_passes_the_1_6_schema() {
+fn cyclonedx_1_6_passes_its_schema_and_differs_from_1_7_only_in_the_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = demo().join("oci");
+    let img = img.to_str().unwrap();
+    let old = write(
+        dir.path(),
+        img,
+        "cyclonedx-json@1.6",
+        "demo.1.6.cdx.json",
+        &[],
+    );
+    cyclonedx_validate(&old);
+    let new = write(dir.path(), img, "cyclonedx-json", "demo.cdx.json", &[]);
+    let read = |f: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap()
+    };
+    let (mut old, mut new) = (read(&old), read(&new));
+    assert_eq!(old["specVersion"], "1.6");
+    assert_eq!(new["specVersion"], "1.7");
+    for bom in [&mut old, &mut new] {
+        let o = bom.as_object_mut().unwrap();
+        o.remove("specVersion");
+        o.remove("$schema");
+    }
+    assert_eq!(old, new);
+}
+
+#[test]
+fn cyclonedx_passes_the_1_7_schema() {
     let dir = tempfile::tempdir().unwrap();
     let img = demo().join("oci");
     let file = write(
