@@ -32,7 +32,7 @@ struct Entry {
 /// non-negative integer and `hashes` a non-empty object of strings.
 #[derive(Default)]
 pub(super) struct Kept {
-    file: Vec<u8>,
+    file: String,
     entries: Vec<Entry>,
 }
 
@@ -51,15 +51,18 @@ impl Kept {
     }
 
     fn path(&self, e: Entry) -> &str {
-        // Checked to be UTF-8 when read.
-        std::str::from_utf8(&self.file[e.key as usize..e.key_end as usize]).unwrap_or("")
+        // Between two quotes, which are ASCII: character boundaries.
+        &self.file[e.key as usize..e.key_end as usize]
     }
 
     /// (path, the entry's canonical bytes `"PATH":{...}`), in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
-        self.entries
-            .iter()
-            .map(|&e| (self.path(e), &self.file[e.key as usize - 1..e.end as usize]))
+        self.entries.iter().map(|&e| {
+            (
+                self.path(e),
+                &self.file.as_bytes()[e.key as usize - 1..e.end as usize],
+            )
+        })
     }
 
     /// Drops the entry for `path`; whether there was one.
@@ -75,22 +78,22 @@ impl Kept {
 }
 
 /// Reads a stored targets role whose file is canonical: its signatures, the
-/// role without its targets, and the targets kept as bytes. `None` when the
-/// file is anything else (the caller then parses it whole, which also
-/// reports what is wrong with it).
-/// The file comes back as the error.
+/// role without its targets, and the targets kept as bytes. When the file is
+/// anything else, it comes back as the error, for the caller to parse whole
+/// (which also reports what is wrong with it).
 pub(super) fn read(file: Vec<u8>) -> Result<(Stored<Targets>, Kept), Vec<u8>> {
+    let file = String::from_utf8(file).map_err(|e| e.into_bytes())?;
     match scan_role(&file) {
         Some((stored, entries)) => Ok((stored, Kept { file, entries })),
-        None => Err(file),
+        None => Err(file.into_bytes()),
     }
 }
 
-fn scan_role(file: &[u8]) -> Option<(Stored<Targets>, Vec<Entry>)> {
+fn scan_role(file: &str) -> Option<(Stored<Targets>, Vec<Entry>)> {
     if u32::try_from(file.len()).is_err() {
         return None;
     }
-    let scan = Scan::new(file)?;
+    let scan = Scan::new(file);
     let b = scan.bytes();
     let mut signatures = None;
     let mut signed = None;
@@ -327,6 +330,11 @@ mod tests {
         let mut f = file(canonical.as_bytes());
         f.extend_from_slice(b"x");
         assert!(read(f).is_err());
+        // Nor is a file that is not UTF-8.
+        let mut f = file(canonical.as_bytes());
+        let at = f.windows(2).position(|w| w == "é".as_bytes()).unwrap();
+        f[at] = 0xff;
+        assert!(read(f).is_err(), "not UTF-8");
         // A role whose other fields are wrong is not kept either.
         let bad = canonical.replacen("\"version\":4", "\"version\":0", 1);
         assert!(read(file(bad.as_bytes())).is_err());

@@ -1645,12 +1645,16 @@ pub struct Status {
     pub snapshot_lists_hashes: bool,
 }
 
-fn read_envelope<T: Role>(store: &impl Store, path: &str) -> Result<Envelope<T>> {
-    let bytes = store
+/// The bytes of one of the repository's files, which must exist.
+fn read_file(store: &impl Store, path: &str) -> Result<Vec<u8>> {
+    store
         .read(path)
         .map_err(io_err(path))?
-        .ok_or_else(|| invalid(format!("{path} is missing from the repository")))?;
-    Ok(Envelope::from_bytes(path, &bytes)?)
+        .ok_or_else(|| invalid(format!("{path} is missing from the repository")))
+}
+
+fn read_envelope<T: Role>(store: &impl Store, path: &str) -> Result<Envelope<T>> {
+    Ok(Envelope::from_bytes(path, &read_file(store, path)?)?)
 }
 
 /// A metadata file of the repository, as the editor reads it.
@@ -1666,17 +1670,18 @@ struct Stored<T> {
 /// reads; `status` and clients do). Several times faster than
 /// [`Envelope::from_bytes`] on large targets and snapshot files.
 fn read_stored<T: Role>(store: &impl Store, path: &str) -> Result<Stored<T>> {
-    let bytes = store
-        .read(path)
-        .map_err(io_err(path))?
-        .ok_or_else(|| invalid(format!("{path} is missing from the repository")))?;
-    parse_stored(path, &bytes)
+    parse_stored(path, &read_file(store, path)?)
 }
 
 /// [`read_stored`] of bytes already read.
 fn parse_stored<T: Role>(path: &str, bytes: &[u8]) -> Result<Stored<T>> {
     let stored: Stored<T> =
         serde_json::from_slice(bytes).map_err(|e| crate::Error::schema(path, e))?;
+    checked(path, stored)
+}
+
+/// `stored`, once its type and schema are checked.
+fn checked<T: Role>(path: &str, stored: Stored<T>) -> Result<Stored<T>> {
     if stored.signed.type_field() != T::TYPE {
         return Err(crate::Error::WrongType {
             what: path.into(),
@@ -1695,27 +1700,10 @@ fn parse_stored<T: Role>(path: &str, bytes: &[u8]) -> Result<Stored<T>> {
 /// Reads a stored targets role for editing: its entries kept as bytes when
 /// the file is canonical (see [`kept`]), parsed otherwise.
 fn read_targets(store: &impl Store, path: &str) -> Result<(Stored<Targets>, Kept)> {
-    let bytes = store
-        .read(path)
-        .map_err(io_err(path))?
-        .ok_or_else(|| invalid(format!("{path} is missing from the repository")))?;
-    let (stored, kept) = match kept::read(bytes) {
-        Ok(read) => read,
-        Err(bytes) => return Ok((parse_stored(path, &bytes)?, Kept::default())),
-    };
-    if stored.signed.type_ != Targets::TYPE {
-        return Err(crate::Error::WrongType {
-            what: path.into(),
-            expected: Targets::TYPE.into(),
-            found: stored.signed.type_.clone(),
-        }
-        .into());
+    match kept::read(read_file(store, path)?) {
+        Ok((stored, kept)) => Ok((checked(path, stored)?, kept)),
+        Err(bytes) => Ok((parse_stored(path, &bytes)?, Kept::default())),
     }
-    stored
-        .signed
-        .validate()
-        .map_err(|e| crate::Error::schema(path, e))?;
-    Ok((stored, kept))
 }
 
 /// A metadata file: signatures, and the canonical `signed` bytes as they are.
