@@ -19,13 +19,7 @@ pub fn detect(image: &Image, base: Option<&Image>) -> Option<BaseImage> {
         Some(b) => (common_prefix(image, b), "base-image"),
         None => (from_history(&image.steps)?, "history"),
     };
-    let stated = |key: &str| {
-        image
-            .annotations
-            .get(key)
-            .or_else(|| image.labels.get(key))
-            .cloned()
-    };
+    let stated = |key| crate::stated(image, key);
     let name = stated(NAME).or_else(|| base.map(|b| b.name.clone()));
     let digest = stated(DIGEST).or_else(|| base.and_then(|b| b.manifest_digest.clone()));
     Some(BaseImage {

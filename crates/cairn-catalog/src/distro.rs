@@ -85,6 +85,8 @@ pub(crate) fn detect(view: &FsView, warnings: &mut Warnings) -> Option<Distro> {
             id_like: get("ID_LIKE")
                 .map(|s| s.split_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default(),
+            vendor: get("VENDOR_NAME").or_else(|| get("NAME")),
+            url: get("VENDOR_URL").or_else(|| get("HOME_URL")),
             evidence: Location {
                 path: format!("/{real}"),
                 layer: node.layer(),
@@ -120,6 +122,8 @@ pub(crate) fn detect(view: &FsView, warnings: &mut Warnings) -> Option<Distro> {
                 version_codename: None,
                 pretty_name: Some(r.pretty_name),
                 id_like: vec![],
+                vendor: None,
+                url: None,
                 evidence: Location {
                     path: format!("/{real}"),
                     layer: node.layer(),
@@ -143,6 +147,8 @@ pub(crate) fn detect(view: &FsView, warnings: &mut Warnings) -> Option<Distro> {
                 version_codename: None,
                 pretty_name: Some(format!("Debian GNU/Linux {v}")),
                 id_like: vec![],
+                vendor: None,
+                url: None,
                 evidence: Location {
                     path: format!("/{real}"),
                     layer: node.layer(),

@@ -227,6 +227,9 @@ impl Cataloger for Dpkg {
             if let (Some(file), Some((_, hash)), Some(statements)) =
                 (&files[i], &texts[i], &parsed[i])
             {
+                if !statements.copyrights.is_empty() {
+                    p.copyright = Some(statements.copyrights.join("\n"));
+                }
                 p.licenses = if statements.machine_readable {
                     declared_licenses(statements, file)
                 } else {

@@ -430,11 +430,42 @@ fn view_warning(w: &ViewWarning) -> Warning {
     }
 }
 
+/// What the image states under `key`: its manifest's annotation, else its config's label.
+pub(crate) fn stated(image: &Image, key: &str) -> Option<String> {
+    image
+        .annotations
+        .get(key)
+        .or_else(|| image.labels.get(key))
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Who supplies the image, as it states: the vendor (the distributing entity), else its
+/// authors, the config's `author`, a `maintainer` label (the `MAINTAINER` instruction's
+/// successor).
+fn supplier_of(image: &Image) -> Option<String> {
+    stated(image, "org.opencontainers.image.vendor")
+        .or_else(|| stated(image, "org.opencontainers.image.authors"))
+        .or_else(|| {
+            image
+                .author
+                .as_deref()
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+        })
+        .or_else(|| stated(image, "maintainer"))
+}
+
 fn source_of(image: &Image, base: Option<&Image>) -> Source {
     let base = base::detect(image, base);
     let base_layers = base.as_ref().map_or(0, |b| b.layers);
     Source {
         base,
+        supplier: supplier_of(image),
+        license: stated(image, "org.opencontainers.image.licenses")
+            .map(|l| license::expression(&l))
+            .filter(|l| !l.is_empty()),
         kind: image.kind.prefix().into(),
         name: image.name.clone(),
         path: image.location.clone(),

@@ -209,6 +209,9 @@ fn package(view: &FsView, f: &FactRef, m: &Manifest, links: Vec<Location>) -> Op
     );
     p.evidence.locations.extend(links);
     p.licenses = licenses(&m.licenses, m.license_expression(), &at);
+    // The package's author is who supplies it (the `maintainers` array is the registry's
+    // list of publishers, not always in an installed manifest).
+    p.maintainer = m.author.clone().filter(|a| !a.trim().is_empty());
     let md = &mut p.metadata;
     for (k, v) in [
         ("description", &m.description),

@@ -439,6 +439,7 @@ impl Dist<'_> {
         }
         p.licenses = licenses::licenses(m, &at);
         p.metadata = self.metadata();
+        p.maintainer = supplier(m);
         let mut requires = m.requires.clone();
         let mut written_in = BTreeSet::from([f.layer]);
         let mut locations = Vec::new();
@@ -682,3 +683,24 @@ fn declared_packages(view: &FsView, out: &mut Findings) {
 
 #[cfg(test)]
 mod tests;
+
+/// Who supplies a distribution: its `Maintainer`, else its `Author`, with the
+/// `Author-email` (which may itself be `Name <address>`, or only the address).
+fn supplier(m: &metadata::Metadata) -> Option<String> {
+    let clean = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("unknown"))
+            .map(str::to_owned)
+    };
+    if let Some(m) = clean(&m.maintainer) {
+        return Some(m);
+    }
+    match (clean(&m.author), clean(&m.author_email)) {
+        (Some(a), Some(e)) if !e.contains('<') => Some(format!("{a} <{e}>")),
+        (_, Some(e)) if e.contains('<') => Some(e),
+        (Some(a), _) => Some(a),
+        (None, Some(e)) => Some(e),
+        (None, None) => None,
+    }
+}

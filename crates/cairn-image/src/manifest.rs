@@ -83,6 +83,12 @@ fn string_map<'de, D: serde::Deserializer<'de>>(
     }))
 }
 
+/// A string, or nothing when the value is not one: an informative field.
+fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let raw = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(raw.and_then(|v| v.as_str().map(str::to_owned)))
+}
+
 #[derive(Deserialize, Debug, Default)]
 pub struct ImageConfig {
     #[serde(default)]
@@ -93,6 +99,9 @@ pub struct ImageConfig {
     pub variant: Option<String>,
     #[serde(default)]
     pub created: Option<String>,
+    /// Who made the image (`docker commit --author`, the `MAINTAINER` instruction).
+    #[serde(default, deserialize_with = "string_or_none")]
+    pub author: Option<String>,
     #[serde(default)]
     pub rootfs: Option<RootFs>,
     #[serde(default)]

@@ -315,6 +315,8 @@ pub struct Image {
     pub steps: Vec<Step>,
     /// The config's labels (`org.opencontainers.image.base.name`, …).
     pub labels: BTreeMap<String, String>,
+    /// The config's `author`.
+    pub author: Option<String>,
     /// The manifest's annotations (`org.opencontainers.image.base.digest`, …).
     pub annotations: BTreeMap<String, String>,
     /// Set for image formats that carry no digests at all (legacy docker-archive).
@@ -421,6 +423,7 @@ fn open_dir(path: &Path, platform: Option<&Platform>) -> Result<Image> {
         }],
         steps: steps_of(&[], 1),
         labels: BTreeMap::new(),
+        author: None,
         annotations: BTreeMap::new(),
         unverified: true,
         store: Arc::new(RootDir {
@@ -535,6 +538,7 @@ fn open_docker_archive(
         unverified: layers.iter().any(|l| matches!(l.verify, Verify::None)),
         steps: steps_of(config.history.as_deref().unwrap_or(&[]), layers.len()),
         labels: labels_of(&config),
+        author: config.author.clone(),
         annotations: BTreeMap::new(),
         layers,
         store: Arc::new(store),
@@ -617,6 +621,7 @@ fn open_legacy_docker_archive(path: &Path, store: Archive, limits: &Limits) -> R
             .collect(),
         layers,
         labels: BTreeMap::new(),
+        author: None,
         annotations: BTreeMap::new(),
         unverified: true,
         store: Arc::new(store),
@@ -788,6 +793,7 @@ pub(crate) fn resolve(
         created: config.created.clone(),
         steps: steps_of(config.history.as_deref().unwrap_or(&[]), layers.len()),
         labels: labels_of(&config),
+        author: config.author.clone(),
         annotations: current.annotations.clone().unwrap_or_default(),
         layers,
         unverified: false,

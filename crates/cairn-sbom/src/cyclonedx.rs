@@ -109,6 +109,9 @@ fn by_layer(sbom: &Sbom, top: Vec<Value>) -> Vec<Value> {
         if let Some(d) = l.digest.as_ref().or(l.diff_id.as_ref()) {
             c["version"] = json!(d);
         }
+        if let Some(s) = &sbom.source.supplier {
+            c["supplier"] = json!({"name": s});
+        }
         if let Some(hex) = l.digest.as_deref().and_then(|d| d.strip_prefix("sha256:")) {
             c["hashes"] = json!([{"alg": "SHA-256", "content": hex}]);
         }
@@ -153,6 +156,12 @@ pub(crate) fn json(sbom: &Sbom, version: Version) -> String {
     }
     if let Some(purl) = &src.purl {
         root["purl"] = json!(purl);
+    }
+    if let Some(s) = &src.supplier {
+        root["supplier"] = json!({"name": s});
+    }
+    if let Some(l) = &src.license {
+        root["licenses"] = json!([{"expression": l, "acknowledgement": "declared"}]);
     }
     let mut root_props = vec![
         prop("cairn:source:kind", &src.kind),
@@ -200,6 +209,12 @@ pub(crate) fn json(sbom: &Sbom, version: Version) -> String {
         if let Some(p) = &d.pretty_name {
             os["description"] = json!(p);
         }
+        if let Some(v) = &d.vendor {
+            os["supplier"] = json!({"name": v});
+            if let Some(u) = &d.url {
+                os["supplier"]["url"] = json!([u]);
+            }
+        }
         os["evidence"] = json!({"occurrences": [{"location": d.evidence.path, "additionalContext": layer_text(sbom, d.evidence.layer)}]});
         components.push(os);
     }
@@ -220,6 +235,9 @@ pub(crate) fn json(sbom: &Sbom, version: Version) -> String {
         }
         if let Some(l) = licenses(p) {
             c["licenses"] = l;
+        }
+        if let Some(t) = &p.copyright {
+            c["copyright"] = json!(t);
         }
         if let Some(d) = p.metadata.get("description") {
             c["description"] = json!(d.lines().next().unwrap_or(d));

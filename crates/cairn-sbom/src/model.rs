@@ -182,6 +182,15 @@ pub struct Source {
     /// The base image the image was built on, as far as the image tells.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<BaseImage>,
+    /// Who supplies the image, `Name` or `Name <email>`: `--supplier`, else what the image
+    /// states (the `org.opencontainers.image.vendor` or `.authors` annotation or label,
+    /// the config's `author`, a `maintainer` label). The supplier of its layers too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<String>,
+    /// The image's license, as its `org.opencontainers.image.licenses` annotation or label
+    /// states it (an SPDX expression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
 }
 
 /// The image this one was built `FROM`: its first `layers` layers are the base's.
@@ -227,6 +236,12 @@ pub struct Distro {
     pub version_codename: Option<String>,
     pub pretty_name: Option<String>,
     pub id_like: Vec<String>,
+    /// Who makes the distribution: os-release's VENDOR_NAME, else its NAME.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// os-release's VENDOR_URL, else its HOME_URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The file it was read from.
     pub evidence: Location,
 }
@@ -265,6 +280,10 @@ pub struct Package {
     /// Installed size in bytes, as the package database states it.
     pub installed_size: Option<u64>,
     pub licenses: Licenses,
+    /// The copyright notices the package's own files state (a Debian package's
+    /// machine-readable `copyright` file), one per line; `None` when none states any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copyright: Option<String>,
     /// Other facts from the package database (description, section, homepage, ...).
     pub metadata: BTreeMap<String, String>,
     pub evidence: Evidence,

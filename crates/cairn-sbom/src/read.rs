@@ -132,6 +132,8 @@ fn empty_sbom(name: String) -> Sbom {
             index_digest: None,
             purl: None,
             base: None,
+            supplier: None,
+            license: None,
         },
         distro: None,
         packages: vec![],

@@ -3,7 +3,10 @@
 //! build command, base image or not), and each layer CONTAINS the packages it installed
 //! (a directory CONTAINS its packages directly); packages DEPENDS_ON each other as their
 //! databases say, and CONTAINS the files listed with `--files`. Declared licenses come from
-//! the packages' own statements; cairn concludes nothing, so licenseConcluded is NOASSERTION.
+//! the packages' own statements, and cairn concludes what they declare (it finds no evidence
+//! against a declaration); where nothing is declared, both are NOASSERTION. Copyright text
+//! is the packages' own (DEP-5 `Copyright:` fields); suppliers are the packages'
+//! maintainers, the distribution's vendor and the image's stated supplier (`--supplier`).
 
 use crate::ids::{document_digest, id_safe, spdx_ref};
 use crate::model::*;
@@ -90,6 +93,16 @@ impl<'a> Doc<'a> {
                         )
                     });
                 }
+            }
+        }
+        if let Some(l) = &sbom.source.license {
+            for r in license_refs(l) {
+                extracted.entry(r.clone()).or_insert_with(|| {
+                    (
+                        r.trim_start_matches("LicenseRef-").to_owned(),
+                        format!("License named {r} by the image's org.opencontainers.image.licenses; no text found."),
+                    )
+                });
             }
         }
         // Each warning is an annotation on the element it concerns: its package, else the
@@ -200,7 +213,7 @@ fn license_refs(expr: &str) -> Vec<String> {
 }
 
 /// SPDX supplier syntax: teams and lists are organizations, the rest people.
-fn supplier(maintainer: &Option<String>) -> String {
+fn supplier(maintainer: Option<&str>) -> String {
     let Some(m) = maintainer else {
         return NOASSERTION.into();
     };
@@ -335,8 +348,22 @@ fn root_version(sbom: &Sbom) -> Option<String> {
     sbom.source.image_id.clone()
 }
 
+/// The license cairn concludes for a package: the one its own files declare (cairn
+/// finds no evidence against a declaration, and concludes nothing where there is none).
+fn concluded(declared: Option<&str>) -> &str {
+    declared.unwrap_or(NOASSERTION)
+}
+
+/// The distribution as an SPDX supplier: the organization os-release names.
+fn os_supplier(d: &Distro) -> String {
+    match &d.vendor {
+        Some(v) => format!("Organization: {}", tv_line(v).trim()),
+        None => NOASSERTION.into(),
+    }
+}
+
 /// A package of the document's own making (the image, its OS, a layer): nothing about its
-/// download, licenses, copyright or supplier is asserted.
+/// download, licenses, copyright or supplier is asserted unless the image states it.
 fn unasserted(name: &str, id: &str, purpose: &str) -> Value {
     json!({
         "name": name,
@@ -361,6 +388,11 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         "CONTAINER"
     };
     let mut root = unasserted(&src.name, &doc.root_ref, purpose);
+    root["supplier"] = json!(supplier(src.supplier.as_deref()));
+    if let Some(l) = &src.license {
+        root["licenseDeclared"] = json!(l);
+        root["licenseConcluded"] = json!(l);
+    }
     if let Some(v) = root_version(sbom) {
         root["versionInfo"] = json!(v);
     }
@@ -387,6 +419,10 @@ pub(crate) fn json(sbom: &Sbom) -> String {
     packages.push(root);
     if let (Some(d), Some(os_ref)) = (&sbom.distro, &doc.os_ref) {
         let mut os = unasserted(&d.id, os_ref, "OPERATING-SYSTEM");
+        os["supplier"] = json!(os_supplier(d));
+        if let Some(u) = &d.url {
+            os["homepage"] = json!(u);
+        }
         os["sourceInfo"] = json!(format!(
             "acquired distribution info from {} (layer {})",
             d.evidence.path, d.evidence.layer
@@ -401,6 +437,7 @@ pub(crate) fn json(sbom: &Sbom) -> String {
     }
     for (l, id) in sbom.source.layers.iter().zip(&doc.layer_refs) {
         let mut v = unasserted(&format!("layer {}", l.index), id, "ARCHIVE");
+        v["supplier"] = json!(supplier(src.supplier.as_deref()));
         v["summary"] = json!(layer_summary(l));
         if let Some(d) = l.digest.as_ref().or(l.diff_id.as_ref()) {
             v["versionInfo"] = json!(d);
@@ -430,13 +467,13 @@ pub(crate) fn json(sbom: &Sbom) -> String {
             "name": p.name,
             "SPDXID": doc.pkg_refs[p.id.as_str()],
             "versionInfo": p.version,
-            "supplier": supplier(&p.maintainer),
+            "supplier": supplier(p.maintainer.as_deref()),
             "downloadLocation": NOASSERTION,
             "filesAnalyzed": false,
             "sourceInfo": source_info(p),
-            "licenseConcluded": NOASSERTION,
+            "licenseConcluded": concluded(p.licenses.declared.as_deref()),
             "licenseDeclared": p.licenses.declared.as_deref().unwrap_or(NOASSERTION),
-            "copyrightText": NOASSERTION,
+            "copyrightText": p.copyright.as_deref().unwrap_or(NOASSERTION),
             "externalRefs": refs,
             "primaryPackagePurpose": "LIBRARY",
         });
@@ -643,7 +680,7 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
         },
         None,
     );
-    let _ = writeln!(o, "PackageSupplier: NOASSERTION");
+    let _ = writeln!(o, "PackageSupplier: {}", supplier(src.supplier.as_deref()));
     if let Some(hex) = src
         .image_id
         .as_deref()
@@ -651,8 +688,16 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
     {
         let _ = writeln!(o, "PackageChecksum: SHA256: {hex}");
     }
-    let _ = writeln!(o, "PackageLicenseConcluded: NOASSERTION");
-    let _ = writeln!(o, "PackageLicenseDeclared: NOASSERTION");
+    let _ = writeln!(
+        o,
+        "PackageLicenseConcluded: {}",
+        tv_line(src.license.as_deref().unwrap_or(NOASSERTION))
+    );
+    let _ = writeln!(
+        o,
+        "PackageLicenseDeclared: {}",
+        tv_line(src.license.as_deref().unwrap_or(NOASSERTION))
+    );
     let _ = writeln!(o, "PackageCopyrightText: NOASSERTION");
     if let Some(purl) = &src.purl {
         let _ = writeln!(o, "ExternalRef: PACKAGE-MANAGER purl {}", tv_line(purl));
@@ -674,7 +719,10 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
             "OPERATING-SYSTEM",
             None,
         );
-        let _ = writeln!(o, "PackageSupplier: NOASSERTION");
+        let _ = writeln!(o, "PackageSupplier: {}", os_supplier(d));
+        if let Some(u) = &d.url {
+            let _ = writeln!(o, "PackageHomePage: {}", tv_line(u));
+        }
         let _ = writeln!(
             o,
             "PackageSourceInfo: {}",
@@ -697,7 +745,7 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
             "ARCHIVE",
             None,
         );
-        let _ = writeln!(o, "PackageSupplier: NOASSERTION");
+        let _ = writeln!(o, "PackageSupplier: {}", supplier(src.supplier.as_deref()));
         if let Some(hex) = l.digest.as_deref().and_then(|d| d.strip_prefix("sha256:")) {
             let _ = writeln!(o, "PackageChecksum: SHA256: {hex}");
         }
@@ -725,15 +773,26 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
             "LIBRARY",
             doc.codes.get(p.id.as_str()).cloned(),
         );
-        let _ = writeln!(o, "PackageSupplier: {}", supplier(&p.maintainer));
+        let _ = writeln!(o, "PackageSupplier: {}", supplier(p.maintainer.as_deref()));
         let _ = writeln!(o, "PackageSourceInfo: {}", tv_text(&source_info(p)));
-        let _ = writeln!(o, "PackageLicenseConcluded: NOASSERTION");
+        let _ = writeln!(
+            o,
+            "PackageLicenseConcluded: {}",
+            tv_line(concluded(p.licenses.declared.as_deref()))
+        );
         let _ = writeln!(
             o,
             "PackageLicenseDeclared: {}",
             tv_line(p.licenses.declared.as_deref().unwrap_or(NOASSERTION))
         );
-        let _ = writeln!(o, "PackageCopyrightText: NOASSERTION");
+        let _ = writeln!(
+            o,
+            "PackageCopyrightText: {}",
+            p.copyright
+                .as_deref()
+                .map(tv_text)
+                .unwrap_or_else(|| NOASSERTION.into())
+        );
         if let Some(h) = p.metadata.get("homepage") {
             let _ = writeln!(o, "PackageHomePage: {}", tv_line(h));
         }

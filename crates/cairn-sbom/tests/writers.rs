@@ -27,6 +27,8 @@ fn sbom(packages: Vec<Package>) -> Sbom {
             index_digest: None,
             purl: None,
             base: None,
+            supplier: None,
+            license: None,
             layers: vec![Layer {
                 index: 0,
                 digest: Some(format!("sha256:{}", "3".repeat(64))),
@@ -45,6 +47,8 @@ fn sbom(packages: Vec<Package>) -> Sbom {
             version_codename: None,
             pretty_name: Some("Debian GNU/Linux 12 (bookworm)".into()),
             id_like: vec![],
+            vendor: None,
+            url: None,
             evidence: Location {
                 path: "/etc/os-release".into(),
                 layer: 0,
@@ -72,6 +76,7 @@ fn package(id: &str, name: &str, version: &str) -> Package {
         cpes: vec![],
         source_package: None,
         maintainer: None,
+        copyright: None,
         installed_size: None,
         licenses: Licenses::default(),
         metadata: BTreeMap::new(),

@@ -37,6 +37,12 @@ pub struct SourceArgs {
     /// history (its closing CMD or ENTRYPOINT).
     #[arg(long, value_name = "IMAGE")]
     base: Option<String>,
+    /// Who supplies the image and its layers, as `NAME` or `NAME <EMAIL>`, for the SBOM's
+    /// supplier fields (Syft's --source-supplier); without it, what the image states (the
+    /// org.opencontainers.image.vendor or .authors annotation or label, the config's
+    /// author, a maintainer label).
+    #[arg(long, value_name = "NAME")]
+    supplier: Option<String>,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -191,7 +197,15 @@ pub fn scan(image: &str, args: &SourceArgs, files: bool, v: Verbosity) -> Result
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let scan = result.with_context(|| format!("scanning {image}"))?;
+    let mut scan = result.with_context(|| format!("scanning {image}"))?;
+    if let Some(s) = args
+        .supplier
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        scan.sbom.source.supplier = Some(s.to_owned());
+    }
     if v.verbose > 0 {
         let timings = &scan.timings;
         for s in &timings.skipped {

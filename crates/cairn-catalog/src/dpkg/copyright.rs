@@ -14,6 +14,9 @@ pub struct Statements {
     pub uses: Vec<(String, (usize, usize))>,
     /// License texts given in standalone `License` paragraphs (or inline), by name.
     pub texts: BTreeMap<String, String>,
+    /// The copyright notices of the header and `Files` paragraphs (`Copyright:`), each
+    /// distinct line once, in the order the file gives them.
+    pub copyrights: Vec<String>,
 }
 
 pub fn parse(text: &str) -> Statements {
@@ -32,7 +35,17 @@ pub fn parse(text: &str) -> Statements {
         machine_readable: true,
         ..Default::default()
     };
+    let mut seen = std::collections::BTreeSet::new();
     for (i, p) in paras.iter().enumerate() {
+        if i == 0 || p.get("Files").is_some() {
+            for line in p.get("Copyright").unwrap_or("").lines() {
+                // A continuation line may be a lone `.` (an empty line in deb822).
+                let line = line.trim();
+                if !line.is_empty() && line != "." && seen.insert(line.to_owned()) {
+                    out.copyrights.push(line.to_owned());
+                }
+            }
+        }
         let Some(lic) = p.get("License") else {
             continue;
         };
@@ -75,6 +88,20 @@ License: Expat\n Permission is hereby granted...\n";
         );
         assert_eq!(s.uses[0].1, (4, 6));
         assert!(s.texts["Expat"].starts_with("Permission"));
+        assert_eq!(s.copyrights, ["2020 A", "2020 B"]);
+    }
+
+    /// Every line of a multi-line `Copyright:` field is a notice; a notice repeated in
+    /// several paragraphs is kept once, and the standalone `License` paragraphs state none.
+    #[test]
+    fn copyright_notices_are_each_distinct_line() {
+        let text = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n\
+Files: *\nCopyright: 1995-2023 Jean-loup Gailly\n 1995-2023 Mark Adler\nLicense: Zlib\n\n\
+Files: contrib/*\nCopyright: 1995-2023 Mark Adler\nLicense: Zlib\n";
+        assert_eq!(
+            parse(text).copyrights,
+            ["1995-2023 Jean-loup Gailly", "1995-2023 Mark Adler"]
+        );
     }
 
     #[test]
