@@ -320,6 +320,7 @@ pub fn scan_full(image: &Image, opts: &Options) -> Result<Scan, ImageError> {
             name: "cairn".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
+        creator: None,
         created: opts.created.clone().unwrap_or_else(now_rfc3339),
         source: source_of(image, opts.base.as_ref()),
         distro,

@@ -420,6 +420,18 @@ pub(crate) fn json(sbom: &Sbom, version: Version) -> String {
     if !annotations.is_empty() {
         bom["annotations"] = json!(annotations);
     }
+    if let Some(c) = &sbom.creator {
+        // CycloneDX wants an email to be one: anything else stays in the name.
+        let split = c
+            .split_once('<')
+            .map(|(n, e)| (n.trim(), e.trim_end_matches('>').trim()))
+            .filter(|(_, e)| e.contains('@') && !e.contains(char::is_whitespace));
+        let a = match split {
+            Some((name, email)) => json!({"name": name, "email": email}),
+            None => json!({"name": c.trim()}),
+        };
+        bom["metadata"]["authors"] = json!([a]);
+    }
     let mut s = serde_json::to_string_pretty(&bom).expect("serializes");
     s.push('\n');
     s

@@ -42,6 +42,7 @@ pub(crate) fn document_digest(sbom: &Sbom) -> [u8; 32] {
     let Sbom {
         format_version,
         tool,
+        creator,
         created,
         source,
         distro,
@@ -62,6 +63,7 @@ pub(crate) fn document_digest(sbom: &Sbom) -> [u8; 32] {
         &(
             format_version,
             tool,
+            creator,
             created,
             &source,
             distro,

@@ -1,5 +1,6 @@
 //! cairn's SBOM model — packages, files, relationships and the evidence behind each — and
-//! the writers that turn it into SPDX 2.3 (JSON and tag-value), CycloneDX 1.7 (and 1.6) JSON, cairn's
+//! the writers that turn it into SPDX 2.3 (JSON and tag-value), SPDX 3.0.1 JSON-LD, CycloneDX 1.7
+//! (and 1.6) JSON, cairn's
 //! own lossless JSON and a human table.
 //!
 //! The model is filled in by catalogers where each fact is found; writers only translate it.
@@ -12,11 +13,12 @@ mod ids;
 mod model;
 mod read;
 mod spdx;
+mod spdx3;
 mod table;
 mod text;
 
 pub use model::*;
-pub use read::{read, Detected, Read, ReadError, MAX_DOCUMENT_BYTES};
+pub use read::{read, read_as, Detected, Read, ReadError, MAX_DOCUMENT_BYTES};
 pub use text::escape_control;
 
 /// An output format `cairn sbom -o` knows.
@@ -26,6 +28,8 @@ pub enum Format {
     Json,
     SpdxJson,
     SpdxTagValue,
+    /// SPDX 3.0.1 JSON-LD.
+    Spdx3Json,
     /// CycloneDX 1.7 JSON.
     CycloneDxJson,
     /// CycloneDX 1.6 JSON, for tools that do not read 1.7 yet.
@@ -33,11 +37,12 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [(&'static str, Format); 6] = [
+    pub const ALL: [(&'static str, Format); 7] = [
         ("table", Format::Table),
         ("json", Format::Json),
         ("spdx-json", Format::SpdxJson),
         ("spdx-tag-value", Format::SpdxTagValue),
+        ("spdx3-json", Format::Spdx3Json),
         ("cyclonedx-json", Format::CycloneDxJson),
         // Syft's spelling of a format's earlier version.
         ("cyclonedx-json@1.6", Format::CycloneDxJson16),
@@ -68,6 +73,7 @@ pub fn render(sbom: &Sbom, format: Format) -> String {
         }
         Format::SpdxJson => spdx::json(sbom),
         Format::SpdxTagValue => spdx::tag_value(sbom),
+        Format::Spdx3Json => spdx3::json(sbom),
         Format::CycloneDxJson => cyclonedx::json(sbom, cyclonedx::Version::V1_7),
         Format::CycloneDxJson16 => cyclonedx::json(sbom, cyclonedx::Version::V1_6),
     }

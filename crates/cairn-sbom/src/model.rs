@@ -14,6 +14,10 @@ pub struct Sbom {
     /// Always "1" for this version of the format.
     pub format_version: String,
     pub tool: Tool,
+    /// Who made the SBOM with the tool, `Name` or `Name <email>` (`--creator`): the
+    /// person or organization SPDX and CycloneDX name as its author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
     /// RFC 3339 creation time (from SOURCE_DATE_EPOCH when set).
     pub created: String,
     pub source: Source,

@@ -15,20 +15,22 @@ use std::collections::BTreeMap;
 
 const NOASSERTION: &str = "NOASSERTION";
 
-struct Doc<'a> {
-    sbom: &'a Sbom,
-    root_ref: String,
-    os_ref: Option<String>,
-    pkg_refs: BTreeMap<&'a str, String>,
-    file_refs: BTreeMap<&'a str, String>,
+/// The SPDX ids of a document's elements and what hangs off them, shared by the SPDX 2
+/// writers and the SPDX 3 one (which puts the same ids after its namespace).
+pub(crate) struct Doc<'a> {
+    pub(crate) sbom: &'a Sbom,
+    pub(crate) root_ref: String,
+    pub(crate) os_ref: Option<String>,
+    pub(crate) pkg_refs: BTreeMap<&'a str, String>,
+    pub(crate) file_refs: BTreeMap<&'a str, String>,
     /// LicenseRef id -> (name, text)
-    extracted: BTreeMap<String, (String, String)>,
+    pub(crate) extracted: BTreeMap<String, (String, String)>,
     /// Package id -> verification code, for packages that contain listed files.
     codes: BTreeMap<&'a str, String>,
     /// SPDX id -> the annotations (warnings) on it.
-    notes: BTreeMap<String, Vec<String>>,
+    pub(crate) notes: BTreeMap<String, Vec<String>>,
     /// The layers' SPDX ids, by index; empty for a directory.
-    layer_refs: Vec<String>,
+    pub(crate) layer_refs: Vec<String>,
 }
 
 /// Whether the source's layers are packages of the document: an image's are, a
@@ -53,7 +55,7 @@ pub(crate) fn layer_summary(l: &Layer) -> String {
 }
 
 impl<'a> Doc<'a> {
-    fn new(sbom: &'a Sbom) -> Doc<'a> {
+    pub(crate) fn new(sbom: &'a Sbom) -> Doc<'a> {
         let root_ref = spdx_ref("DocumentRoot", &sbom.source.name, &sbom.source.name);
         let os_ref = sbom
             .distro
@@ -137,7 +139,7 @@ impl<'a> Doc<'a> {
         }
     }
 
-    fn namespace(&self) -> String {
+    pub(crate) fn namespace(&self) -> String {
         format!(
             "https://github.com/cairn-sbom/cairn/spdxdocs/{}-{}",
             id_safe(&self.sbom.source.name),
@@ -145,7 +147,7 @@ impl<'a> Doc<'a> {
         )
     }
 
-    fn relationships(&self) -> Vec<(String, &'static str, String)> {
+    pub(crate) fn relationships(&self) -> Vec<(String, &'static str, String)> {
         let mut out = vec![(
             "SPDXRef-DOCUMENT".to_owned(),
             "DESCRIBES",
@@ -212,19 +214,24 @@ fn license_refs(expr: &str) -> Vec<String> {
         .collect()
 }
 
-/// SPDX supplier syntax: teams and lists are organizations, the rest people.
-fn supplier(maintainer: Option<&str>) -> String {
-    let Some(m) = maintainer else {
-        return NOASSERTION.into();
-    };
+/// Who a maintainer or supplier field names: organization or person, name, email.
+pub(crate) struct Actor {
+    pub(crate) organization: bool,
+    pub(crate) name: String,
+    pub(crate) email: Option<String>,
+}
+
+/// `Name <email>` as an actor: teams and lists are organizations, the rest people.
+pub(crate) fn actor(m: &str) -> Actor {
     // An actor is one line (a database field may continue over several).
     let m = &tv_line(m);
+    // `Name <email>`, and npm's `Name <email> (url)`, whose URL an actor cannot hold.
     let (name, email) = match m.split_once('<') {
-        Some((n, e)) => (n.trim(), Some(e.trim_end_matches('>').trim())),
+        Some((n, e)) => (n.trim(), Some(e.split('>').next().unwrap_or(e).trim())),
         None => (m.trim(), None),
     };
     let lower = name.to_lowercase();
-    let org = [
+    let organization = [
         "team",
         "maintainers",
         "project",
@@ -233,14 +240,47 @@ fn supplier(maintainer: Option<&str>) -> String {
         "debian",
         "ubuntu",
         "list",
+        "foundation",
+        "corp",
+        "inc.",
+        "ltd",
+        "llc",
+        "gmbh",
+        "company",
     ]
     .iter()
     .any(|w| lower.contains(w));
-    let kind = if org { "Organization" } else { "Person" };
-    match email {
-        Some(e) => format!("{kind}: {name} ({e})"),
-        None => format!("{kind}: {name}"),
+    Actor {
+        organization,
+        name: name.to_owned(),
+        email: email.filter(|e| !e.is_empty()).map(str::to_owned),
     }
+}
+
+/// SPDX 2 supplier syntax, `Person: Name (email)`.
+fn supplier(maintainer: Option<&str>) -> String {
+    let Some(m) = maintainer else {
+        return NOASSERTION.into();
+    };
+    let a = actor(m);
+    let kind = if a.organization {
+        "Organization"
+    } else {
+        "Person"
+    };
+    match a.email {
+        Some(e) => format!("{kind}: {} ({e})", a.name),
+        None => format!("{kind}: {}", a.name),
+    }
+}
+
+/// The document's creators: the tool, and who ran it when `--creator` says.
+fn creators(sbom: &Sbom) -> Vec<String> {
+    let mut out = vec![format!("Tool: {}-{}", sbom.tool.name, sbom.tool.version)];
+    if let Some(c) = &sbom.creator {
+        out.push(supplier(Some(c)));
+    }
+    out
 }
 
 /// A layer for humans: index, digest and the build step that made it.
@@ -316,7 +356,7 @@ pub(crate) fn provenance(sbom: &Sbom, p: &Package) -> String {
     s.trim().to_owned()
 }
 
-fn source_info(p: &Package) -> String {
+pub(crate) fn source_info(p: &Package) -> String {
     let db: Vec<&str> = p
         .evidence
         .locations
@@ -330,7 +370,7 @@ fn source_info(p: &Package) -> String {
     )
 }
 
-fn document_comment(sbom: &Sbom) -> String {
+pub(crate) fn document_comment(sbom: &Sbom) -> String {
     let mut s = format!(
         "Scanned {} ({}) with {} {}.",
         sbom.source.name, sbom.source.kind, sbom.tool.name, sbom.tool.version
@@ -530,7 +570,7 @@ pub(crate) fn json(sbom: &Sbom) -> String {
         "comment": document_comment(sbom),
         "creationInfo": {
             "created": sbom.created,
-            "creators": [format!("Tool: {}-{}", sbom.tool.name, sbom.tool.version)],
+            "creators": creators(sbom),
         },
         "packages": packages,
         "relationships": relationships,
@@ -615,7 +655,7 @@ pub(crate) fn annotation_comment(w: &Warning) -> String {
 /// A value for a single-line tag-value tag: line breaks and other control characters
 /// become spaces, so a value from the image can never start a line of its own, and a value
 /// that would open a `<text>` block cannot.
-fn tv_line(s: &str) -> String {
+pub(crate) fn tv_line(s: &str) -> String {
     let one: String = s
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -641,7 +681,9 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
     let _ = writeln!(o, "DocumentName: {}", tv_line(&src.name));
     let _ = writeln!(o, "DocumentNamespace: {}", doc.namespace());
     let _ = writeln!(o, "DocumentComment: {}", tv_text(&document_comment(sbom)));
-    let _ = writeln!(o, "Creator: Tool: {}-{}", sbom.tool.name, sbom.tool.version);
+    for c in creators(sbom) {
+        let _ = writeln!(o, "Creator: {c}");
+    }
     let _ = writeln!(o, "Created: {}", tv_line(&sbom.created));
     let pkg = |o: &mut String,
                name: &str,
@@ -722,6 +764,9 @@ pub(crate) fn tag_value(sbom: &Sbom) -> String {
         let _ = writeln!(o, "PackageSupplier: {}", os_supplier(d));
         if let Some(u) = &d.url {
             let _ = writeln!(o, "PackageHomePage: {}", tv_line(u));
+        }
+        if let Some(pn) = &d.pretty_name {
+            let _ = writeln!(o, "PackageDescription: {}", tv_text(pn));
         }
         let _ = writeln!(
             o,

@@ -14,6 +14,7 @@ fn sbom(packages: Vec<Package>) -> Sbom {
             name: "cairn".into(),
             version: "0.0.0-test".into(),
         },
+        creator: None,
         created: CREATED.into(),
         source: Source {
             kind: "docker-archive".into(),

@@ -2,7 +2,7 @@
 
 use crate::scan::SourceArgs;
 use crate::Verbosity;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use cairn_sbom::{escape_control, Sbom};
 use clap::Args;
 use std::path::Path;
@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct DiffArgs {
-    /// The first image, or an SBOM file (cairn JSON, SPDX JSON or tag-value, CycloneDX
-    /// JSON, as cairn writes them).
+    /// The first image, or an SBOM file (cairn JSON, SPDX 2 JSON or tag-value, SPDX 3
+    /// JSON-LD, CycloneDX JSON; cairn's or another tool's).
     a: String,
     /// The second image, or an SBOM file.
     b: String,
@@ -47,15 +47,7 @@ fn is_document(arg: &str) -> bool {
 
 fn load(arg: &str, source: &SourceArgs, v: Verbosity) -> Result<Sbom> {
     if is_document(arg) {
-        let bytes =
-            crate::layers::read_bounded(Path::new(arg), cairn_sbom::MAX_DOCUMENT_BYTES as u64)?;
-        let read = cairn_sbom::read(&bytes).with_context(|| format!("reading {arg}"))?;
-        if !v.quiet {
-            for n in &read.notes {
-                eprintln!("cairn: {}: {}", escape_control(arg), escape_control(n));
-            }
-        }
-        return Ok(read.sbom);
+        return crate::sbom::read_document(arg, v);
     }
     let s = crate::scan::scan(arg, source, false, v)?;
     if !s.scan.sbom.complete && !v.quiet {

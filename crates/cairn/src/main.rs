@@ -40,6 +40,8 @@ struct Cli {
 enum Command {
     /// Scan an image and write its SBOM.
     Sbom(sbom::SbomArgs),
+    /// Convert an SBOM document (cairn's or another tool's) to another format.
+    Convert(sbom::ConvertArgs),
     /// Explain a package: the evidence that lists it, the layer and build step that
     /// installed it, what later layers did to it, its dependencies.
     Explain(explain::ExplainArgs),
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Sbom(args) => sbom::run(args, v),
+        Command::Convert(args) => sbom::convert(args, v),
         Command::Explain(args) => explain::run(args, v),
         Command::Layers(args) => layers::run(args, v),
         Command::Diff(args) => diff::run(args, v),

@@ -3,7 +3,7 @@
 use crate::scan::{SourceArgs, UsageError};
 use crate::Verbosity;
 use anyhow::{Context, Result};
-use cairn_sbom::Format;
+use cairn_sbom::{escape_control, Format};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,7 +18,8 @@ pub struct SbomArgs {
     /// kind.
     image: String,
     /// Output as FORMAT, to stdout or to FILE; repeat for several. Formats: table (default),
-    /// json, spdx-json, spdx-tag-value, cyclonedx-json (CycloneDX 1.7), cyclonedx-json@1.6.
+    /// json, spdx-json (SPDX 2.3), spdx-tag-value, spdx3-json (SPDX 3.0.1 JSON-LD),
+    /// cyclonedx-json (CycloneDX 1.7), cyclonedx-json@1.6.
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
     outputs: Vec<String>,
     /// List every file of the image with its SHA-1 and SHA-256 digests.
@@ -69,8 +70,55 @@ fn parse_outputs(specs: &[String]) -> Result<Vec<Output>> {
 pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
     let outputs = parse_outputs(&args.outputs)?;
     let scanned = crate::scan::scan(&args.image, &args.source, args.files, v)?;
-    let sbom = &scanned.scan.sbom;
-    for o in &outputs {
+    emit(&scanned.scan.sbom, &outputs, v)
+}
+
+#[derive(Args)]
+pub struct ConvertArgs {
+    /// The SBOM document (`-` for stdin): cairn JSON, SPDX 2.2/2.3 JSON or tag-value,
+    /// SPDX 3.0.1 JSON-LD, or CycloneDX 1.4–1.7 JSON, from cairn or another tool.
+    input: String,
+    /// Output as FORMAT, to stdout or to FILE; repeat for several (the formats of `sbom`).
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
+    outputs: Vec<String>,
+}
+
+/// Read an SBOM document, the notes on what could not be mapped to stderr.
+pub fn read_document(arg: &str, v: Verbosity) -> Result<cairn_sbom::Sbom> {
+    let limit = cairn_sbom::MAX_DOCUMENT_BYTES as u64;
+    let bytes = if arg == "-" {
+        use std::io::Read;
+        let mut b = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut b)
+            .context("reading stdin")?;
+        b
+    } else {
+        crate::layers::read_bounded(std::path::Path::new(arg), limit)?
+    };
+    let read =
+        cairn_sbom::read(&bytes).with_context(|| format!("reading {}", escape_control(arg)))?;
+    if !v.quiet {
+        for n in &read.notes {
+            eprintln!("cairn: {}: {}", escape_control(arg), escape_control(n));
+        }
+    }
+    Ok(read.sbom)
+}
+
+/// `cairn convert IN -o FORMAT[=FILE]`: a document in another format, with every fact the
+/// target can hold (see the loss table in the README). Exit 1 when the document says it is
+/// incomplete, as for a scan.
+pub fn convert(args: ConvertArgs, v: Verbosity) -> Result<ExitCode> {
+    let outputs = parse_outputs(&args.outputs)?;
+    let sbom = read_document(&args.input, v)?;
+    emit(&sbom, &outputs, v)
+}
+
+fn emit(sbom: &cairn_sbom::Sbom, outputs: &[Output], v: Verbosity) -> Result<ExitCode> {
+    for o in outputs {
         let text = cairn_sbom::render(sbom, o.format);
         match &o.file {
             Some(f) => crate::output::write(f, text.as_bytes())?,

@@ -43,6 +43,11 @@ pub struct SourceArgs {
     /// author, a maintainer label).
     #[arg(long, value_name = "NAME")]
     supplier: Option<String>,
+    /// Who makes the SBOM, as `NAME` or `NAME <EMAIL>`: the person or organization the
+    /// documents name as their author beside the tool (SPDX creators, CycloneDX
+    /// metadata.authors).
+    #[arg(long, value_name = "NAME")]
+    creator: Option<String>,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -205,6 +210,14 @@ pub fn scan(image: &str, args: &SourceArgs, files: bool, v: Verbosity) -> Result
         .filter(|s| !s.is_empty())
     {
         scan.sbom.source.supplier = Some(s.to_owned());
+    }
+    if let Some(c) = args
+        .creator
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        scan.sbom.creator = Some(c.to_owned());
     }
     if v.verbose > 0 {
         let timings = &scan.timings;

@@ -158,6 +158,46 @@ print(version)
     );
 }
 
+/// SPDX 3.0.1 JSON-LD through the SPDX project's bindings (scripts/validate-spdx3.py).
+pub fn spdx3_validate(file: &std::path::Path) {
+    let out = std::process::Command::new(python())
+        .arg(root().join("scripts/validate-spdx3.py"))
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "spdx-python-model rejected {}:\n{}{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// ntia-conformance-checker's verdict on an SPDX document: `compliance` is ntia, bsi or
+/// fsct3-min, `spec` spdx2 or spdx3. Returns whether it is conformant and the report.
+pub fn ntia_check(
+    file: &std::path::Path,
+    compliance: &str,
+    spec: &str,
+) -> (bool, serde_json::Value) {
+    let bin = python().with_file_name("ntia-checker");
+    let out = std::process::Command::new(&bin)
+        .args(["-c", compliance, "-s", spec, "-r", "json", "-q"])
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (scripts/setup installs it)", bin.display()));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "ntia-checker gave no JSON report for {} ({e}):\n{}{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.success(), report)
+}
+
 /// A copy of the demo OCI layout whose index.json points at a nested index holding the
 /// demo (linux/amd64), a second image for linux/arm64/v8, and an attestation manifest.
 pub fn multi_platform(dir: &Path) -> std::path::PathBuf {
