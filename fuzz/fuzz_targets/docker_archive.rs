@@ -9,7 +9,7 @@
 //! --example fuzz-seeds -- fuzz/corpus`.
 #![no_main]
 
-use cairn_image::{fuzzing, open_with, FsView, SourceSpec};
+use cairn_image::{fuzzing, open_with, FsView, OpenOptions, SourceSpec};
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -32,8 +32,9 @@ fuzz_target!(
         let mut data = data.to_vec();
         fuzzing::fix_tar_checksums(&mut data);
         std::fs::write(&path, &data).expect("write the input");
-        let spec = SourceSpec { kind: None, path: path.clone() };
-        if let Ok(image) = open_with(&spec, None, &limits) {
+        let spec = SourceSpec { kind: None, location: path.display().to_string() };
+        let options = OpenOptions { limits: limits.clone(), ..Default::default() };
+        if let Ok(image) = open_with(&spec, &options) {
             assert!(image.layers.len() <= limits.max_layers, "{} layers", image.layers.len());
             if let Ok(view) = FsView::scan(&image, &fuzzing::keep_everything(&limits)) {
                 fuzzing::assert_within_limits(&view, &limits);
