@@ -1,4 +1,5 @@
-//! CycloneDX 1.7 JSON (and 1.6: the document is the same, and valid in both). The image is metadata.component; packages are components with purl,
+//! CycloneDX 1.7 JSON and XML (and 1.6: the document is the same, and valid in both; the
+//! XML is this same document, rendered by `cdx_xml`). The image is metadata.component; packages are components with purl,
 //! CPE, licenses and `evidence` (identity with the method that found it, occurrences with
 //! the database file, line and layer), so the provenance does not live only in cairn's own
 //! format. An image's layers are components of their own (`cairn-layer-N`, with digest,
@@ -141,6 +142,18 @@ impl Version {
 }
 
 pub(crate) fn json(sbom: &Sbom, version: Version) -> String {
+    let mut s = serde_json::to_string_pretty(&bom(sbom, version)).expect("serializes");
+    s.push('\n');
+    s
+}
+
+/// The same document in CycloneDX XML.
+pub(crate) fn xml(sbom: &Sbom, version: Version) -> String {
+    crate::cdx_xml::write(&bom(sbom, version))
+}
+
+/// The CycloneDX document, as JSON; the XML writer renders this same value.
+fn bom(sbom: &Sbom, version: Version) -> Value {
     let src = &sbom.source;
     let root_ref = "cairn-source";
     let mut root = json!({
@@ -432,7 +445,5 @@ pub(crate) fn json(sbom: &Sbom, version: Version) -> String {
         };
         bom["metadata"]["authors"] = json!([a]);
     }
-    let mut s = serde_json::to_string_pretty(&bom).expect("serializes");
-    s.push('\n');
-    s
+    bom
 }

@@ -1,6 +1,6 @@
 //! cairn's SBOM model — packages, files, relationships and the evidence behind each — and
 //! the writers that turn it into SPDX 2.3 (JSON and tag-value), SPDX 3.0.1 JSON-LD, CycloneDX 1.7
-//! (and 1.6) JSON, cairn's
+//! (and 1.6) JSON and XML, cairn's
 //! own lossless JSON and a human table.
 //!
 //! The model is filled in by catalogers where each fact is found; writers only translate it.
@@ -8,6 +8,7 @@
 //! byte-identical output.
 #![forbid(unsafe_code)]
 
+mod cdx_xml;
 mod cyclonedx;
 mod ids;
 mod model;
@@ -17,6 +18,7 @@ mod spdx3;
 mod table;
 mod text;
 
+pub use cdx_xml::{MAX_XML_DEPTH, MAX_XML_NODES};
 pub use model::*;
 pub use read::{read, read_as, Detected, Read, ReadError, MAX_DOCUMENT_BYTES};
 pub use text::escape_control;
@@ -34,10 +36,14 @@ pub enum Format {
     CycloneDxJson,
     /// CycloneDX 1.6 JSON, for tools that do not read 1.7 yet.
     CycloneDxJson16,
+    /// CycloneDX 1.7 XML: the JSON document's facts, in the XML schema.
+    CycloneDxXml,
+    /// CycloneDX 1.6 XML.
+    CycloneDxXml16,
 }
 
 impl Format {
-    pub const ALL: [(&'static str, Format); 7] = [
+    pub const ALL: [(&'static str, Format); 9] = [
         ("table", Format::Table),
         ("json", Format::Json),
         ("spdx-json", Format::SpdxJson),
@@ -46,6 +52,8 @@ impl Format {
         ("cyclonedx-json", Format::CycloneDxJson),
         // Syft's spelling of a format's earlier version.
         ("cyclonedx-json@1.6", Format::CycloneDxJson16),
+        ("cyclonedx-xml", Format::CycloneDxXml),
+        ("cyclonedx-xml@1.6", Format::CycloneDxXml16),
     ];
 
     pub fn parse(s: &str) -> Option<Format> {
@@ -76,6 +84,8 @@ pub fn render(sbom: &Sbom, format: Format) -> String {
         Format::Spdx3Json => spdx3::json(sbom),
         Format::CycloneDxJson => cyclonedx::json(sbom, cyclonedx::Version::V1_7),
         Format::CycloneDxJson16 => cyclonedx::json(sbom, cyclonedx::Version::V1_6),
+        Format::CycloneDxXml => cyclonedx::xml(sbom, cyclonedx::Version::V1_7),
+        Format::CycloneDxXml16 => cyclonedx::xml(sbom, cyclonedx::Version::V1_6),
     }
 }
 

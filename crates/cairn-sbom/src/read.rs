@@ -1,14 +1,14 @@
-//! Reading SBOM documents back into the model: cairn's own JSON (lossless), and the SPDX
-//! 2.3 (JSON and tag-value) and CycloneDX 1.6 and 1.7 JSON documents cairn writes, so that two
-//! documents — or a document and an image — can be compared.
+//! Reading SBOM documents back into the model: cairn's own JSON (lossless), SPDX 2.2/2.3
+//! (JSON and tag-value), SPDX 3.0.1 JSON-LD and CycloneDX 1.4–1.7 (JSON, and XML through
+//! `cdx_xml`), so that two documents — or a document and an image — can be compared and
+//! converted.
 //!
-//! From SPDX and CycloneDX the package identities come back (name, version, package URL
-//! and so type and architecture, declared license, cataloger), their dependencies, and
-//! the image's layers (index, digest, diff id, build command, base or not) with each
-//! package's layer: the layer that CONTAINS it, read back as the layer that introduced
-//! it. Facts those formats do not carry as data (evidence line ranges, owned files,
-//! warnings) do not come back. Documents from other tools are read for what they share
-//! with these; what cannot be mapped is named in the notes.
+//! What cairn writes comes back as far as the format holds it: package identities,
+//! licenses, suppliers, copyright, CPEs, dependencies, the image's layers with each
+//! package's layer, the provenance cairn writes as comments and properties, warnings and
+//! completeness (the README's loss table lists what each format cannot hold). Documents
+//! from other tools are read for what they share with these; what cannot be mapped is
+//! named in the notes.
 
 use crate::model::*;
 use serde_json::Value;
@@ -23,7 +23,7 @@ pub enum ReadError {
     TooLarge(usize),
     #[error("not JSON: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("not an SBOM cairn reads (cairn JSON, SPDX 2.x JSON or tag-value, CycloneDX JSON)")]
+    #[error("not an SBOM cairn reads (cairn JSON, SPDX 2.x JSON or tag-value, SPDX 3 JSON-LD, CycloneDX JSON or XML)")]
     Unknown,
     #[error("{0}")]
     Invalid(String),
@@ -37,6 +37,7 @@ pub enum Detected {
     SpdxTagValue,
     Spdx3Json,
     CycloneDxJson,
+    CycloneDxXml,
 }
 
 /// What a document says, in the model, with notes on what could not be mapped.
@@ -63,7 +64,17 @@ pub fn read_as(bytes: &[u8], format: Detected) -> Result<Read, ReadError> {
         Detected::SpdxJson => spdx_json(&json()?),
         Detected::Spdx3Json => spdx3_json(&json()?),
         Detected::CycloneDxJson => cyclonedx_json(&json()?),
+        Detected::CycloneDxXml => cyclonedx_xml(bytes),
     }
+}
+
+/// CycloneDX XML: the JSON document it stands for, read as JSON is.
+fn cyclonedx_xml(bytes: &[u8]) -> Result<Read, ReadError> {
+    let (v, unmapped) = crate::cdx_xml::to_json(bytes)?;
+    let mut r = cyclonedx_json(&v)?;
+    r.format = Detected::CycloneDxXml;
+    r.notes.extend(unmapped);
+    Ok(r)
 }
 
 /// Read a document, telling its format from its contents.
@@ -79,6 +90,9 @@ pub fn read(bytes: &[u8]) -> Result<Read, ReadError> {
     if rest.starts_with(b"SPDXVersion:") {
         let text = String::from_utf8_lossy(rest);
         return Ok(tag_value(&text));
+    }
+    if crate::cdx_xml::looks_like_xml(rest) {
+        return cyclonedx_xml(rest);
     }
     if !rest.starts_with(b"{") {
         return Err(ReadError::Unknown);

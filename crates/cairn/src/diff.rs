@@ -26,7 +26,7 @@ pub struct DiffArgs {
 }
 
 /// Whether `arg` names an SBOM document rather than an image: a regular file that starts
-/// like JSON or SPDX tag-value (image archives are tars).
+/// like JSON, XML or SPDX tag-value (image archives are tars).
 fn is_document(arg: &str) -> bool {
     use std::io::Read;
     let path = Path::new(arg);
@@ -37,12 +37,16 @@ fn is_document(arg: &str) -> bool {
     let n = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .unwrap_or(0);
-    let head = &head[..n];
+    let head = head[..n]
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(&head[..n]);
+    let n = head.len();
     let start = head
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(n);
-    head[start..].starts_with(b"{") || head[start..].starts_with(b"SPDXVersion:")
+    let head = &head[start..];
+    head.starts_with(b"{") || head.starts_with(b"<") || head.starts_with(b"SPDXVersion:")
 }
 
 fn load(arg: &str, source: &SourceArgs, v: Verbosity) -> Result<Sbom> {

@@ -19,7 +19,8 @@ pub struct SbomArgs {
     image: String,
     /// Output as FORMAT, to stdout or to FILE; repeat for several. Formats: table (default),
     /// json, spdx-json (SPDX 2.3), spdx-tag-value, spdx3-json (SPDX 3.0.1 JSON-LD),
-    /// cyclonedx-json (CycloneDX 1.7), cyclonedx-json@1.6.
+    /// cyclonedx-json (CycloneDX 1.7), cyclonedx-json@1.6, cyclonedx-xml (CycloneDX 1.7
+    /// XML), cyclonedx-xml@1.6.
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=FILE]")]
     outputs: Vec<String>,
     /// List every file of the image with its SHA-1 and SHA-256 digests.

@@ -438,6 +438,8 @@ fn assert_round_trip(dir: &Path, name: &str, own: &Path) {
         ("spdx3-json", "spdx3.json"),
         ("cyclonedx-json", "cdx.json"),
         ("cyclonedx-json@1.6", "cdx16.json"),
+        ("cyclonedx-xml", "cdx.xml"),
+        ("cyclonedx-xml@1.6", "cdx16.xml"),
         ("json", "again.json"),
     ] {
         let doc = dir.join(format!("{name}.{ext}"));
@@ -512,6 +514,14 @@ fn documents_that_are_not_sboms_or_are_hostile_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let valid = sbom_to(dir.path(), &demo().join("oci"), "spdx3-json", "v.json", &[]);
     let text = std::fs::read_to_string(&valid).unwrap();
+    let xml = std::fs::read_to_string(sbom_to(
+        dir.path(),
+        &demo().join("oci"),
+        "cyclonedx-xml",
+        "v.xml",
+        &[],
+    ))
+    .unwrap();
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("empty", vec![]),
@@ -531,6 +541,32 @@ fn documents_that_are_not_sboms_or_are_hostile_are_refused() {
                 .to_vec(),
         ),
         ("spdx 1", br#"{"spdxVersion": "SPDX-1.2"}"#.to_vec()),
+        ("truncated xml", xml.as_bytes()[..xml.len() / 2].to_vec()),
+        (
+            "xml that is not cyclonedx",
+            br#"<?xml version="1.0"?><project xmlns="http://maven.apache.org/POM/4.0.0"/>"#
+                .to_vec(),
+        ),
+        (
+            "xml with entities (billion laughs)",
+            format!(
+                r#"<?xml version="1.0"?><!DOCTYPE bom [<!ENTITY a "aaaaaaaaaa">{}]><bom xmlns="http://cyclonedx.org/schema/bom/1.6"><metadata><component type="container"><name>&e9;</name></component></metadata></bom>"#,
+                (1..10)
+                    .map(|i| format!(r#"<!ENTITY e{i} "{}">"#, format!("&e{};", i - 1).repeat(10)))
+                    .collect::<String>()
+                    .replace("&e0;", "&a;")
+            )
+            .into_bytes(),
+        ),
+        (
+            "deeply nested xml",
+            format!(
+                r#"<bom xmlns="http://cyclonedx.org/schema/bom/1.7">{}{}</bom>"#,
+                r#"<components><component type="library"><name>x</name>"#.repeat(50_000),
+                "</component></components>".repeat(50_000)
+            )
+            .into_bytes(),
+        ),
     ];
     for (what, bytes) in cases {
         let f = dir.path().join("bad");

@@ -1,5 +1,5 @@
 //! Other tools' SBOMs of the fixture images — Syft's SPDX 2.3 JSON and tag-value and
-//! CycloneDX JSON, Trivy's SPDX 2.3 JSON and CycloneDX JSON, made by
+//! CycloneDX JSON and XML, Trivy's SPDX 2.3 JSON and CycloneDX JSON, made by
 //! fixtures/build-peer-sboms.sh and committed in fixtures/peers/ — are read without error,
 //! and `cairn diff` of cairn's SBOM against each lists exactly the packages where the two
 //! disagree. cairn's SBOMs of these images are exact against each ecosystem's own ground
@@ -14,16 +14,28 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 const IMAGES: [&str; 4] = ["demo", "alpine-apk", "fedora-rpm", "lang"];
-const DOCS: [&str; 5] = [
+const DOCS: [&str; 6] = [
     "syft.spdx.json",
     "syft.spdx",
     "syft.cdx.json",
+    "syft.cdx.xml",
     "trivy.spdx.json",
     "trivy.cdx.json",
 ];
 
 fn peers() -> PathBuf {
     root().join("fixtures/peers")
+}
+
+/// The JSON document that lists the same packages as `doc` (itself when it is JSON): the
+/// tag-value and XML documents are checked against the tool's JSON of the same image.
+fn json_twin(image: &str, doc: &str) -> PathBuf {
+    let name = match doc.strip_suffix(".xml") {
+        Some(stem) => format!("{image}.{stem}.json"),
+        None if doc.ends_with(".json") => format!("{image}.{doc}"),
+        None => format!("{image}.{doc}.json"),
+    };
+    peers().join(name)
 }
 
 type Id = (String, String, String);
@@ -226,17 +238,12 @@ fn every_peer_document_is_read_without_error() {
             );
             let sbom: Value = serde_json::from_slice(&out.stdout).unwrap();
             let read = cairn_ids(&sbom);
-            // Every package the document lists with a purl comes back.
-            if doc.ends_with(".json") {
-                let raw: Value =
-                    serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-                assert_eq!(read, raw_ids(&raw), "{image}.{doc}");
-            } else {
-                let json = peers().join(format!("{image}.{doc}.json"));
-                let raw: Value =
-                    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-                assert_eq!(read, raw_ids(&raw), "{image}.{doc} and its JSON twin");
-            }
+            // Every package the document lists with a purl comes back (for tag-value and
+            // XML: every package the tool's JSON of the image lists).
+            let raw: Value =
+                serde_json::from_str(&std::fs::read_to_string(json_twin(image, doc)).unwrap())
+                    .unwrap();
+            assert_eq!(read, raw_ids(&raw), "{image}.{doc}");
             assert!(!read.is_empty(), "{image}.{doc}");
         }
     }
@@ -271,13 +278,9 @@ fn cairn_diff_lists_exactly_where_each_peer_disagrees() {
         }
         for doc in DOCS {
             let f = peers().join(format!("{image}.{doc}"));
-            let twin = if doc.ends_with(".json") {
-                f.clone()
-            } else {
-                peers().join(format!("{image}.{doc}.json"))
-            };
             let raw: Value =
-                serde_json::from_str(&std::fs::read_to_string(&twin).unwrap()).unwrap();
+                serde_json::from_str(&std::fs::read_to_string(json_twin(image, doc)).unwrap())
+                    .unwrap();
             let theirs = raw_ids(&raw);
             let (only_ours, only_theirs) = diff_sides(&own, &f);
             assert_eq!(

@@ -307,6 +307,51 @@ fn the_language_image_passes_every_validator() {
         "lang.cdx.json",
         &[],
     ));
+    cyclonedx_validate(&write(
+        dir.path(),
+        img,
+        "cyclonedx-xml",
+        "lang.cdx.xml",
+        &["--files"],
+    ));
+}
+
+/// CycloneDX XML (1.7, and 1.6) passes the official XSD, and says what the JSON says: both
+/// read back to the same cairn document.
+#[test]
+fn cyclonedx_xml_passes_the_xsd_and_reads_back_as_the_json_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = demo().join("oci");
+    let img = img.to_str().unwrap();
+    for (format, name) in [
+        ("cyclonedx-xml", "d.cdx.xml"),
+        ("cyclonedx-xml@1.6", "d.cdx16.xml"),
+    ] {
+        let xml = write(dir.path(), img, format, name, &["--files"]);
+        cyclonedx_validate(&xml);
+        let text = std::fs::read_to_string(&xml).unwrap();
+        let version = if format.ends_with("1.6") {
+            "1.6"
+        } else {
+            "1.7"
+        };
+        assert!(text.contains(&format!(
+            "xmlns=\"http://cyclonedx.org/schema/bom/{version}\""
+        )));
+    }
+    let json = write(
+        dir.path(),
+        img,
+        "cyclonedx-json",
+        "d.cdx.json",
+        &["--files"],
+    );
+    let xml = dir.path().join("d.cdx.xml");
+    let back = |f: &std::path::Path| cairn_ok(&["convert", f.to_str().unwrap(), "-o", "json"]);
+    let (from_xml, from_json) = (back(&xml), back(&json));
+    assert_eq!(from_xml, from_json);
+    let sbom: serde_json::Value = serde_json::from_str(&from_xml).unwrap();
+    assert_eq!(sbom["packages"].as_array().unwrap().len(), 23);
 }
 
 /// A registry image's documents (the image's `pkg:oci` purl on the root, its repository
@@ -342,6 +387,13 @@ fn a_registry_image_passes_every_validator() {
     ));
     let cdx = write(dir.path(), &img, "cyclonedx-json", "r.cdx.json", &insecure);
     cyclonedx_validate(&cdx);
+    cyclonedx_validate(&write(
+        dir.path(),
+        &img,
+        "cyclonedx-xml",
+        "r.cdx.xml",
+        &insecure,
+    ));
     let bom: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&cdx).unwrap()).unwrap();
     assert!(bom["metadata"]["component"]["purl"]

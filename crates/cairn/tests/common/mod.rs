@@ -129,16 +129,24 @@ pub fn pyspdxtools(file: &std::path::Path) {
     );
 }
 
-/// Validate a CycloneDX document against the official JSON schema of the version it
-/// declares (`specVersion`: 1.6 or 1.7).
+/// Validate a CycloneDX document against the official schema of the version it declares:
+/// JSON (`specVersion` 1.6 or 1.7) against the JSON schema, XML (the namespace's version)
+/// against the XSD, through cyclonedx-python-lib's validators.
 pub fn cyclonedx_validate(file: &std::path::Path) {
     let script = r#"
-import json, sys
+import json, re, sys
 from cyclonedx.validation.json import JsonStrictValidator
+from cyclonedx.validation.xml import XmlValidator
 from cyclonedx.schema import SchemaVersion
-text = open(sys.argv[1]).read()
-version = {"1.6": SchemaVersion.V1_6, "1.7": SchemaVersion.V1_7}[json.loads(text)["specVersion"]]
-errors = JsonStrictValidator(version).validate_str(text)
+versions = {"1.4": SchemaVersion.V1_4, "1.5": SchemaVersion.V1_5,
+            "1.6": SchemaVersion.V1_6, "1.7": SchemaVersion.V1_7}
+text = open(sys.argv[1], encoding="utf-8").read()
+if text.lstrip().startswith("<"):
+    version = versions[re.search(r'xmlns="http://cyclonedx.org/schema/bom/(1\.\d)"', text).group(1)]
+    errors = XmlValidator(version).validate_str(text)
+else:
+    version = versions[json.loads(text)["specVersion"]]
+    errors = JsonStrictValidator(version).validate_str(text)
 if errors:
     print(errors)
     sys.exit(1)
