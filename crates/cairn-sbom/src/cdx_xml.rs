@@ -579,14 +579,12 @@ fn parse_scalar(kind: Kind, s: &str) -> Value {
     }
 }
 
-impl Reader<'_> {
-    fn elements<'a, 'i>(
-        &self,
-        n: Node<'a, 'i>,
-    ) -> impl Iterator<Item = Node<'a, 'i>> + use<'a, 'i, '_> {
-        n.children().filter(move |c| c.is_element())
-    }
+/// The child elements of `n` (not its text, comments or processing instructions).
+fn elements<'a, 'i>(n: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
+    n.children().filter(|c| c.is_element())
+}
 
+impl Reader<'_> {
     fn ours(&self, n: Node) -> bool {
         n.tag_name().namespace() == Some(self.ns)
     }
@@ -605,8 +603,7 @@ impl Reader<'_> {
             m.insert(t.into(), n.text().unwrap_or("").into());
             return Ok(m);
         }
-        let children: Vec<Node> = self.elements(n).collect();
-        for c in children {
+        for c in elements(n) {
             let name = c.tag_name().name();
             let spec = ty.children.iter().find(|(_, x, _)| *x == name);
             let Some((key, _, kind)) = spec.filter(|_| self.ours(c)) else {
@@ -645,8 +642,7 @@ impl Reader<'_> {
             Kind::Many(item) => Value::Array(vec![self.value(*item, n, depth)?]),
             Kind::Wrap(item_name, item) => {
                 let mut out = Vec::new();
-                let children: Vec<Node> = self.elements(n).collect();
-                for c in children {
+                for c in elements(n) {
                     if c.tag_name().name() == item_name && self.ours(c) {
                         out.push(self.value(*item, c, depth + 1)?);
                     } else {
@@ -659,8 +655,7 @@ impl Reader<'_> {
             }
             Kind::Licenses => {
                 let mut out = Vec::new();
-                let children: Vec<Node> = self.elements(n).collect();
-                for c in children {
+                for c in elements(n) {
                     match c.tag_name().name() {
                         "license" if self.ours(c) => {
                             let l = self.object(&LICENSE, c, depth + 1)?;
@@ -677,7 +672,7 @@ impl Reader<'_> {
                 Value::Array(out)
             }
             Kind::Tools => {
-                let legacy = self.elements(n).any(|c| c.tag_name().name() == "tool");
+                let legacy = elements(n).any(|c| c.tag_name().name() == "tool");
                 if legacy {
                     self.value(Kind::Wrap("tool", &TOOL), n, depth)?
                 } else {

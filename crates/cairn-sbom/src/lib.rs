@@ -20,7 +20,7 @@ mod text;
 
 pub use cdx_xml::{MAX_XML_DEPTH, MAX_XML_NODES};
 pub use model::*;
-pub use read::{read, read_as, Detected, Read, ReadError, MAX_DOCUMENT_BYTES};
+pub use read::{looks_like_document, read, read_as, Detected, Read, ReadError, MAX_DOCUMENT_BYTES};
 pub use text::escape_control;
 
 /// An output format `cairn sbom -o` knows.

@@ -77,16 +77,30 @@ fn cyclonedx_xml(bytes: &[u8]) -> Result<Read, ReadError> {
     Ok(r)
 }
 
+/// The bytes after leading whitespace.
+fn content(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    &bytes[start..]
+}
+
+/// Whether `head` (a document's first bytes) starts like a document [`read`] tells apart —
+/// SPDX tag-value, JSON or XML — which an image archive (a tar) does not.
+pub fn looks_like_document(head: &[u8]) -> bool {
+    let rest = content(head);
+    rest.starts_with(b"SPDXVersion:")
+        || rest.starts_with(b"{")
+        || crate::cdx_xml::looks_like_xml(rest)
+}
+
 /// Read a document, telling its format from its contents.
 pub fn read(bytes: &[u8]) -> Result<Read, ReadError> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(ReadError::TooLarge(bytes.len()));
     }
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(0);
-    let rest = &bytes[start..];
+    let rest = content(bytes);
     if rest.starts_with(b"SPDXVersion:") {
         let text = String::from_utf8_lossy(rest);
         return Ok(tag_value(&text));
@@ -231,6 +245,17 @@ struct SpdxLayer {
 }
 
 impl SpdxLayer {
+    /// Layer `index` from its SPDX 2 or 3 JSON package, whose version is under `version`.
+    fn from_json(index: usize, p: &Value, version: &str) -> SpdxLayer {
+        SpdxLayer {
+            index,
+            digest: str_of(p, version).map(str::to_owned),
+            summary: str_of(p, "summary").unwrap_or("").to_owned(),
+            description: str_of(p, "description").unwrap_or("").to_owned(),
+            comment: str_of(p, "comment").map(str::to_owned),
+        }
+    }
+
     fn into_layer(self) -> Layer {
         let diff_id = self
             .description
@@ -623,13 +648,8 @@ fn spdx_json(v: &Value) -> Result<Read, ReadError> {
     {
         let id = str_of(p, "SPDXID").unwrap_or("").to_owned();
         if let Some(index) = layer_index(&id) {
-            doc.layers.push(SpdxLayer {
-                index,
-                digest: str_of(p, "versionInfo").map(str::to_owned),
-                summary: str_of(p, "summary").unwrap_or("").to_owned(),
-                description: str_of(p, "description").unwrap_or("").to_owned(),
-                comment: str_of(p, "comment").map(str::to_owned),
-            });
+            doc.layers
+                .push(SpdxLayer::from_json(index, p, "versionInfo"));
             continue;
         }
         let purl = p
@@ -825,13 +845,8 @@ fn spdx3_json(v: &Value) -> Result<Read, ReadError> {
             "software_Package" => {
                 let spdx_id = local(id);
                 if let Some(index) = layer_index(&spdx_id) {
-                    doc.layers.push(SpdxLayer {
-                        index,
-                        digest: str_of(e, "software_packageVersion").map(str::to_owned),
-                        summary: str_of(e, "summary").unwrap_or("").to_owned(),
-                        description: str_of(e, "description").unwrap_or("").to_owned(),
-                        comment: str_of(e, "comment").map(str::to_owned),
-                    });
+                    doc.layers
+                        .push(SpdxLayer::from_json(index, e, "software_packageVersion"));
                     continue;
                 }
                 let ext = e

@@ -37,16 +37,7 @@ fn is_document(arg: &str) -> bool {
     let n = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .unwrap_or(0);
-    let head = head[..n]
-        .strip_prefix(b"\xef\xbb\xbf")
-        .unwrap_or(&head[..n]);
-    let n = head.len();
-    let start = head
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(n);
-    let head = &head[start..];
-    head.starts_with(b"{") || head.starts_with(b"<") || head.starts_with(b"SPDXVersion:")
+    cairn_sbom::looks_like_document(&head[..n])
 }
 
 fn load(arg: &str, source: &SourceArgs, v: Verbosity) -> Result<Sbom> {
