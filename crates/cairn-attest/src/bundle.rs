@@ -91,12 +91,9 @@ impl Bundle {
         signer: &dyn cairn_tuf::sign::Signer,
         public: &PublicKey,
     ) -> Result<Bundle> {
-        let mut envelope = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, &statement.to_json(), signer)?;
-        // Sigstore's verifiers name the key by the hint; the envelope's key id stays empty
-        // as cosign writes it.
-        for s in &mut envelope.signatures {
-            s.keyid.clear();
-        }
+        // The signature's key id is the TUF key id, which securesystemslib requires to
+        // match; Sigstore's verifiers find the key by the hint.
+        let envelope = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, &statement.to_json(), signer)?;
         Ok(Bundle {
             media_type: BUNDLE_V03.to_string(),
             verification_material: VerificationMaterial {
@@ -167,20 +164,28 @@ impl Bundle {
                 "the bundle holds a message signature, not a DSSE attestation".into(),
             ));
         };
-        let Verified {
-            payload,
-            payload_type,
-            key,
-        } = envelope.verify(keys)?;
-        if payload_type != IN_TOTO_PAYLOAD_TYPE {
-            return Err(Error::Mismatch(format!(
-                "the envelope's payload type is {payload_type:?}, not {IN_TOTO_PAYLOAD_TYPE}"
-            )));
-        }
-        Ok(Attestation {
-            statement: Statement::from_json(&payload)?,
-            key,
-            unchecked_tlog_entries: m.tlog_entries.len(),
-        })
+        let mut a = verify_envelope(envelope, keys)?;
+        a.unchecked_tlog_entries = m.tlog_entries.len();
+        Ok(a)
     }
+}
+
+/// Verifies a bare DSSE envelope holding an in-toto statement (as
+/// securesystemslib and `in-toto` write them) with `keys`.
+pub fn verify_envelope(envelope: &Envelope, keys: &[PublicKey]) -> Result<Attestation> {
+    let Verified {
+        payload,
+        payload_type,
+        key,
+    } = envelope.verify(keys)?;
+    if payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(Error::Mismatch(format!(
+            "the envelope's payload type is {payload_type:?}, not {IN_TOTO_PAYLOAD_TYPE}"
+        )));
+    }
+    Ok(Attestation {
+        statement: Statement::from_json(&payload)?,
+        key,
+        unchecked_tlog_entries: 0,
+    })
 }

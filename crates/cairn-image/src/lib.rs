@@ -37,7 +37,7 @@ pub use fs::{
 };
 pub use limits::Limits;
 pub use pattern::{exclusions, PathPattern};
-pub use registry::{CacheOptions, RegistryOptions};
+pub use registry::{client as registry_client, CacheOptions, RegistryOptions};
 pub use source::{
     open, open_with, Image, LayerInfo, OpenOptions, Platform, SourceKind, SourceSpec, Step,
 };

@@ -46,25 +46,7 @@ pub(crate) fn open(reference: &str, options: &OpenOptions) -> Result<Image> {
     let err = registry_error(reference);
     let r = Reference::parse(reference).map_err(err)?;
     let full = r.to_string();
-    let ro = &options.registry;
-    let credentials = match (&ro.username, &ro.password) {
-        (Some(username), Some(password)) => Some(Credentials {
-            username: username.clone(),
-            password: password.clone(),
-        }),
-        _ => None,
-    };
-    let client = Client::new(
-        &r,
-        &cairn_registry::Options {
-            insecure: ro.insecure,
-            ca_files: ro.ca_files.clone(),
-            credentials,
-            user_agent: format!("cairn/{}", env!("CARGO_PKG_VERSION")),
-            ..Default::default()
-        },
-    )
-    .map_err(err)?;
+    let client = client(&r, &options.registry).map_err(err)?;
     let m = client
         .manifest(r.manifest_ref(), options.limits.max_json)
         .map_err(err)?;
@@ -100,7 +82,7 @@ pub(crate) fn open(reference: &str, options: &OpenOptions) -> Result<Image> {
         client,
         reference: full.clone(),
     });
-    if let Some(cache) = &ro.cache {
+    if let Some(cache) = &options.registry.cache {
         store = Arc::new(Cached::new(store, cache)?);
     }
     let mut image = resolve(store, top, options.platform.as_ref(), &options.limits)?;
@@ -110,6 +92,28 @@ pub(crate) fn open(reference: &str, options: &OpenOptions) -> Result<Image> {
     image.tags = r.tag.clone().into_iter().collect();
     image.repository = Some(format!("{}/{}", r.registry, r.repository));
     Ok(image)
+}
+
+/// A client for `reference`'s repository, reached as `options` say (the client that
+/// opening an image uses; also for pushing and listing referrers).
+pub fn client(reference: &Reference, options: &RegistryOptions) -> cairn_registry::Result<Client> {
+    let credentials = match (&options.username, &options.password) {
+        (Some(username), Some(password)) => Some(Credentials {
+            username: username.clone(),
+            password: password.clone(),
+        }),
+        _ => None,
+    };
+    Client::new(
+        reference,
+        &cairn_registry::Options {
+            insecure: options.insecure,
+            ca_files: options.ca_files.clone(),
+            credentials,
+            user_agent: format!("cairn/{}", env!("CARGO_PKG_VERSION")),
+            ..Default::default()
+        },
+    )
 }
 
 /// The registry client's error about `reference`, as cairn-image's.

@@ -97,6 +97,8 @@ pub struct Requests {
     pub tokens: u64,
     /// `Range` requests that resume a broken blob stream.
     pub resumes: u64,
+    /// Requests that write (blob uploads, manifest `PUT`s) or list referrers.
+    pub pushes: u64,
 }
 
 /// A fetched manifest (or index).
@@ -115,7 +117,7 @@ pub struct Manifest {
 /// the connection pool, the cached token and the request counters.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl fmt::Debug for Client {
@@ -127,20 +129,20 @@ impl fmt::Debug for Client {
     }
 }
 
-struct Inner {
+pub(crate) struct Inner {
     http: Http,
     /// `https://host[:port]` (or `http://` when insecure).
-    base: String,
+    pub(crate) base: String,
     /// The registry as the reference names it (`docker.io`): for messages
     /// and the credential lookup.
-    registry: String,
-    repository: String,
+    pub(crate) registry: String,
+    pub(crate) repository: String,
     insecure: bool,
     retries: u32,
     explicit: Option<Credentials>,
     lookup: Lookup,
     auth: Mutex<AuthState>,
-    counts: [AtomicU64; 4],
+    counts: [AtomicU64; 5],
 }
 
 #[derive(Default)]
@@ -154,15 +156,16 @@ struct AuthState {
 }
 
 #[derive(Clone, Copy)]
-enum Kind {
+pub(crate) enum Kind {
     Manifest = 0,
     Blob = 1,
     Token = 2,
     Resume = 3,
+    Push = 4,
 }
 
 #[derive(Clone, Copy)]
-enum Target<'a> {
+pub(crate) enum Target<'a> {
     Manifest(&'a str),
     Blob(&'a str),
 }
@@ -348,6 +351,7 @@ impl Client {
             blobs: c(Kind::Blob),
             tokens: c(Kind::Token),
             resumes: c(Kind::Resume),
+            pushes: c(Kind::Push),
         }
     }
 }
@@ -492,12 +496,12 @@ fn parse_content_range(v: &str) -> Option<(u64, Option<u64>)> {
     Some((start, total))
 }
 
-fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// A pause before the n-th retry: 100 ms doubling, at most 2 s.
-fn backoff(attempt: u32) {
+pub(crate) fn backoff(attempt: u32) {
     let ms = 100u64.saturating_mul(1 << attempt.saturating_sub(1).min(5));
     std::thread::sleep(Duration::from_millis(ms.min(2000)));
 }
@@ -637,18 +641,18 @@ struct TokenResponse {
 }
 
 impl Inner {
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         self.base
             .split_once("://")
             .map_or(self.base.as_str(), |(_, h)| h)
             .to_string()
     }
 
-    fn blob_url(&self, digest: &str) -> String {
+    pub(crate) fn blob_url(&self, digest: &str) -> String {
         format!("{}/v2/{}/blobs/{digest}", self.base, self.repository)
     }
 
-    fn describe(&self, target: Target) -> String {
+    pub(crate) fn describe(&self, target: Target) -> String {
         match target {
             Target::Manifest(r) if r.contains(':') => {
                 format!("{}/{}@{r}", self.registry, self.repository)
@@ -705,7 +709,7 @@ impl Inner {
     /// handling 401 (challenge, then one retry), rate limits (one short
     /// wait at most) and transient failures (bounded retries). Returns any
     /// other response, success or not, for the caller to interpret.
-    fn execute(
+    pub(crate) fn execute(
         &self,
         kind: Kind,
         target: Target,
@@ -945,7 +949,7 @@ impl Inner {
     }
 
     /// Reads a body whole, refusing it past `limit` bytes.
-    fn read_limited(&self, resp: Response, limit: u64, what: &str) -> Result<Vec<u8>> {
+    pub(crate) fn read_limited(&self, resp: Response, limit: u64, what: &str) -> Result<Vec<u8>> {
         let too_large = || Error::TooLarge {
             what: what.to_string(),
             limit,
@@ -963,7 +967,7 @@ impl Inner {
         Ok(out)
     }
 
-    fn io_error(&self, e: io::Error, what: &str) -> Error {
+    pub(crate) fn io_error(&self, e: io::Error, what: &str) -> Error {
         let host = self.host();
         if e.kind() == io::ErrorKind::TimedOut {
             return Error::Timeout {
@@ -1029,7 +1033,7 @@ impl Inner {
     }
 
     /// The error for a non-success response the caller does not handle.
-    fn status_error(&self, resp: Response, target: Target) -> Error {
+    pub(crate) fn status_error(&self, resp: Response, target: Target) -> Error {
         let status = resp.status().as_u16();
         let url = resp.url().to_string();
         let said = read_error_body(resp);

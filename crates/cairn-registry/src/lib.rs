@@ -30,10 +30,15 @@ mod client;
 mod credentials;
 pub mod digest;
 mod error;
+mod push;
 mod reference;
 mod resume;
 
 pub use client::{BlobReader, Client, Manifest, Options, Requests, MANIFEST_MEDIA_TYPES};
 pub use credentials::Credentials;
 pub use error::{Error, Result};
+pub use push::{
+    fallback_tag, referrers_index, Descriptor, Pushed, Referrers, ReferrersVia, INDEX_MEDIA_TYPE,
+    MANIFEST_MEDIA_TYPE, MAX_REFERRERS, MAX_REFERRERS_BYTES,
+};
 pub use reference::{Reference, DOCKER_HUB, DOCKER_HUB_API};

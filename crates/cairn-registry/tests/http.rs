@@ -330,7 +330,8 @@ fn bearer_token_flow_reuses_the_token() {
             manifests: 2, // the anonymous one answered by the challenge, then with the token
             blobs: 2,
             tokens: 1,
-            resumes: 0
+            resumes: 0,
+            pushes: 0
         }
     );
 

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 error, or an SBOM that was written but is incomplete (some input
 //! could not be read; the document says so); 2 usage error.
 
+mod attest;
 mod diff;
 mod explain;
 mod layers;
@@ -69,6 +70,18 @@ enum Command {
     /// and say whether it still matches (exit 1 when it does not, or when TUF
     /// verification fails).
     Verify(publish::VerifyArgs),
+    /// Scan an image and sign its SBOM as an in-toto attestation (DSSE in a Sigstore
+    /// bundle), written out or attached to the image in its registry (--push).
+    Attest(attest::AttestArgs),
+    /// Verify an image's SBOM attestations (its referrers, or --bundle files) with a key
+    /// given or fetched through TUF; with --rescan, compare the SBOM with the image.
+    VerifyAttestation(attest::VerifyAttestationArgs),
+    /// List what is attached to an image in its registry (OCI 1.1 referrers).
+    Referrers(attest::ReferrersArgs),
+    /// Publish (or --revoke) an attestation public key as a target of a TUF repository.
+    PublishKey(attest::PublishKeyArgs),
+    /// Make a key pair for `cairn attest` (ECDSA P-256 as cosign's, or ed25519).
+    GenerateKeyPair(attest::GenerateKeyArgs),
 }
 
 /// How much to print on stderr.
@@ -95,6 +108,11 @@ fn main() -> ExitCode {
         Command::Tuf(args) => tuf::run(args).map(|()| ExitCode::SUCCESS),
         Command::Publish(args) => publish::publish(args, v),
         Command::Verify(args) => publish::verify(args, v),
+        Command::Attest(args) => attest::attest(args, v),
+        Command::VerifyAttestation(args) => attest::verify_attestation(args, v),
+        Command::Referrers(args) => attest::referrers(args, v),
+        Command::PublishKey(args) => attest::publish_key(args, v),
+        Command::GenerateKeyPair(args) => attest::generate_key_pair(args, v),
         Command::Schema => {
             print!("{}", cairn_sbom::json_schema());
             Ok(ExitCode::SUCCESS)

@@ -14,6 +14,7 @@ use crate::Verbosity;
 use anyhow::{bail, Context, Result};
 use cairn_sbom::{escape_control, Format, Sbom};
 use cairn_tuf::fetcher::{DefaultFetcher, TlsOptions};
+use cairn_tuf::metadata::TargetFile;
 use cairn_tuf::repo::NewTarget;
 use cairn_tuf::{Config, Updater};
 use clap::Args;
@@ -60,31 +61,135 @@ pub struct PublishArgs {
 pub struct VerifyArgs {
     /// The image to verify.
     image: String,
+    #[command(flatten)]
+    tuf: TufClientArgs,
+    #[command(flatten)]
+    source: SourceArgs,
+}
+
+/// Where a TUF repository is and how it is trusted (the client side).
+#[derive(Args, Clone)]
+#[command(next_help_heading = "TUF")]
+pub struct TufClientArgs {
     /// The repository's trusted root, obtained out of band (used when the
     /// metadata directory holds no trusted root yet).
     #[arg(long)]
-    root: PathBuf,
+    pub root: PathBuf,
     /// Base URL of the repository's metadata.
     #[arg(long)]
-    metadata_url: String,
+    pub metadata_url: String,
     /// Base URL of the repository's targets (default: the metadata URL with its
     /// last `metadata` segment replaced by `targets`).
     #[arg(long)]
-    targets_url: Option<String>,
+    pub targets_url: Option<String>,
     /// Keep the client's trusted metadata here between runs, which protects
     /// against rollback and freeze attacks across runs (default: a temporary
     /// directory, trusting --root afresh each time).
     #[arg(long)]
-    metadata_dir: Option<PathBuf>,
+    pub metadata_dir: Option<PathBuf>,
     /// PEM file of CA certificates to trust for the TUF repository instead of
     /// the system's roots (`--ca-file` is the registry's).
     #[arg(long, env = "CAIRN_CA_FILE", value_name = "FILE")]
-    tuf_ca_file: Option<PathBuf>,
+    pub tuf_ca_file: Option<PathBuf>,
     /// Speak plain HTTP to the TUF repository (refused unless asked).
     #[arg(long, env = "CAIRN_ALLOW_HTTP", value_parser = clap::builder::BoolishValueParser::new())]
-    allow_http: bool,
-    #[command(flatten)]
-    source: SourceArgs,
+    pub allow_http: bool,
+}
+
+/// A TUF client, refreshed: every file fetched through it is verified.
+pub struct TufClient {
+    up: Updater<DefaultFetcher>,
+    targets_url: String,
+    _temp: Option<tempfile::TempDir>,
+}
+
+fn tuf_failed(what: &str) -> String {
+    format!("TUF verification failed ({what})")
+}
+
+impl TufClientArgs {
+    fn targets_url(&self) -> Result<String> {
+        if let Some(t) = &self.targets_url {
+            return Ok(t.clone());
+        }
+        let m = self.metadata_url.trim_end_matches('/');
+        match m.strip_suffix("metadata") {
+            Some(base) if base.ends_with('/') => Ok(format!("{base}targets")),
+            _ => bail!("--targets-url is needed: the metadata URL does not end in /metadata"),
+        }
+    }
+
+    /// Checks the URLs, trusts the root (first run) and refreshes the top-level
+    /// metadata.
+    pub fn connect(&self) -> Result<TufClient> {
+        let targets_url = self.targets_url()?;
+        let fetcher = DefaultFetcher::with_tls(&TlsOptions {
+            ca_file: self.tuf_ca_file.clone(),
+            allow_http: self.allow_http,
+        })?;
+        for url in [&self.metadata_url, &targets_url] {
+            if url.starts_with("http://") && !self.allow_http {
+                bail!("plain HTTP refused for {url}: pass --allow-http to allow it");
+            }
+        }
+        let mut temp = None;
+        let dir = match &self.metadata_dir {
+            Some(d) => d.clone(),
+            None => {
+                let t = tempfile::tempdir().context("creating a temporary directory")?;
+                let p = t.path().to_path_buf();
+                temp = Some(t);
+                p
+            }
+        };
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        if !dir.join("root.json").exists() {
+            let root = std::fs::read(&self.root)
+                .with_context(|| format!("reading {}", self.root.display()))?;
+            cairn_tuf::TrustedSet::new(&root, cairn_tuf::time::now_unix()).with_context(|| {
+                format!(
+                    "TUF verification failed: {} is not a usable root",
+                    self.root.display()
+                )
+            })?;
+            cairn_tuf::updater::write_atomic(&dir.join("root.json"), &root)?;
+        }
+        let mut up = Updater::new(&dir, &self.metadata_url, fetcher, Config::default())
+            .with_context(|| tuf_failed("loading the trusted root"))?;
+        up.refresh()
+            .with_context(|| tuf_failed("refreshing metadata"))?;
+        Ok(TufClient {
+            up,
+            targets_url,
+            _temp: temp,
+        })
+    }
+}
+
+impl TufClient {
+    /// The verified contents of `target` (at most `max` bytes), or `None` when
+    /// the repository does not list it.
+    pub fn fetch(&mut self, target: &str, max: u64) -> Result<Option<(Vec<u8>, TargetFile)>> {
+        let Some(info) = self
+            .up
+            .target_info(target)
+            .with_context(|| tuf_failed(&format!("looking up {target}")))?
+        else {
+            return Ok(None);
+        };
+        if info.length > max {
+            bail!(
+                "{target} is {} bytes in the TUF metadata, over the {max}-byte limit",
+                info.length
+            );
+        }
+        let staged = tempfile::tempdir()?;
+        let file = staged.path().join("target");
+        self.up
+            .download_target(target, &info, &self.targets_url, &file)
+            .with_context(|| tuf_failed(&format!("downloading {target}")))?;
+        Ok(Some((std::fs::read(&file)?, info)))
+    }
 }
 
 /// The target path prefix of an image's SBOMs: `sboms/sha256/HEX`.
@@ -163,71 +268,20 @@ pub fn publish(args: PublishArgs, v: Verbosity) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn targets_url(args: &VerifyArgs) -> Result<String> {
-    if let Some(t) = &args.targets_url {
-        return Ok(t.clone());
-    }
-    let m = args.metadata_url.trim_end_matches('/');
-    match m.strip_suffix("metadata") {
-        Some(base) if base.ends_with('/') => Ok(format!("{base}targets")),
-        _ => bail!("--targets-url is needed: the metadata URL does not end in /metadata"),
-    }
-}
-
 pub fn verify(args: VerifyArgs, v: Verbosity) -> Result<ExitCode> {
-    let targets_url = targets_url(&args)?;
-    let fetcher = DefaultFetcher::with_tls(&TlsOptions {
-        ca_file: args.tuf_ca_file.clone(),
-        allow_http: args.allow_http,
-    })?;
-    for url in [&args.metadata_url, &targets_url] {
-        if url.starts_with("http://") && !args.allow_http {
-            bail!("plain HTTP refused for {url}: pass --allow-http to allow it");
-        }
-    }
+    let mut tuf = args.tuf.connect()?;
     let scanned = crate::scan::scan(&args.image, &args.source, false, v)?;
     let fresh = &scanned.scan.sbom;
     let (prefix, digest) = image_key(fresh)?;
     let target = format!("{prefix}.cairn.json");
-
-    let temp;
-    let dir = match &args.metadata_dir {
-        Some(d) => d.clone(),
-        None => {
-            temp = tempfile::tempdir().context("creating a temporary directory")?;
-            temp.path().to_path_buf()
-        }
-    };
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    if !dir.join("root.json").exists() {
-        let root = std::fs::read(&args.root)
-            .with_context(|| format!("reading {}", args.root.display()))?;
-        cairn_tuf::TrustedSet::new(&root, cairn_tuf::time::now_unix()).with_context(|| {
-            format!(
-                "TUF verification failed: {} is not a usable root",
-                args.root.display()
-            )
-        })?;
-        cairn_tuf::updater::write_atomic(&dir.join("root.json"), &root)?;
-    }
-    let tuf = |what: &str| format!("TUF verification failed ({what})");
-    let mut up = Updater::new(&dir, &args.metadata_url, fetcher, Config::default())
-        .with_context(|| tuf("loading the trusted root"))?;
-    up.refresh().with_context(|| tuf("refreshing metadata"))?;
-    let info = up
-        .target_info(&target)
-        .with_context(|| tuf(&format!("looking up {target}")))?
+    let (bytes, info) = tuf
+        .fetch(&target, cairn_sbom::MAX_DOCUMENT_BYTES as u64)?
         .with_context(|| {
             format!(
                 "no SBOM is published for {} ({digest}): the repository has no target {target}",
                 escape_control(&args.image)
             )
         })?;
-    let staged = tempfile::tempdir()?;
-    let file = staged.path().join("sbom.cairn.json");
-    up.download_target(&target, &info, &targets_url, &file)
-        .with_context(|| tuf(&format!("downloading {target}")))?;
-    let bytes = std::fs::read(&file)?;
     let published = cairn_sbom::read(&bytes)
         .with_context(|| format!("reading the published {target}"))?
         .sbom;

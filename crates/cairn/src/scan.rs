@@ -136,24 +136,8 @@ pub struct Scanned {
 /// `files` lists every file with its digests.
 pub fn scan(image: &str, args: &SourceArgs, files: bool, v: Verbosity) -> Result<Scanned> {
     let spec = SourceSpec::parse(image)?;
-    let platform = args
-        .platform
-        .as_deref()
-        .map(str::parse::<Platform>)
-        .transpose()
-        .map_err(|e| UsageError(e.to_string()))?;
-    let exclude = cairn_image::exclusions(&args.exclude).map_err(UsageError)?;
-    let progress = Arc::new(Progress::default());
-    let mut opts = Options {
-        platform,
-        files,
-        progress: Some(progress.clone()),
-        exclude,
-        one_file_system: args.one_file_system,
-        jobs: args.parallel.map(usize::from),
-        registry: args.registry.options()?,
-        ..Default::default()
-    };
+    let mut opts = options(args, files)?;
+    let progress = opts.progress.clone().expect("options() sets progress");
     if let Some(b) = &args.base {
         let spec = SourceSpec::parse(b)?;
         let base = cairn_catalog::open(&spec, &opts)
@@ -244,6 +228,36 @@ pub fn scan(image: &str, args: &SourceArgs, files: bool, v: Verbosity) -> Result
         scan,
         registry: opts.registry,
     })
+}
+
+/// The scan options `args` give.
+fn options(args: &SourceArgs, files: bool) -> Result<Options> {
+    let platform = args
+        .platform
+        .as_deref()
+        .map(str::parse::<Platform>)
+        .transpose()
+        .map_err(|e| UsageError(e.to_string()))?;
+    let exclude = cairn_image::exclusions(&args.exclude).map_err(UsageError)?;
+    Ok(Options {
+        platform,
+        files,
+        progress: Some(Arc::new(Progress::default())),
+        exclude,
+        one_file_system: args.one_file_system,
+        jobs: args.parallel.map(usize::from),
+        registry: args.registry.options()?,
+        ..Default::default()
+    })
+}
+
+/// Open `image` without scanning it (its manifest, config and layer list only), with
+/// the registry options used.
+pub fn open(image: &str, args: &SourceArgs) -> Result<(Image, cairn_image::RegistryOptions)> {
+    let spec = SourceSpec::parse(image)?;
+    let opts = options(args, false)?;
+    let opened = cairn_catalog::open(&spec, &opts).with_context(|| format!("opening {image}"))?;
+    Ok((opened, opts.registry))
 }
 
 /// Tell the user, on stderr, what an incomplete scan could not read; `true` when the

@@ -271,13 +271,13 @@ fn now() -> i64 {
 
 /// The passphrase for encrypted keys: from the named variable, else asked on
 /// the terminal once.
-struct Passphrase {
+pub(crate) struct Passphrase {
     env: Option<String>,
     cached: Mutex<Option<zeroize::Zeroizing<String>>>,
 }
 
 impl Passphrase {
-    fn new(env: Option<String>) -> Self {
+    pub(crate) fn new(env: Option<String>) -> Self {
         Passphrase {
             env,
             cached: Mutex::new(None),
@@ -310,7 +310,10 @@ impl Passphrase {
 
     /// Reads a key file, asking for the passphrase only when the key is
     /// encrypted. The outer error is the passphrase's, the inner the file's.
-    fn read_key(&self, path: &Path) -> Result<std::result::Result<PrivateKey, KeyFileError>> {
+    pub(crate) fn read_key(
+        &self,
+        path: &Path,
+    ) -> Result<std::result::Result<PrivateKey, KeyFileError>> {
         Ok(match keyfile::read_key_file(path, None) {
             Err(KeyFileError::NeedsPassphrase) => {
                 let pass = self.get(&path.display().to_string())?;
