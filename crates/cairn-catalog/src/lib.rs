@@ -12,6 +12,7 @@ mod apk;
 pub mod base;
 mod binary;
 pub mod deb822;
+pub mod declared;
 pub mod distro;
 mod dpkg;
 mod fold;
@@ -207,6 +208,9 @@ pub struct Options {
     /// The image this one was built on (`--base`), opened, to tell its layers apart
     /// exactly; without it the build history is read (see [`base`]).
     pub base: Option<Image>,
+    /// Also read the SBOMs the image's makers declared (attestation manifests, registry
+    /// referrers, SBOM files in the image) into [`Scan::declared`].
+    pub declared: bool,
 }
 
 /// Open a source without reading its layers (to size a progress bar, say).
@@ -252,6 +256,8 @@ pub struct Scan {
     pub sbom: Sbom,
     pub view: FsView,
     pub timings: Timings,
+    /// The declared SBOMs (with [`Options::declared`]; empty otherwise).
+    pub declared: Vec<declared::Declared>,
 }
 
 /// Scan an opened image, keeping the filesystem view (see [`Scan`]).
@@ -263,6 +269,9 @@ pub fn scan_full(image: &Image, opts: &Options) -> Result<Scan, ImageError> {
     for c in &cats {
         contents.extend(c.patterns());
         extractors.extend(c.extractors());
+    }
+    if opts.declared {
+        contents.extend(declared::patterns());
     }
     // Catalogers that share an extractor (Go and Rust read the same executables) each name
     // it; it runs once.
@@ -338,10 +347,16 @@ pub fn scan_full(image: &Image, opts: &Options) -> Result<Scan, ImageError> {
         skipped: view.skipped().to_vec(),
         extractors: view.extract_stats().to_vec(),
     };
+    let declared = if opts.declared {
+        declared::collect(image, &view, opts)
+    } else {
+        Vec::new()
+    };
     Ok(Scan {
         sbom,
         view,
         timings,
+        declared,
     })
 }
 

@@ -147,6 +147,10 @@ pub struct Explanation {
     pub licenses: Licenses,
     /// Problems the scan met about this package.
     pub warnings: Vec<Warning>,
+    /// What declared SBOMs (BuildKit attestations, referrers, SBOM files in the image) say
+    /// of a package of this type and name: filled by [`crate::declared::annotate`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declared: Vec<crate::declared::Entry>,
 }
 
 /// Every package of the scan that `query` names, final ones first, then removed ones.
@@ -263,6 +267,7 @@ fn one(
             .filter(|w| w.package.as_deref() == Some(p.id.as_str()))
             .cloned()
             .collect(),
+        declared: Vec::new(),
     }
 }
 

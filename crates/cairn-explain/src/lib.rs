@@ -15,6 +15,7 @@
 //! rendering beside it ([`text`]).
 #![forbid(unsafe_code)]
 
+pub mod declared;
 pub mod diff;
 pub mod dockerfile;
 pub mod explain;

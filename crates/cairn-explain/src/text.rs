@@ -186,6 +186,16 @@ pub fn explanation(e: &Explanation) -> String {
             esc(&owner.version)
         );
     }
+    for d in &e.declared {
+        let _ = writeln!(
+            o,
+            "  declared {} {} ({}) {}",
+            esc(&d.name),
+            esc(&d.version),
+            esc(&d.purl),
+            esc(&d.evidence.join("; "))
+        );
+    }
     for m in &e.merged {
         let _ = writeln!(
             o,
@@ -393,5 +403,72 @@ pub fn diff(d: &Diff) -> String {
         total - base,
         d.licenses.len()
     );
+    o
+}
+
+/// The declared SBOMs compared with the scan (`cairn sbom --declared`).
+pub fn declared(reports: &[crate::declared::DocumentReport]) -> String {
+    let mut o = String::new();
+    if reports.is_empty() {
+        o.push_str("no declared SBOM: no BuildKit attestation, no SBOM referrer, no *.spdx.json, *.cdx.json or .spdx-* file in the image\n");
+        return o;
+    }
+    let entry = |e: &crate::declared::Entry| {
+        format!(
+            "{} {}  {}  [{}]",
+            esc(&e.name),
+            esc(&e.version),
+            esc(&e.purl),
+            esc(&e.evidence.join("; "))
+        )
+    };
+    for r in reports {
+        let _ = write!(o, "declared SBOM: {}", esc(&r.origin));
+        if let Some(l) = r.layer {
+            let _ = write!(o, " (written by layer {l})");
+        }
+        o.push('\n');
+        for n in &r.notes {
+            let _ = writeln!(o, "  note: {}", esc(n));
+        }
+        if let Some(e) = &r.error {
+            let _ = writeln!(o, "  not compared: {}", esc(e));
+            continue;
+        }
+        let _ = writeln!(
+            o,
+            "  {} packages declared: {} declared but absent, {} present but undeclared, {} with another version",
+            r.declared_packages,
+            r.absent.len(),
+            r.undeclared.len(),
+            r.versions.len()
+        );
+        if !r.absent.is_empty() {
+            let _ = writeln!(o, "  declared but absent ({}):", r.absent.len());
+            for e in &r.absent {
+                let _ = writeln!(o, "    - {}", entry(e));
+            }
+        }
+        if !r.undeclared.is_empty() {
+            let _ = writeln!(o, "  present but undeclared ({}):", r.undeclared.len());
+            for e in &r.undeclared {
+                let _ = writeln!(o, "    + {}", entry(e));
+            }
+        }
+        if !r.versions.is_empty() {
+            let _ = writeln!(o, "  versions disagree ({}):", r.versions.len());
+            for v in &r.versions {
+                let _ = writeln!(
+                    o,
+                    "    ~ {}: declared {}, found {}  [{}] [{}]",
+                    esc(&v.found.name),
+                    esc(&v.declared.version),
+                    esc(&v.found.version),
+                    esc(&v.declared.evidence.join("; ")),
+                    esc(&v.found.evidence.join("; "))
+                );
+            }
+        }
+    }
     o
 }

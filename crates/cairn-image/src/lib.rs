@@ -11,6 +11,7 @@
 
 mod blob;
 mod cache;
+pub mod declared;
 mod error;
 mod extract;
 mod fs;
@@ -39,7 +40,8 @@ pub use limits::Limits;
 pub use pattern::{exclusions, PathPattern};
 pub use registry::{client as registry_client, CacheOptions, RegistryOptions};
 pub use source::{
-    open, open_with, Image, LayerInfo, OpenOptions, Platform, SourceKind, SourceSpec, Step,
+    open, open_with, AttachedManifest, Image, LayerInfo, OpenOptions, Platform, SourceKind,
+    SourceSpec, Step,
 };
 pub use store::{BlobStream, Store};
 pub use warning::{ViewWarning, ViewWarningKind};

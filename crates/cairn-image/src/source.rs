@@ -292,6 +292,14 @@ pub(crate) enum Verify {
 }
 
 /// An opened image: what it is and its layers, ready to be scanned.
+/// A manifest an index attaches to the image (its digest, size and media type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedManifest {
+    pub digest: String,
+    pub size: u64,
+    pub media_type: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Image {
     pub kind: SourceKind,
@@ -321,6 +329,10 @@ pub struct Image {
     pub annotations: BTreeMap<String, String>,
     /// Set for image formats that carry no digests at all (legacy docker-archive).
     pub unverified: bool,
+    /// The attestation manifests the image index lists for this image (BuildKit's
+    /// `vnd.docker.reference.type: attestation-manifest` entries whose
+    /// `vnd.docker.reference.digest` is this manifest), read by [`crate::declared`].
+    pub attestation_manifests: Vec<AttachedManifest>,
     /// Where the blobs are.
     pub(crate) store: Arc<dyn Store>,
 }
@@ -426,6 +438,7 @@ fn open_dir(path: &Path, platform: Option<&Platform>) -> Result<Image> {
         author: None,
         annotations: BTreeMap::new(),
         unverified: true,
+        attestation_manifests: Vec::new(),
         store: Arc::new(RootDir {
             root: path.to_owned(),
         }),
@@ -536,6 +549,7 @@ fn open_docker_archive(
         platform: Some(platform_of(&config)),
         created: config.created.clone(),
         unverified: layers.iter().any(|l| matches!(l.verify, Verify::None)),
+        attestation_manifests: Vec::new(),
         steps: steps_of(config.history.as_deref().unwrap_or(&[]), layers.len()),
         labels: labels_of(&config),
         author: config.author.clone(),
@@ -624,6 +638,7 @@ fn open_legacy_docker_archive(path: &Path, store: Archive, limits: &Limits) -> R
         author: None,
         annotations: BTreeMap::new(),
         unverified: true,
+        attestation_manifests: Vec::new(),
         store: Arc::new(store),
     })
 }
@@ -705,6 +720,7 @@ pub(crate) fn resolve(
     let mut current: ManifestOrIndex = manifest::parse(&top.name, &top.bytes)?;
     let mut chosen: Option<Descriptor> = top.desc.clone();
     let mut index_digest = None;
+    let mut attestations = Vec::new();
     // Follow nested indexes down to an image manifest (bounded, so a cycle cannot hang us).
     for _depth in 0..8 {
         if !is_index(&current, chosen.as_ref()) {
@@ -715,6 +731,7 @@ pub(crate) fn resolve(
         }
         let manifests = current.manifests.clone().unwrap_or_default();
         let d = select_manifest(&manifests, &wanted, platform.is_some())?;
+        attestations.extend(attestation_manifests_of(&manifests, &d.digest));
         let bytes = store::verified(store.as_ref(), &d, store::Doc::Manifest, limits)?;
         current = manifest::parse(&d.digest, &bytes)?;
         chosen = Some(d);
@@ -797,6 +814,7 @@ pub(crate) fn resolve(
         annotations: current.annotations.clone().unwrap_or_default(),
         layers,
         unverified: false,
+        attestation_manifests: attestations,
         store,
     })
 }
@@ -848,6 +866,24 @@ pub(crate) fn check_platform(config: &ImageConfig, platform: Option<&Platform>) 
             available: have.to_string(),
         })
     }
+}
+
+/// The attestation manifests BuildKit lists in an index for the manifest `digest`.
+fn attestation_manifests_of(manifests: &[Descriptor], digest: &str) -> Vec<AttachedManifest> {
+    manifests
+        .iter()
+        .filter(|m| {
+            let a = m.annotations.as_ref();
+            let get = |k: &str| a.and_then(|a| a.get(k)).map(String::as_str);
+            get("vnd.docker.reference.type") == Some("attestation-manifest")
+                && get("vnd.docker.reference.digest") == Some(digest)
+        })
+        .map(|m| AttachedManifest {
+            digest: m.digest.clone(),
+            size: m.size,
+            media_type: m.media_type.clone(),
+        })
+        .collect()
 }
 
 /// Pick the manifest for `wanted` from an index. Attestation manifests (platform

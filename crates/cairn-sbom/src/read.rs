@@ -112,6 +112,23 @@ pub fn read(bytes: &[u8]) -> Result<Read, ReadError> {
         return Err(ReadError::Unknown);
     }
     let v: Value = serde_json::from_slice(rest)?;
+    read_json(v, 0)
+}
+
+/// A JSON document: an SBOM, or an SBOM wrapped as attestations carry it (an in-toto
+/// statement's predicate, inside a DSSE envelope, inside a Sigstore bundle), unwrapped
+/// at most [`MAX_WRAPPING`] times. Unwrapping checks no signature: a note says so.
+fn read_json(v: Value, depth: usize) -> Result<Read, ReadError> {
+    if let Some((inner, note)) = unwrap_attestation(&v)? {
+        if depth >= MAX_WRAPPING {
+            return Err(ReadError::Invalid(
+                "attestations wrapped inside each other too deeply".into(),
+            ));
+        }
+        let mut r = read_json(inner, depth + 1)?;
+        r.notes.insert(0, note);
+        return Ok(r);
+    }
     if v.get("format_version").is_some() && v.get("packages").is_some() {
         let sbom: Sbom = serde_json::from_value(v)?;
         return Ok(Read {
@@ -130,6 +147,55 @@ pub fn read(bytes: &[u8]) -> Result<Read, ReadError> {
         return cyclonedx_json(&v);
     }
     Err(ReadError::Unknown)
+}
+
+/// How many wrappers (bundle, envelope, statement) are taken off at most.
+pub const MAX_WRAPPING: usize = 3;
+
+/// What `v` wraps, when it is a Sigstore bundle, a DSSE envelope of an in-toto
+/// statement, or an in-toto statement; with a note saying what was taken off.
+fn unwrap_attestation(v: &Value) -> Result<Option<(Value, String)>, ReadError> {
+    use base64::Engine as _;
+    let is_str =
+        |k: &str, f: &dyn Fn(&str) -> bool| v.get(k).and_then(Value::as_str).is_some_and(f);
+    if is_str("mediaType", &|t| {
+        t.starts_with("application/vnd.dev.sigstore.bundle")
+    }) {
+        let Some(env) = v.get("dsseEnvelope") else {
+            return Err(ReadError::Invalid(
+                "a Sigstore bundle without a DSSE envelope holds no SBOM".into(),
+            ));
+        };
+        return Ok(Some((
+            env.clone(),
+            "read from a Sigstore bundle (its signature is not checked when reading: `cairn verify-attestation` checks it)".into(),
+        )));
+    }
+    if is_str("payloadType", &|t| t == "application/vnd.in-toto+json") {
+        let payload = v.get("payload").and_then(Value::as_str).unwrap_or("");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(payload))
+            .map_err(|_| ReadError::Invalid("the DSSE payload is not base64".into()))?;
+        let inner: Value = serde_json::from_slice(&bytes)?;
+        return Ok(Some((
+            inner,
+            "read from a DSSE envelope (its signature is not checked when reading)".into(),
+        )));
+    }
+    if is_str("_type", &|t| t.starts_with("https://in-toto.io/Statement/")) {
+        let predicate_type = v.get("predicateType").and_then(Value::as_str).unwrap_or("");
+        let Some(p) = v.get("predicate") else {
+            return Err(ReadError::Invalid(
+                "an in-toto statement without a predicate".into(),
+            ));
+        };
+        return Ok(Some((
+            p.clone(),
+            format!("read from the predicate ({predicate_type}) of an in-toto statement"),
+        )));
+    }
+    Ok(None)
 }
 
 /// The type and the `arch` qualifier of a package URL.

@@ -24,9 +24,10 @@ pub struct ExplainArgs {
 
 pub fn run(args: ExplainArgs, v: Verbosity) -> Result<ExitCode> {
     let query = Query::parse(&args.package).map_err(UsageError)?;
-    let s = crate::scan::scan(&args.image, &args.source, false, v)?;
+    let s = crate::scan::scan_with(&args.image, &args.source, false, true, v)?;
     let sbom = &s.scan.sbom;
-    let found = explain(sbom, Some(&s.scan.view), &query);
+    let mut found = explain(sbom, Some(&s.scan.view), &query);
+    cairn_explain::declared::annotate(&mut found, &s.scan.declared);
     if found.is_empty() {
         let wanted = args.package.to_lowercase();
         // The name without a version: `@scope/name@1.0` is `@scope/name`.

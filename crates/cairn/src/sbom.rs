@@ -26,6 +26,13 @@ pub struct SbomArgs {
     /// List every file of the image with its SHA-1 and SHA-256 digests.
     #[arg(long)]
     files: bool,
+    /// Also read the SBOMs the image's makers declared — BuildKit attestation manifests in
+    /// its index, SBOM referrers in its registry, *.spdx.json / *.cdx.json / Bitnami
+    /// .spdx-* files in it — and report how each differs from the scan: packages declared
+    /// but absent, present but undeclared, versions that disagree, with evidence. The
+    /// report goes to stdout (to stderr when an SBOM output does).
+    #[arg(long)]
+    declared: bool,
     #[command(flatten)]
     source: SourceArgs,
 }
@@ -69,9 +76,23 @@ fn parse_outputs(specs: &[String]) -> Result<Vec<Output>> {
 }
 
 pub fn run(args: SbomArgs, v: Verbosity) -> Result<ExitCode> {
-    let outputs = parse_outputs(&args.outputs)?;
-    let scanned = crate::scan::scan(&args.image, &args.source, args.files, v)?;
-    emit(&scanned.scan.sbom, &outputs, v)
+    let mut outputs = parse_outputs(&args.outputs)?;
+    // With --declared and no -o, the report is the output.
+    if args.declared && args.outputs.is_empty() {
+        outputs.clear();
+    }
+    let scanned = crate::scan::scan_with(&args.image, &args.source, args.files, args.declared, v)?;
+    let code = emit(&scanned.scan.sbom, &outputs, v)?;
+    if args.declared {
+        let reports = cairn_explain::declared::report(&scanned.scan.declared, &scanned.scan.sbom);
+        let text = cairn_explain::text::declared(&reports);
+        if outputs.iter().any(|o| o.file.is_none()) {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    }
+    Ok(code)
 }
 
 #[derive(Args)]

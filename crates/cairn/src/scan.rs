@@ -135,8 +135,20 @@ pub struct Scanned {
 /// Open and scan `image` (as the user wrote it), with a progress bar on a terminal.
 /// `files` lists every file with its digests.
 pub fn scan(image: &str, args: &SourceArgs, files: bool, v: Verbosity) -> Result<Scanned> {
+    scan_with(image, args, files, false, v)
+}
+
+/// [`scan`], also reading the SBOMs the image's makers declared when `declared`.
+pub fn scan_with(
+    image: &str,
+    args: &SourceArgs,
+    files: bool,
+    declared: bool,
+    v: Verbosity,
+) -> Result<Scanned> {
     let spec = SourceSpec::parse(image)?;
     let mut opts = options(args, files)?;
+    opts.declared = declared;
     let progress = opts.progress.clone().expect("options() sets progress");
     if let Some(b) = &args.base {
         let spec = SourceSpec::parse(b)?;
