@@ -619,7 +619,7 @@ fn check(
         Ok(b) => Ok(b),
         Err(e) => match serde_json::from_slice::<cairn_attest::Envelope>(&found.bytes) {
             Ok(env) => Err(env),
-            Err(_) => return Ok(Err(e.to_string())),
+            Err(_) => return Ok(Err(format!("not a Sigstore bundle or DSSE envelope: {e}"))),
         },
     };
     let hint = match &parsed {

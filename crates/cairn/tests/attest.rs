@@ -410,3 +410,89 @@ fn attest_publish_push_verify_and_refuse_attacks() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("freeze attack refused"), "{}", text(&o));
 }
+
+/// Malformed and hostile bundles: each refused with a reason and exit 1, never a panic.
+#[test]
+fn hostile_bundles_are_refused_with_a_reason() {
+    let work = tempfile::tempdir().unwrap();
+    let (key, public) = key_pair(work.path(), "k", "ecdsa-p256");
+    let good = work.path().join("good.json");
+    attest(&demo_oci(), &key, &good, &[]);
+    let b = bundle_json(&good);
+    let sig = b["dsseEnvelope"]["signatures"][0].clone();
+    let enc = |v: &serde_json::Value| {
+        base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(v).unwrap())
+    };
+    let mut cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "not json",
+            b"{not json".to_vec(),
+            "not a Sigstore bundle or DSSE envelope",
+        ),
+        (
+            "deep",
+            format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+            "not a Sigstore bundle or DSSE envelope",
+        ),
+    ];
+    let mut many = b.clone();
+    many["dsseEnvelope"]["signatures"] = serde_json::Value::Array(vec![sig.clone(); 100]);
+    cases.push((
+        "100 signatures",
+        serde_json::to_vec(&many).unwrap(),
+        "at most 64",
+    ));
+    let mut nob64 = b.clone();
+    nob64["dsseEnvelope"]["payload"] = "%%%".into();
+    cases.push((
+        "payload not base64",
+        serde_json::to_vec(&nob64).unwrap(),
+        "not base64",
+    ));
+    let mut cert = b.clone();
+    cert["verificationMaterial"] =
+        serde_json::json!({"certificate": {"rawBytes": "AAAA"}, "tlogEntries": []});
+    cases.push((
+        "keyless",
+        serde_json::to_vec(&cert).unwrap(),
+        "certificate (keyless)",
+    ));
+    let mut media = b.clone();
+    media["mediaType"] = "application/vnd.dev.sigstore.bundle.v9+json".into();
+    cases.push((
+        "unknown media type",
+        serde_json::to_vec(&media).unwrap(),
+        "unknown mediaType",
+    ));
+    let mut other_type = b.clone();
+    other_type["dsseEnvelope"]["payloadType"] = "text/plain".into();
+    cases.push((
+        "payload type",
+        serde_json::to_vec(&other_type).unwrap(),
+        "no signature verifies",
+    ));
+    let mut no_subject = b.clone();
+    no_subject["dsseEnvelope"]["payload"] = enc(&serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1", "subject": [],
+        "predicateType": "https://spdx.dev/Document", "predicate": {}
+    }))
+    .into();
+    cases.push((
+        "no subject, re-signed by nobody",
+        serde_json::to_vec(&no_subject).unwrap(),
+        "no signature verifies",
+    ));
+    for (what, bytes, expect) in cases {
+        let f = work.path().join("case.json");
+        std::fs::write(&f, &bytes).unwrap();
+        let o = verify(&[&demo_oci(), "--bundle", s(&f), "--key", s(&public)]);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{what}: {t}");
+        assert!(!t.contains("panicked"), "{what}: {t}");
+        assert!(t.contains(expect), "{what}: expected {expect:?} in {t}");
+    }
+    // A public key file that is not one.
+    let o = verify(&[&demo_oci(), "--bundle", s(&good), "--key", s(&key)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("is not a public key"), "{}", text(&o));
+}
