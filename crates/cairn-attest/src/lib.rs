@@ -5,6 +5,7 @@
 //!   `predicate`);
 //! - [`bundle`]: Sigstore bundle v0.3 around a DSSE envelope, naming its key by
 //!   `publicKey.hint`, with no transparency-log entries;
+//! - [`cosign`]: cosign's encrypted `cosign.key` files, decrypted to PKCS#8;
 //! - [`key`]: SubjectPublicKeyInfo public keys (ECDSA P-256, cosign's default,
 //!   and ed25519) seen as TUF keys.
 //!
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod cosign;
 pub mod dsse;
 mod error;
 pub mod key;

@@ -67,8 +67,9 @@ pub struct AttestArgs {
     /// the image's manifest digest, or for an archive without one (a docker-archive) the
     /// file's sha256.
     target: String,
-    /// The private key to sign with: PKCS#8 PEM, ECDSA P-256 or ed25519, optionally
-    /// encrypted (what `cairn generate-key-pair`, OpenSSL or python's cryptography write).
+    /// The private key to sign with, ECDSA P-256 or ed25519: cosign's `cosign.key`
+    /// (its password from COSIGN_PASSWORD), or PKCS#8 PEM, optionally encrypted (what
+    /// `cairn generate-key-pair`, OpenSSL or python's cryptography write).
     #[arg(long, value_name = "KEYFILE")]
     key: PathBuf,
     /// Name of an environment variable holding the key's passphrase (without it an
@@ -78,6 +79,11 @@ pub struct AttestArgs {
     /// The SBOM format of the predicate.
     #[arg(long = "type", value_enum, default_value = "spdx")]
     predicate: PredicateKind,
+    /// Attest this SBOM document (SPDX 2 JSON or CycloneDX JSON, any tool's) instead of
+    /// scanning: TARGET may then be any file (the subject is its sha256), or an image
+    /// (its manifest digest, read without scanning).
+    #[arg(long, value_name = "DOC", conflicts_with_all = ["predicate", "files"])]
+    sbom: Option<PathBuf>,
     /// Write the bundle here (default: standard output, unless --push).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -202,26 +208,7 @@ fn subject_of(image: &Image) -> Result<Subjected> {
         SourceKind::DockerArchive | SourceKind::OciArchive
     ) && path.is_file()
     {
-        let mut file =
-            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        let hex = hex::encode(hasher.finalize());
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        return Ok(Subjected {
-            subject: Subject::sha256(&name, &hex),
-            digest: format!("sha256:{hex}"),
-        });
+        return file_subject(path);
     }
     bail!(
         "{} has no manifest digest and is not a file: there is nothing to name it by in an attestation",
@@ -230,9 +217,44 @@ fn subject_of(image: &Image) -> Result<Subjected> {
 }
 
 fn read_private_key(path: &Path, passphrase_env: Option<String>) -> Result<PrivateKey> {
-    let key = Passphrase::new(passphrase_env)
-        .read_key(path)?
-        .with_context(|| format!("reading the key {}", path.display()))?;
+    let bytes = zeroize::Zeroizing::new(read_bounded(
+        path,
+        cairn_tuf::keyfile::MAX_KEY_FILE_SIZE as usize,
+    )?);
+    let key = if cairn_attest::cosign::is_cosign_key(&bytes) {
+        // cosign's own file: its password from --passphrase-env, else COSIGN_PASSWORD as
+        // cosign reads it, else the terminal.
+        let password = match passphrase_env.as_deref() {
+            Some(var) => zeroize::Zeroizing::new(std::env::var(var).map_err(|_| {
+                crate::scan::UsageError(format!("the passphrase variable {var} is not set"))
+            })?),
+            None => match std::env::var("COSIGN_PASSWORD") {
+                Ok(p) => zeroize::Zeroizing::new(p),
+                Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+                    zeroize::Zeroizing::new(
+                        rpassword::prompt_password(format!(
+                            "Password for the cosign key {}: ",
+                            path.display()
+                        ))
+                        .context("reading the password")?,
+                    )
+                }
+                Err(_) => bail!(
+                    "{}: a cosign key needs its password: set COSIGN_PASSWORD or pass --passphrase-env VAR",
+                    path.display()
+                ),
+            },
+        };
+        let der = zeroize::Zeroizing::new(
+            cairn_attest::cosign::decrypt(&bytes, password.as_bytes())
+                .with_context(|| path.display().to_string())?,
+        );
+        PrivateKey::from_pkcs8_der(&der).with_context(|| path.display().to_string())?
+    } else {
+        Passphrase::new(passphrase_env)
+            .read_key(path)?
+            .with_context(|| format!("reading the key {}", path.display()))?
+    };
     match key.key_type() {
         KeyType::EcdsaP256 | KeyType::Ed25519 => Ok(key),
         other => bail!(
@@ -268,24 +290,85 @@ fn registry_client(
     Ok(cairn_image::registry_client(&r, ro)?)
 }
 
+/// The subject of a plain file: its name and sha256.
+fn file_subject(path: &Path) -> Result<Subjected> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).with_context(|| format!("reading {}", path.display()))?;
+    let hex = hex::encode(hasher.finalize());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Subjected {
+        subject: Subject::sha256(&name, &hex),
+        digest: format!("sha256:{hex}"),
+    })
+}
+
+/// An SBOM document given with `--sbom`: its JSON and predicate type.
+fn given_predicate(path: &Path) -> Result<(serde_json::Value, &'static str)> {
+    let bytes = read_bounded(path, cairn_sbom::MAX_DOCUMENT_BYTES)?;
+    let read = cairn_sbom::read(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    let predicate_type = match read.format {
+        cairn_sbom::Detected::SpdxJson => SPDX_PREDICATE,
+        cairn_sbom::Detected::CycloneDxJson => CYCLONEDX_PREDICATE,
+        other => bail!(
+            "{}: a {other:?} document; an attested SBOM is SPDX 2 JSON or CycloneDX JSON",
+            path.display()
+        ),
+    };
+    let value = serde_json::from_slice(&bytes).context("the document's JSON")?;
+    Ok((value, predicate_type))
+}
+
 pub fn attest(args: AttestArgs, v: Verbosity) -> Result<ExitCode> {
     let key = read_private_key(&args.key, args.passphrase_env.clone())?;
     let public = PublicKey::from_pem(key.public_key_pem().as_bytes())?;
-    let scanned = crate::scan::scan(&args.target, &args.source, args.files, v)?;
-    let sbom = &scanned.scan.sbom;
-    if !sbom.complete {
-        crate::scan::report_incomplete(sbom, v);
-        bail!("the scan is incomplete: an incomplete SBOM is not attested");
-    }
-    let subject = subject_of(&scanned.image)?;
-    let document = cairn_sbom::render(sbom, args.predicate.format());
-    let predicate: serde_json::Value =
-        serde_json::from_str(&document).context("the SBOM writer's own JSON")?;
-    let statement = Statement::new(
-        vec![subject.subject.clone()],
-        args.predicate.predicate_type(),
-        predicate,
-    );
+    let (subject, predicate, predicate_type, image, registry) = match &args.sbom {
+        Some(doc) => {
+            let (predicate, predicate_type) = given_predicate(doc)?;
+            let as_path = Path::new(&args.target);
+            if as_path.is_file() && !looks_like_image_archive(as_path) {
+                (
+                    file_subject(as_path)?,
+                    predicate,
+                    predicate_type,
+                    None,
+                    None,
+                )
+            } else {
+                let (image, ro) = crate::scan::open(&args.target, &args.source)?;
+                (
+                    subject_of(&image)?,
+                    predicate,
+                    predicate_type,
+                    Some(image),
+                    Some(ro),
+                )
+            }
+        }
+        None => {
+            let scanned = crate::scan::scan(&args.target, &args.source, args.files, v)?;
+            let sbom = &scanned.scan.sbom;
+            if !sbom.complete {
+                crate::scan::report_incomplete(sbom, v);
+                bail!("the scan is incomplete: an incomplete SBOM is not attested");
+            }
+            let document = cairn_sbom::render(sbom, args.predicate.format());
+            let predicate: serde_json::Value =
+                serde_json::from_str(&document).context("the SBOM writer's own JSON")?;
+            (
+                subject_of(&scanned.image)?,
+                predicate,
+                args.predicate.predicate_type(),
+                Some(scanned.image),
+                Some(scanned.registry),
+            )
+        }
+    };
+    let statement = Statement::new(vec![subject.subject.clone()], predicate_type, predicate);
     let bundle = Bundle::sign(&statement, &key, &public)?;
     let bytes = bundle.to_json();
     if let Some(out) = &args.output {
@@ -295,7 +378,10 @@ pub fn attest(args: AttestArgs, v: Verbosity) -> Result<ExitCode> {
         std::io::stdout().write_all(&bytes)?;
     }
     if args.push {
-        let client = registry_client(&scanned.image, &scanned.registry)?;
+        let (Some(image), Some(registry)) = (&image, &registry) else {
+            bail!("--push needs an image in a registry, not a file");
+        };
+        let client = registry_client(image, registry)?;
         let (digest, via) = push_referrer(&client, &subject.digest, &bytes, &statement)?;
         if !v.quiet {
             let how = match via {
@@ -304,7 +390,7 @@ pub fn attest(args: AttestArgs, v: Verbosity) -> Result<ExitCode> {
             };
             eprintln!(
                 "cairn: attached {digest} to {}@{} (via {how})",
-                escape_control(&scanned.image.location),
+                escape_control(&image.location),
                 subject.digest
             );
         }
@@ -313,11 +399,20 @@ pub fn attest(args: AttestArgs, v: Verbosity) -> Result<ExitCode> {
         eprintln!(
             "cairn: attested {} ({}) with key {}",
             escape_control(&statement.describe_subjects()),
-            args.predicate.predicate_type(),
+            statement.predicate_type,
             public.fingerprint()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a file is an image archive cairn opens (a tar with `manifest.json` or
+/// `index.json`), as opposed to any other file attested by its bytes.
+fn looks_like_image_archive(path: &Path) -> bool {
+    cairn_image::SourceSpec::parse(&path.display().to_string())
+        .ok()
+        .and_then(|spec| cairn_image::open_with(&spec, &cairn_image::OpenOptions::default()).ok())
+        .is_some()
 }
 
 /// Pushes `bundle` as a referrer of `subject`, as cosign's new bundle format does: an
@@ -528,10 +623,24 @@ pub fn verify_attestation(args: VerifyAttestationArgs, v: Verbosity) -> Result<E
             };
         }
     }
-    let (image, ro) = crate::scan::open(&args.target, &args.source)?;
-    let subject = subject_of(&image)?;
+    // Any other file is attested by its bytes; an image by its manifest digest.
+    let (subject, image) = if as_path.is_file() && !looks_like_image_archive(as_path) {
+        if args.rescan {
+            bail!(
+                "--rescan needs an image; {} is a plain file",
+                as_path.display()
+            );
+        }
+        (file_subject(as_path)?, None)
+    } else {
+        let (image, ro) = crate::scan::open(&args.target, &args.source)?;
+        (subject_of(&image)?, Some((image, ro)))
+    };
     let found: Vec<Found> = if args.bundle.is_empty() {
-        let client = registry_client(&image, &ro)
+        let Some((image, ro)) = &image else {
+            bail!("the attestations of a file are given with --bundle FILE");
+        };
+        let client = registry_client(image, ro)
             .context("the attestations of a local image are given with --bundle FILE")?;
         referrer_bundles(&client, &subject.digest)?
     } else {
@@ -548,7 +657,7 @@ pub fn verify_attestation(args: VerifyAttestationArgs, v: Verbosity) -> Result<E
     if found.is_empty() {
         println!(
             "REFUSED: {} ({}) has no attestation (no Sigstore bundle among its referrers)",
-            escape_control(&image.location),
+            escape_control(&args.target),
             subject.digest
         );
         return Ok(ExitCode::from(1));

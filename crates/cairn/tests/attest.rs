@@ -496,3 +496,88 @@ fn hostile_bundles_are_refused_with_a_reason() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("is not a public key"), "{}", text(&o));
 }
+
+/// A key in cosign's encrypted format (written by tests/attest/cosign_key.py with PyNaCl
+/// and hashlib's scrypt, not by cairn) signs; the wrong password is refused.
+#[test]
+fn cosign_format_keys_sign() {
+    let work = tempfile::tempdir().unwrap();
+    let prefix = work.path().join("cosign");
+    let o = Command::new(python())
+        .arg(root().join("tests/attest/cosign_key.py"))
+        .arg(&prefix)
+        .arg("correct horse")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let (key, public) = (prefix.with_extension("key"), prefix.with_extension("pub"));
+    let bundle = work.path().join("b.json");
+    let attest_with = |password: &str| {
+        Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args([
+                "attest",
+                &demo_oci(),
+                "--key",
+                s(&key),
+                "-o",
+                s(&bundle),
+                "-q",
+            ])
+            .env("COSIGN_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let o = attest_with("wrong");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("wrong password for the cosign key"),
+        "{}",
+        text(&o)
+    );
+    assert!(!bundle.exists());
+    ok(attest_with("correct horse"));
+    let out = ok(verify(&[
+        &demo_oci(),
+        "--bundle",
+        s(&bundle),
+        "--key",
+        s(&public),
+    ]));
+    assert!(out.starts_with("VERIFIED: "), "{out}");
+    ok(sslib(&["verify", s(&bundle), s(&public)]));
+}
+
+/// `--sbom DOC` attests a given document about any file, the subject being the file's
+/// sha256; the file changed, the attestation no longer matches it.
+#[test]
+fn a_given_sbom_about_a_plain_file() {
+    let work = tempfile::tempdir().unwrap();
+    let (key, public) = key_pair(work.path(), "k", "ed25519");
+    let artifact = work.path().join("release.tar.gz");
+    std::fs::write(&artifact, b"not really a tarball, but bytes to name\n").unwrap();
+    let doc = work.path().join("release.cdx.json");
+    let cdx = ok(cairn(&["sbom", &demo_oci(), "-o", "cyclonedx-json", "-q"]));
+    std::fs::write(&doc, cdx).unwrap();
+    let bundle = work.path().join("release.bundle.json");
+    attest(s(&artifact), &key, &bundle, &["--sbom", s(&doc)]);
+    let statement: serde_json::Value =
+        serde_json::from_slice(&payload(&bundle_json(&bundle))).unwrap();
+    assert_eq!(statement["predicateType"], "https://cyclonedx.org/bom");
+    assert_eq!(statement["subject"][0]["name"], "release.tar.gz");
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        std::fs::read(&artifact).unwrap(),
+    ));
+    assert_eq!(statement["subject"][0]["digest"]["sha256"], sha.as_str());
+    let out = ok(verify(&[
+        s(&artifact),
+        "--bundle",
+        s(&bundle),
+        "--key",
+        s(&public),
+    ]));
+    assert!(out.starts_with("VERIFIED: "), "{out}");
+    std::fs::write(&artifact, b"changed\n").unwrap();
+    let o = verify(&[s(&artifact), "--bundle", s(&bundle), "--key", s(&public)]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("wrong subject"), "{}", text(&o));
+}
