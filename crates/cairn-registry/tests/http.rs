@@ -1073,3 +1073,151 @@ fn a_redirected_blob_resumes_through_a_fresh_redirect_with_range() {
     assert_eq!(at_registry, vec![None, Some("bytes=25000-".to_string())]);
     assert_eq!(storage.requests().len(), 2);
 }
+
+/// A registry that has the OCI 1.1 referrers API (as the distribution specification
+/// describes it: `OCI-Subject` on a manifest PUT with a subject, `GET /referrers/<digest>`
+/// answering an index): blobs and manifests kept in memory.
+fn referrers_registry() -> Server {
+    let blobs: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
+    // Reference (digest or tag) → (media type, bytes).
+    type Manifests = Mutex<HashMap<String, (String, Vec<u8>)>>;
+    let manifests: Arc<Manifests> = Arc::default();
+    Server::start(move |r| {
+        let sha = |b: &[u8]| digest_of(Algorithm::Sha256, b);
+        let path = r.path.strip_prefix("/v2/app/").unwrap_or("");
+        match (r.method.as_str(), path.split_once('/')) {
+            ("HEAD", Some(("blobs", d))) => Resp::new(if blobs.lock().unwrap().contains_key(d) {
+                200
+            } else {
+                404
+            }),
+            ("POST", Some(("blobs", "uploads/"))) => {
+                Resp::new(202).header("Location", "/v2/app/blobs/uploads/u1")
+            }
+            ("PUT", Some(("blobs", "uploads/u1"))) => {
+                let want = query_pairs(&r.query)
+                    .into_iter()
+                    .find(|(k, _)| k == "digest")
+                    .map(|(_, v)| v)
+                    .unwrap_or_default();
+                if sha(&r.body) != want {
+                    return Resp::new(400).body(r#"{"errors":[{"code":"DIGEST_INVALID"}]}"#);
+                }
+                blobs.lock().unwrap().insert(want, r.body.clone());
+                Resp::new(201)
+            }
+            ("PUT", Some(("manifests", reference))) => {
+                let digest = sha(&r.body);
+                let mt = r.header("content-type").unwrap_or("").to_string();
+                let m: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                let mut store = manifests.lock().unwrap();
+                store.insert(digest.clone(), (mt.clone(), r.body.clone()));
+                store.insert(reference.to_string(), (mt, r.body.clone()));
+                let mut resp = Resp::new(201).header("Docker-Content-Digest", digest);
+                if let Some(s) = m["subject"]["digest"].as_str() {
+                    resp = resp.header("OCI-Subject", s);
+                }
+                resp
+            }
+            ("GET", Some(("manifests", reference))) => {
+                match manifests.lock().unwrap().get(reference) {
+                    Some((mt, body)) => Resp::new(200)
+                        .header("Content-Type", mt.as_str())
+                        .header("Docker-Content-Digest", sha(body))
+                        .body(body.clone()),
+                    None => Resp::new(404).body(r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#),
+                }
+            }
+            ("GET", Some(("referrers", subject))) => {
+                let store = manifests.lock().unwrap();
+                let mut list: Vec<serde_json::Value> = store
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("sha256:"))
+                    .filter_map(|(k, (mt, body))| {
+                        let m: serde_json::Value = serde_json::from_slice(body).ok()?;
+                        (m["subject"]["digest"] == subject).then(|| {
+                            serde_json::json!({"mediaType": mt, "digest": k, "size": body.len(),
+                                "artifactType": m["artifactType"]})
+                        })
+                    })
+                    .collect();
+                list.sort_by_key(|d| d["digest"].as_str().unwrap().to_string());
+                Resp::new(200)
+                    .header("Content-Type", "application/vnd.oci.image.index.v1+json")
+                    .body(
+                        serde_json::to_vec(&serde_json::json!({
+                            "schemaVersion": 2,
+                            "mediaType": "application/vnd.oci.image.index.v1+json",
+                            "manifests": list
+                        }))
+                        .unwrap(),
+                    )
+            }
+            _ => Resp::new(404),
+        }
+    })
+}
+
+#[test]
+fn a_referrer_goes_through_the_referrers_api_when_the_registry_has_it() {
+    let server = referrers_registry();
+    let r = Reference::parse(&format!("{}/app:1", server.addr)).unwrap();
+    let client = Client::new(&r, &options()).unwrap();
+    let subject_body = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+    let subject = client
+        .put_manifest(
+            "1",
+            "application/vnd.oci.image.manifest.v1+json",
+            subject_body,
+        )
+        .unwrap();
+    assert_eq!(subject.subject_indexed, None);
+    assert_eq!(
+        client.referrers(&subject.digest).unwrap(),
+        cairn_registry::Referrers {
+            via: cairn_registry::ReferrersVia::Api,
+            descriptors: vec![]
+        }
+    );
+    let empty = client.push_blob(b"{}").unwrap();
+    assert_eq!(
+        client.push_blob(b"{}").unwrap(),
+        empty,
+        "a blob it has is not uploaded again"
+    );
+    let doc = client.push_blob(b"{\"bomFormat\":\"CycloneDX\"}").unwrap();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.cyclonedx+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": "application/vnd.cyclonedx+json", "digest": doc, "size": 24}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": subject.digest, "size": subject_body.len()},
+    }))
+    .unwrap();
+    let mut desc =
+        cairn_registry::Descriptor::of("application/vnd.oci.image.manifest.v1+json", &manifest);
+    desc.artifact_type = Some("application/vnd.cyclonedx+json".into());
+    let via = client.attach(&subject.digest, &manifest, &desc).unwrap();
+    assert_eq!(via, cairn_registry::ReferrersVia::Api);
+    let listed = client.referrers(&subject.digest).unwrap();
+    assert_eq!(listed.via, cairn_registry::ReferrersVia::Api);
+    assert_eq!(listed.descriptors.len(), 1);
+    assert_eq!(listed.descriptors[0].digest, desc.digest);
+    assert_eq!(
+        listed.descriptors[0].artifact_type.as_deref(),
+        Some("application/vnd.cyclonedx+json")
+    );
+    // The registry indexed it: the fallback tag was never written.
+    let tag = cairn_registry::fallback_tag(&subject.digest).unwrap();
+    assert!(
+        !server
+            .requests()
+            .iter()
+            .any(|r| r.method == "PUT" && r.path.ends_with(&tag)),
+        "the sha256-<hex> tag was written though the registry has the API"
+    );
+    assert_eq!(tag.len(), 71);
+    assert!(client.requests().pushes >= 6);
+}

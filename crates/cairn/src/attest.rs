@@ -673,6 +673,12 @@ pub fn verify_attestation(args: VerifyAttestationArgs, v: Verbosity) -> Result<E
                     subject.digest,
                     a.statement.predicate_type
                 );
+                if a.unchecked_tlog_entries > 0 {
+                    println!(
+                        "  note: its {} transparency-log entries were not checked (cairn checks the key's signature only)",
+                        a.unchecked_tlog_entries
+                    );
+                }
                 if verified.is_none() {
                     verified = Some(a);
                 }
