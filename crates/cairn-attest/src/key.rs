@@ -4,6 +4,7 @@
 //! `cairn-tuf` verifies with.
 
 use crate::error::{Error, Result};
+use cairn_tuf::keyfile::spki_pem;
 use cairn_tuf::keys::Key;
 use pkcs8::der::Decode;
 use pkcs8::spki::SubjectPublicKeyInfoRef;
@@ -155,13 +156,4 @@ impl PublicKey {
             Err(e) => Err(e),
         }
     }
-}
-
-fn spki_pem(der: &[u8]) -> String {
-    let mut pem = pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, der)
-        .expect("a public key's PEM fits in memory");
-    if !pem.ends_with('\n') {
-        pem.push('\n');
-    }
-    pem
 }

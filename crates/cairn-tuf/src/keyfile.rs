@@ -602,7 +602,7 @@ fn x509_der(
 }
 
 /// PEM as `cryptography` writes it: 64 columns, LF, a final newline.
-fn spki_pem(der: &[u8]) -> String {
+pub fn spki_pem(der: &[u8]) -> String {
     let mut pem = pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, der)
         .expect("a public key's PEM fits in memory");
     if !pem.ends_with('\n') {

@@ -697,28 +697,13 @@ pub fn verify_attestation(args: VerifyAttestationArgs, v: Verbosity) -> Result<E
         .context("reading the attested SBOM")?
         .sbom;
     let scanned = crate::scan::scan(&args.target, &args.source, false, v)?;
-    let fresh = &scanned.scan.sbom;
-    if !fresh.complete {
-        crate::scan::report_incomplete(fresh, v);
-        println!("INCOMPLETE: the re-scan could not read everything; the comparison may miss differences");
-        return Ok(ExitCode::from(1));
-    }
-    let d = cairn_explain::diff::diff(&attested, fresh);
-    if d.is_empty() {
-        println!(
-            "OK: {} matches its attested SBOM ({} packages)",
-            escape_control(&args.target),
-            fresh.packages.len()
-        );
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!(
-            "MISMATCH: {} does not match its attested SBOM:",
-            escape_control(&args.target)
-        );
-        print!("{}", cairn_explain::text::diff(&d));
-        Ok(ExitCode::from(1))
-    }
+    Ok(crate::publish::compare_with_rescan(
+        &attested,
+        &scanned.scan.sbom,
+        &args.target,
+        "attested",
+        v,
+    ))
 }
 
 /// Verifies one bundle: a key for its hint, the signature, an SBOM predicate, and

@@ -297,30 +297,49 @@ pub fn verify(args: VerifyArgs, v: Verbosity) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let d = cairn_explain::diff::diff(&published, fresh);
     println!(
         "{target}: verified through TUF (length {}, sha256 {})",
         info.length,
         info.hashes.get("sha256").unwrap_or("?")
     );
+    Ok(compare_with_rescan(
+        &published,
+        fresh,
+        &args.image,
+        "published",
+        v,
+    ))
+}
+
+/// The verdict on a signed or TUF-delivered SBOM against a fresh scan of the image
+/// (`what`: "published", "attested"): OK (exit 0), or MISMATCH with the differences or
+/// INCOMPLETE (exit 1).
+pub fn compare_with_rescan(
+    claimed: &Sbom,
+    fresh: &Sbom,
+    image: &str,
+    what: &str,
+    v: Verbosity,
+) -> ExitCode {
     if !fresh.complete {
         crate::scan::report_incomplete(fresh, v);
         println!("INCOMPLETE: the re-scan could not read everything; the comparison may miss differences");
-        return Ok(ExitCode::from(1));
+        return ExitCode::from(1);
     }
+    let d = cairn_explain::diff::diff(claimed, fresh);
     if d.is_empty() {
         println!(
-            "OK: {} matches its published SBOM ({} packages)",
-            escape_control(&args.image),
+            "OK: {} matches its {what} SBOM ({} packages)",
+            escape_control(image),
             fresh.packages.len()
         );
-        Ok(ExitCode::SUCCESS)
+        ExitCode::SUCCESS
     } else {
         println!(
-            "MISMATCH: {} no longer matches its published SBOM:",
-            escape_control(&args.image)
+            "MISMATCH: {} no longer matches its {what} SBOM:",
+            escape_control(image)
         );
         print!("{}", cairn_explain::text::diff(&d));
-        Ok(ExitCode::from(1))
+        ExitCode::from(1)
     }
 }
