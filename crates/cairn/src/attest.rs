@@ -606,7 +606,7 @@ pub fn verify_attestation(args: VerifyAttestationArgs, v: Verbosity) -> Result<E
                 from: as_path.display().to_string(),
                 bytes,
             };
-            return match check(&found, &mut keys, None)? {
+            return match check(&found, &mut keys, &[])? {
                 Ok(a) => {
                     println!(
                         "VERIFIED: {} signed by key {}; subject {} (not compared with an image: give the image with --bundle to check it)",
@@ -636,13 +636,23 @@ pub fn verify_attestation(args: VerifyAttestationArgs, v: Verbosity) -> Result<E
         let (image, ro) = crate::scan::open(&args.target, &args.source)?;
         (subject_of(&image)?, Some((image, ro)))
     };
+    // An attestation may be about the platform manifest or about the index it was
+    // chosen from (what a tag names for a multi-platform image).
+    let mut accepted = vec![subject.digest.clone()];
+    if let Some(index) = image.as_ref().and_then(|(i, _)| i.index_digest.clone()) {
+        accepted.push(index);
+    }
     let found: Vec<Found> = if args.bundle.is_empty() {
         let Some((image, ro)) = &image else {
             bail!("the attestations of a file are given with --bundle FILE");
         };
         let client = registry_client(image, ro)
             .context("the attestations of a local image are given with --bundle FILE")?;
-        referrer_bundles(&client, &subject.digest)?
+        let mut found = Vec::new();
+        for digest in &accepted {
+            found.extend(referrer_bundles(&client, digest)?);
+        }
+        found
     } else {
         args.bundle
             .iter()
@@ -664,13 +674,19 @@ pub fn verify_attestation(args: VerifyAttestationArgs, v: Verbosity) -> Result<E
     }
     let mut verified = None;
     for f in &found {
-        match check(f, &mut keys, Some(&subject.digest))? {
+        match check(f, &mut keys, &accepted)? {
             Ok(a) => {
+                let about = accepted
+                    .iter()
+                    .find(|d| {
+                        let (alg, hex) = d.split_once(':').unwrap_or(("sha256", d));
+                        a.statement.has_subject(alg, hex)
+                    })
+                    .unwrap_or(&subject.digest);
                 println!(
-                    "VERIFIED: {} signed by key {}, subject {} ({})",
+                    "VERIFIED: {} signed by key {}, subject {about} ({})",
                     escape_control(&f.from),
                     a.key,
-                    subject.digest,
                     a.statement.predicate_type
                 );
                 if a.unchecked_tlog_entries > 0 {
@@ -712,7 +728,7 @@ pub fn verify_attestation(args: VerifyAttestationArgs, v: Verbosity) -> Result<E
 fn check(
     found: &Found,
     keys: &mut Keys,
-    subject: Option<&str>,
+    subjects: &[String],
 ) -> Result<std::result::Result<cairn_attest::Attestation, String>> {
     // A Sigstore bundle, or a bare DSSE envelope (securesystemslib's, in-toto's).
     let parsed = match Bundle::from_json(&found.bytes) {
@@ -744,14 +760,16 @@ fn check(
             "the predicate type {pt:?} is not an SBOM ({SPDX_PREDICATE} or {CYCLONEDX_PREDICATE})"
         )));
     }
-    if let Some(digest) = subject {
+    let about = |digest: &String| {
         let (alg, hex) = digest.split_once(':').unwrap_or(("sha256", digest));
-        if !a.statement.has_subject(alg, hex) {
-            return Ok(Err(format!(
-                "wrong subject: the attestation is about {}, not {digest}",
-                a.statement.describe_subjects()
-            )));
-        }
+        a.statement.has_subject(alg, hex)
+    };
+    if !subjects.is_empty() && !subjects.iter().any(about) {
+        return Ok(Err(format!(
+            "wrong subject: the attestation is about {}, not {}",
+            a.statement.describe_subjects(),
+            subjects.join(" or ")
+        )));
     }
     Ok(Ok(a))
 }

@@ -581,3 +581,54 @@ fn a_given_sbom_about_a_plain_file() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("wrong subject"), "{}", text(&o));
 }
+
+/// An attestation about the image index (what a tag names for a multi-platform image, and
+/// what cosign attests then) verifies for the platform image chosen from it; one about
+/// another image still does not.
+#[test]
+fn an_attestation_of_the_index_covers_the_image_chosen_from_it() {
+    let work = tempfile::tempdir().unwrap();
+    let layout = common::multi_platform(work.path());
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let index_digest = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (key, public) = key_pair(work.path(), "k", "ecdsa-p256");
+    let spdx = ok(cairn(&["sbom", &demo_oci(), "-o", "spdx-json", "-q"]));
+    let statement = |digest: &str| {
+        serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "multi", "digest": {"sha256": digest.trim_start_matches("sha256:")}}],
+            "predicateType": "https://spdx.dev/Document",
+            "predicate": serde_json::from_str::<serde_json::Value>(&spdx).unwrap(),
+        })
+    };
+    let image = s(&layout).to_string();
+    for (digest, expect_ok) in [
+        (index_digest.as_str(), true),
+        (
+            "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            false,
+        ),
+    ] {
+        let st = work.path().join("statement.json");
+        std::fs::write(&st, serde_json::to_vec(&statement(digest)).unwrap()).unwrap();
+        let env = work.path().join("env.json");
+        ok(sslib(&["sign", s(&key), s(&st), s(&env)]));
+        let o = verify(&[&image, "--bundle", s(&env), "--key", s(&public)]);
+        if expect_ok {
+            let out = ok(o);
+            assert!(out.contains(&format!("subject {index_digest}")), "{out}");
+        } else {
+            assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+            assert!(text(&o).contains("wrong subject"), "{}", text(&o));
+            assert!(
+                text(&o).contains(&format!(" or {index_digest}")),
+                "{}",
+                text(&o)
+            );
+        }
+    }
+}
