@@ -7,7 +7,7 @@
 
 use crate::publish::TufClientArgs;
 use crate::scan::SourceArgs;
-use crate::tuf::repo::{open_repo, place_target, CommitArgs, DirKeyring, KeyArgs, Passphrase};
+use crate::tuf::repo::{add_documents, open_repo, CommitArgs, DirKeyring, KeyArgs, Passphrase};
 use crate::Verbosity;
 use anyhow::{bail, Context, Result};
 use cairn_attest::bundle::MAX_BUNDLE_BYTES;
@@ -851,14 +851,15 @@ pub fn publish_key(args: PublishKeyArgs, v: Verbosity) -> Result<ExitCode> {
                 "keyid": key.keyid(),
             }
         })));
-        let staging = tempfile::tempdir().context("creating a temporary directory")?;
-        let file = staging.path().join("key.pub");
-        std::fs::write(&file, pem.as_bytes())?;
-        repo.add_targets(vec![(target.clone(), t.clone())], args.role.as_deref())?;
-        repo.check_keys(&keys, args.commit.partial)
-            .context("checking the keys before copying the public key")?;
-        place_target(&args.repo, &target, &t, &file)
-            .with_context(|| format!("copying {target} into the repository"))?;
+        add_documents(
+            &mut repo,
+            &args.repo,
+            &keys,
+            args.role.as_deref(),
+            args.commit.partial,
+            "the public key",
+            vec![(target.clone(), t, pem.into_bytes())],
+        )?;
     }
     let done = crate::tuf::repo::commit(&mut repo, &keys, &args.commit)?;
     if !v.quiet {

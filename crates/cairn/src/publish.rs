@@ -9,7 +9,7 @@
 //! compares the two package by package.
 
 use crate::scan::SourceArgs;
-use crate::tuf::repo::{open_repo, place_target, CommitArgs, DirKeyring, KeyArgs};
+use crate::tuf::repo::{add_documents, open_repo, CommitArgs, DirKeyring, KeyArgs};
 use crate::Verbosity;
 use anyhow::{bail, Context, Result};
 use cairn_sbom::{escape_control, Format, Sbom};
@@ -220,13 +220,9 @@ pub fn publish(args: PublishArgs, v: Verbosity) -> Result<ExitCode> {
         bail!("the scan is incomplete: an incomplete SBOM is not published");
     }
     let (prefix, digest) = image_key(sbom)?;
-    let staging = tempfile::tempdir().context("creating a temporary directory")?;
-    let mut targets = Vec::new();
+    let mut docs = Vec::new();
     for (suffix, format, media_type) in DOCUMENTS {
         let text = cairn_sbom::render(sbom, format);
-        let path = format!("{prefix}.{suffix}");
-        let file = staging.path().join(suffix);
-        std::fs::write(&file, text.as_bytes())?;
         let mut t = NewTarget::from_bytes(text.as_bytes());
         t.custom = Some(Box::new(serde_json::json!({
             "sbom": {
@@ -242,22 +238,18 @@ pub fn publish(args: PublishArgs, v: Verbosity) -> Result<ExitCode> {
                 "generator": concat!("cairn ", env!("CARGO_PKG_VERSION")),
             }
         })));
-        targets.push((path, t));
+        docs.push((format!("{prefix}.{suffix}"), t, text.into_bytes()));
     }
-    let names: Vec<String> = targets.iter().map(|(p, _)| p.clone()).collect();
-    let copies: Vec<(String, NewTarget, PathBuf)> = targets
-        .iter()
-        .zip(DOCUMENTS)
-        .map(|((p, t), (suffix, _, _))| (p.clone(), t.clone(), staging.path().join(suffix)))
-        .collect();
-    repo.add_targets(targets, args.role.as_deref())?;
-    // The documents are copied in only once every key is at hand.
-    repo.check_keys(&keys, args.commit.partial)
-        .context("checking the keys before copying the SBOMs")?;
-    for (path, t, file) in &copies {
-        place_target(&args.repo, path, t, file)
-            .with_context(|| format!("copying {path} into the repository"))?;
-    }
+    let names: Vec<String> = docs.iter().map(|(p, _, _)| p.clone()).collect();
+    add_documents(
+        &mut repo,
+        &args.repo,
+        &keys,
+        args.role.as_deref(),
+        args.commit.partial,
+        "the SBOMs",
+        docs,
+    )?;
     let done = crate::tuf::repo::commit(&mut repo, &keys, &args.commit)?;
     if !v.quiet {
         for n in &names {

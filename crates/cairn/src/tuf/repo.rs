@@ -732,6 +732,38 @@ fn walk(top: &Path, dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) 
     Ok(())
 }
 
+/// Adds documents held in memory as targets (`role`, or the one the delegations choose;
+/// `what` names them in errors), copying them into the repository only once every key
+/// the commit needs is at hand, so a missing key leaves the repository unchanged.
+pub(crate) fn add_documents(
+    repo: &mut Repository<DirStore>,
+    repo_dir: &Path,
+    keys: &DirKeyring,
+    role: Option<&str>,
+    partial: bool,
+    what: &str,
+    docs: Vec<(String, NewTarget, Vec<u8>)>,
+) -> Result<()> {
+    let staging = tempfile::tempdir().context("creating a temporary directory")?;
+    let mut copies = Vec::with_capacity(docs.len());
+    let mut targets = Vec::with_capacity(docs.len());
+    for (i, (path, t, bytes)) in docs.into_iter().enumerate() {
+        let file = staging.path().join(i.to_string());
+        std::fs::write(&file, &bytes)
+            .with_context(|| format!("staging {path} in {}", staging.path().display()))?;
+        copies.push((path.clone(), t.clone(), file));
+        targets.push((path, t));
+    }
+    repo.add_targets(targets, role)?;
+    repo.check_keys(keys, partial)
+        .with_context(|| format!("checking the keys before copying {what}"))?;
+    for (path, t, file) in &copies {
+        place_target(repo_dir, path, t, file)
+            .with_context(|| format!("copying {path} into the repository"))?;
+    }
+    Ok(())
+}
+
 /// Copies `src` into the repository under each consistent-snapshot name,
 /// through a temporary file and a rename (a second name is a hard link).
 pub(crate) fn place_target(repo_dir: &Path, target: &str, t: &NewTarget, src: &Path) -> Result<()> {
