@@ -14,10 +14,10 @@
 //! here fails the scan: a document that cannot be fetched is a problem in the list.
 
 use crate::limits::Limits;
+use crate::manifest::Descriptor;
 use crate::registry::{client, RegistryOptions};
-use crate::source::split_digest;
 use crate::source::{AttachedManifest, Image, SourceKind};
-use crate::store::{check_digest, Store};
+use crate::store::{verified_within, Doc, Store};
 use cairn_registry::Reference;
 use serde::Deserialize;
 
@@ -76,34 +76,23 @@ struct LayerIn {
     annotations: std::collections::BTreeMap<String, String>,
 }
 
-/// `store`'s `digest`, read whole under `limit` and checked against `size` and `digest`.
+/// `store`'s `digest`, read whole under `limit` and checked against `size` and `digest`
+/// (as every manifest and config is: [`verified_within`]).
 fn read_checked(
     store: &dyn Store,
     digest: &str,
     size: u64,
     limit: u64,
-    manifest: bool,
+    doc: Doc,
 ) -> Result<Vec<u8>, String> {
-    split_digest(digest).map_err(|e| e.to_string())?;
-    if size > limit {
-        return Err(format!(
-            "{digest} is {size} bytes, over the {limit}-byte limit"
-        ));
-    }
-    let bytes = if manifest {
-        store.read_manifest(digest, limit)
-    } else {
-        store.read_small(digest, limit)
-    }
-    .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 != size {
-        return Err(format!(
-            "{digest} is {} bytes, its descriptor says {size}",
-            bytes.len()
-        ));
-    }
-    check_digest(digest, digest, &bytes).map_err(|e| e.to_string())?;
-    Ok(bytes)
+    let d = Descriptor {
+        media_type: None,
+        digest: digest.to_owned(),
+        size,
+        platform: None,
+        annotations: None,
+    };
+    verified_within(store, &d, doc, limit).map_err(|e| e.to_string())
 }
 
 /// Every SBOM the image carries outside its layers or points to (see the module).
@@ -119,7 +108,7 @@ pub fn attached(image: &Image, registry: &RegistryOptions, limits: &Limits) -> A
 }
 
 fn buildkit(store: &dyn Store, m: &AttachedManifest, limits: &Limits, out: &mut AttachedDocs) {
-    let bytes = match read_checked(store, &m.digest, m.size, limits.max_json, true) {
+    let bytes = match read_checked(store, &m.digest, m.size, limits.max_json, Doc::Manifest) {
         Ok(b) => b,
         Err(e) => {
             out.problems
@@ -151,7 +140,13 @@ fn buildkit(store: &dyn Store, m: &AttachedManifest, limits: &Limits, out: &mut 
             return;
         }
         let origin = format!("BuildKit attestation {} (layer {})", m.digest, layer.digest);
-        match read_checked(store, &layer.digest, layer.size, MAX_DECLARED_BYTES, false) {
+        match read_checked(
+            store,
+            &layer.digest,
+            layer.size,
+            MAX_DECLARED_BYTES,
+            Doc::Blob,
+        ) {
             Ok(bytes) => out.docs.push(Attached { origin, bytes }),
             Err(e) => out.problems.push(format!("{origin}: {e}")),
         }
@@ -195,28 +190,46 @@ fn referrers(image: &Image, registry: &RegistryOptions, out: &mut AttachedDocs) 
                 d.digest,
                 d.artifact_type.as_deref().unwrap_or("")
             );
-            match referrer_document(&c, &d.digest) {
-                Ok(bytes) => out.docs.push(Attached { origin, bytes }),
+            match referrer_document(&c, &d.digest, MAX_DECLARED_BYTES) {
+                Ok(Some(bytes)) => out.docs.push(Attached { origin, bytes }),
+                Ok(None) => out
+                    .problems
+                    .push(format!("{origin}: the referrer has no layer")),
                 Err(e) => out.problems.push(format!("{origin}: {e}")),
             }
         }
     }
 }
 
-/// The first layer of the referrer manifest `digest`: the document it carries.
-fn referrer_document(c: &cairn_registry::Client, digest: &str) -> Result<Vec<u8>, String> {
-    let m = c.manifest(digest, 4 << 20).map_err(|e| e.to_string())?;
-    let manifest: ManifestIn = serde_json::from_slice(&m.bytes).map_err(|e| e.to_string())?;
-    let layer = manifest
-        .layers
-        .first()
-        .ok_or_else(|| "the referrer has no layer".to_string())?;
-    if layer.size > MAX_DECLARED_BYTES {
+/// The largest referrer manifest read.
+pub const MAX_REFERRER_MANIFEST: u64 = 4 << 20;
+
+/// The document a referrer carries: the first layer of the referrer manifest `digest`,
+/// refused over `limit` bytes; `None` when the manifest has no (well-formed) layer.
+pub fn referrer_document(
+    c: &cairn_registry::Client,
+    digest: &str,
+    limit: u64,
+) -> Result<Option<Vec<u8>>, String> {
+    let m = c
+        .manifest(digest, MAX_REFERRER_MANIFEST)
+        .map_err(|e| e.to_string())?;
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&m.bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let Some(layer) = manifest["layers"]
+        .as_array()
+        .and_then(|l| l.first())
+        .and_then(|l| serde_json::from_value::<LayerIn>(l.clone()).ok())
+    else {
+        return Ok(None);
+    };
+    if layer.size > limit {
         return Err(format!(
-            "its document is {} bytes, over the {MAX_DECLARED_BYTES}-byte limit",
+            "its document is {} bytes, over the {limit}-byte limit",
             layer.size
         ));
     }
-    c.blob_bytes(&layer.digest, layer.size.max(1))
+    c.blob_bytes(&layer.digest, layer.size)
+        .map(Some)
         .map_err(|e| e.to_string())
 }

@@ -82,11 +82,21 @@ pub(crate) fn verified(
     doc: Doc,
     limits: &Limits,
 ) -> Result<Vec<u8>> {
+    verified_within(store, d, doc, limits.max_json)
+}
+
+/// [`verified`] under `limit` bytes instead of `max_json` (a declared SBOM, say).
+pub(crate) fn verified_within(
+    store: &dyn Store,
+    d: &Descriptor,
+    doc: Doc,
+    limit: u64,
+) -> Result<Vec<u8>> {
     split_digest(&d.digest)?;
-    check_small(&d.digest, d.size, limits.max_json)?;
+    check_small(&d.digest, d.size, limit)?;
     let bytes = match doc {
-        Doc::Manifest => store.read_manifest(&d.digest, limits.max_json)?,
-        Doc::Blob => store.read_small(&d.digest, limits.max_json)?,
+        Doc::Manifest => store.read_manifest(&d.digest, limit)?,
+        Doc::Blob => store.read_small(&d.digest, limit)?,
     };
     if bytes.len() as u64 != d.size {
         return Err(Error::SizeMismatch {

@@ -35,8 +35,6 @@ const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 const EMPTY_CONFIG: &[u8] = b"{}";
 /// The most referrers of one image that are fetched and tried.
 const MAX_BUNDLES_TRIED: usize = 64;
-/// The largest referrer manifest read.
-const MAX_REFERRER_MANIFEST: u64 = 4 << 20;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum PredicateKind {
@@ -425,7 +423,7 @@ fn push_referrer(
     statement: &Statement,
 ) -> Result<(String, ReferrersVia)> {
     let subject_manifest = client
-        .manifest(subject, MAX_REFERRER_MANIFEST)
+        .manifest(subject, cairn_image::declared::MAX_REFERRER_MANIFEST)
         .with_context(|| format!("reading the subject manifest {subject}"))?;
     let subject_desc = Descriptor {
         media_type: subject_manifest
@@ -504,24 +502,12 @@ fn referrer_bundles(client: &cairn_registry::Client, digest: &str) -> Result<Vec
         .filter(|d| d.artifact_type.as_deref() == Some(BUNDLE_ARTIFACT_TYPE))
         .take(MAX_BUNDLES_TRIED)
     {
-        let m = client.manifest(&d.digest, MAX_REFERRER_MANIFEST)?;
-        let manifest: serde_json::Value = serde_json::from_slice(&m.bytes)
-            .with_context(|| format!("referrer {} is not JSON", d.digest))?;
-        let Some(layer) = manifest["layers"]
-            .as_array()
-            .and_then(|l| l.first())
-            .and_then(|l| serde_json::from_value::<Descriptor>(l.clone()).ok())
+        let Some(bytes) =
+            cairn_image::declared::referrer_document(client, &d.digest, MAX_BUNDLE_BYTES as u64)
+                .map_err(|e| anyhow::anyhow!("referrer {}: {e}", d.digest))?
         else {
             continue;
         };
-        if layer.size > MAX_BUNDLE_BYTES as u64 {
-            bail!(
-                "referrer {}: its bundle is {} bytes, over the {MAX_BUNDLE_BYTES}-byte limit",
-                d.digest,
-                layer.size
-            );
-        }
-        let bytes = client.blob_bytes(&layer.digest, layer.size)?;
         out.push(Found {
             from: format!("referrer {}", d.digest),
             bytes,
