@@ -170,6 +170,42 @@ impl Bundle {
     }
 }
 
+/// What a verifier is handed: a Sigstore bundle, or a bare DSSE envelope (as
+/// securesystemslib and `in-toto` write them).
+#[derive(Debug, Clone)]
+pub enum Signed {
+    Bundle(Box<Bundle>),
+    Envelope(Envelope),
+}
+
+impl Signed {
+    /// A bundle if the bytes are one, else an envelope; the bundle's error when neither.
+    pub fn from_json(bytes: &[u8]) -> Result<Signed> {
+        match Bundle::from_json(bytes) {
+            Ok(b) => Ok(Signed::Bundle(Box::new(b))),
+            Err(e) => serde_json::from_slice::<Envelope>(bytes)
+                .map(Signed::Envelope)
+                .map_err(|_| e),
+        }
+    }
+
+    /// The key hint (a bundle's `publicKey.hint`; an envelope has none).
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Signed::Bundle(b) => b.hint(),
+            Signed::Envelope(_) => None,
+        }
+    }
+
+    /// Verifies the signature with `keys` and parses the in-toto statement.
+    pub fn verify(&self, keys: &[PublicKey]) -> Result<Attestation> {
+        match self {
+            Signed::Bundle(b) => b.verify(keys),
+            Signed::Envelope(e) => verify_envelope(e, keys),
+        }
+    }
+}
+
 /// Verifies a bare DSSE envelope holding an in-toto statement (as
 /// securesystemslib and `in-toto` write them) with `keys`.
 pub fn verify_envelope(envelope: &Envelope, keys: &[PublicKey]) -> Result<Attestation> {

@@ -21,7 +21,7 @@ mod error;
 pub mod key;
 pub mod statement;
 
-pub use bundle::{verify_envelope, Attestation, Bundle, BUNDLE_V03};
+pub use bundle::{verify_envelope, Attestation, Bundle, Signed, BUNDLE_V03};
 pub use dsse::{pae, Envelope, IN_TOTO_PAYLOAD_TYPE};
 pub use error::{Error, Result};
 pub use key::{Algorithm, PublicKey};

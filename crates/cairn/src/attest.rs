@@ -12,7 +12,9 @@ use crate::Verbosity;
 use anyhow::{bail, Context, Result};
 use cairn_attest::bundle::MAX_BUNDLE_BYTES;
 use cairn_attest::key::MAX_PUBLIC_KEY_BYTES;
-use cairn_attest::{Bundle, PublicKey, Statement, Subject, CYCLONEDX_PREDICATE, SPDX_PREDICATE};
+use cairn_attest::{
+    Bundle, PublicKey, Signed, Statement, Subject, CYCLONEDX_PREDICATE, SPDX_PREDICATE,
+};
 use cairn_image::{Image, SourceKind};
 use cairn_registry::{Descriptor, Reference, ReferrersVia, MANIFEST_MEDIA_TYPE};
 use cairn_sbom::{escape_control, Format};
@@ -264,13 +266,7 @@ fn read_private_key(path: &Path, passphrase_env: Option<String>) -> Result<Priva
 }
 
 fn read_public_key(path: &Path) -> Result<PublicKey> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| {
-            f.take(MAX_PUBLIC_KEY_BYTES as u64 + 1)
-                .read_to_end(&mut bytes)
-        })
-        .with_context(|| format!("reading {}", path.display()))?;
+    let bytes = read_bounded(path, MAX_PUBLIC_KEY_BYTES)?;
     PublicKey::from_pem(&bytes).with_context(|| path.display().to_string())
 }
 
@@ -478,7 +474,16 @@ fn push_referrer(
 /// A bundle to verify, with where it came from (for messages).
 struct Found {
     from: String,
-    bytes: Vec<u8>,
+    /// The bundle or envelope, or why the bytes are neither.
+    signed: std::result::Result<Signed, String>,
+}
+
+impl Found {
+    fn new(from: String, bytes: &[u8]) -> Found {
+        let signed = Signed::from_json(bytes)
+            .map_err(|e| format!("not a Sigstore bundle or DSSE envelope: {e}"));
+        Found { from, signed }
+    }
 }
 
 fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>> {
@@ -508,10 +513,7 @@ fn referrer_bundles(client: &cairn_registry::Client, digest: &str) -> Result<Vec
         else {
             continue;
         };
-        out.push(Found {
-            from: format!("referrer {}", d.digest),
-            bytes,
-        });
+        out.push(Found::new(format!("referrer {}", d.digest), &bytes));
     }
     Ok(out)
 }
@@ -581,17 +583,14 @@ pub fn verify_attestation(args: VerifyAttestationArgs, v: Verbosity) -> Result<E
     // A bundle file alone: its signature and key are checked, its subject printed.
     let as_path = Path::new(&args.target);
     if args.bundle.is_empty() && as_path.is_file() {
-        let bytes = read_bounded(as_path, MAX_BUNDLE_BYTES)?;
-        let signed = Bundle::from_json(&bytes).is_ok()
-            || serde_json::from_slice::<cairn_attest::Envelope>(&bytes).is_ok();
-        if signed {
+        let found = Found::new(
+            as_path.display().to_string(),
+            &read_bounded(as_path, MAX_BUNDLE_BYTES)?,
+        );
+        if found.signed.is_ok() {
             if args.rescan {
                 bail!("--rescan needs the image: give it as TARGET and the bundle with --bundle");
             }
-            let found = Found {
-                from: as_path.display().to_string(),
-                bytes,
-            };
             return match check(&found, &mut keys, &[])? {
                 Ok(a) => {
                     println!(
@@ -643,10 +642,10 @@ pub fn verify_attestation(args: VerifyAttestationArgs, v: Verbosity) -> Result<E
         args.bundle
             .iter()
             .map(|p| {
-                Ok(Found {
-                    from: p.display().to_string(),
-                    bytes: read_bounded(p, MAX_BUNDLE_BYTES)?,
-                })
+                Ok(Found::new(
+                    p.display().to_string(),
+                    &read_bounded(p, MAX_BUNDLE_BYTES)?,
+                ))
             })
             .collect::<Result<_>>()?
     };
@@ -716,27 +715,15 @@ fn check(
     keys: &mut Keys,
     subjects: &[String],
 ) -> Result<std::result::Result<cairn_attest::Attestation, String>> {
-    // A Sigstore bundle, or a bare DSSE envelope (securesystemslib's, in-toto's).
-    let parsed = match Bundle::from_json(&found.bytes) {
-        Ok(b) => Ok(b),
-        Err(e) => match serde_json::from_slice::<cairn_attest::Envelope>(&found.bytes) {
-            Ok(env) => Err(env),
-            Err(_) => return Ok(Err(format!("not a Sigstore bundle or DSSE envelope: {e}"))),
-        },
+    let signed = match &found.signed {
+        Ok(s) => s,
+        Err(why) => return Ok(Err(why.clone())),
     };
-    let hint = match &parsed {
-        Ok(b) => b.hint(),
-        Err(_) => None,
-    };
-    let key = match keys.for_hint(hint)? {
+    let key = match keys.for_hint(signed.hint())? {
         Ok(k) => k,
         Err(why) => return Ok(Err(why)),
     };
-    let verified = match &parsed {
-        Ok(b) => b.verify(std::slice::from_ref(&key)),
-        Err(env) => cairn_attest::verify_envelope(env, std::slice::from_ref(&key)),
-    };
-    let a = match verified {
+    let a = match signed.verify(std::slice::from_ref(&key)) {
         Ok(a) => a,
         Err(e) => return Ok(Err(e.to_string())),
     };
