@@ -292,16 +292,21 @@ fn attest_publish_push_verify_and_refuse_attacks() {
     let image = format!("registry:{}/demo:1", reg.host);
     let other = format!("registry:{}/alpine:1", reg.host);
 
+    // `verify-attestation IMAGE --insecure EXTRA… --root … --metadata-url … --allow-http`.
+    let verify_image = |extra: &[&str]| {
+        let mut args = vec![image.as_str(), "--insecure"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&tuf);
+        verify(&args)
+    };
+    // Refused: exit 1, saying `why`.
+    let refused = |o: Output, why: &str| {
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains(why), "expected {why:?}: {}", text(&o));
+    };
+
     // Nothing attached yet.
-    let o = verify(
-        &[&image, "--insecure"]
-            .iter()
-            .chain(&tuf)
-            .copied()
-            .collect::<Vec<_>>(),
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("has no attestation"), "{}", text(&o));
+    refused(verify_image(&[]), "has no attestation");
 
     let bundle = w.join("demo.bundle.json");
     attest(&image, &key, &bundle, &["--push", "--insecure"]);
@@ -321,46 +326,32 @@ fn attest_publish_push_verify_and_refuse_attacks() {
     );
 
     // The image's referrer, its key fetched through TUF, its SBOM compared with a rescan.
-    let mut args = vec![image.as_str(), "--insecure", "--rescan"];
-    args.extend_from_slice(&tuf);
-    let out = ok(verify(&args));
+    let out = ok(verify_image(&["--rescan"]));
     assert!(out.contains("VERIFIED: referrer sha256:"), "{out}");
     assert!(out.contains("OK: "), "{out}");
 
     // A swapped SBOM is refused.
     let bad = w.join("swapped.json");
     swapped(&bundle, &bad);
-    let mut args = vec![image.as_str(), "--insecure", "--bundle", s(&bad)];
-    args.extend_from_slice(&tuf);
-    let o = verify(&args);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains("REFUSED:") && text(&o).contains("no signature verifies"),
-        "{}",
-        text(&o)
-    );
+    let o = verify_image(&["--bundle", s(&bad)]);
+    assert!(text(&o).contains("REFUSED:"), "{}", text(&o));
+    refused(o, "no signature verifies");
 
     // A genuine attestation of another image is refused for this one: wrong subject.
     let other_bundle = w.join("alpine.bundle.json");
     attest(&other, &key, &other_bundle, &["--insecure"]);
-    let mut args = vec![image.as_str(), "--insecure", "--bundle", s(&other_bundle)];
-    args.extend_from_slice(&tuf);
-    let o = verify(&args);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("wrong subject"), "{}", text(&o));
+    refused(
+        verify_image(&["--bundle", s(&other_bundle)]),
+        "wrong subject",
+    );
 
     // A bundle signed by a key that was never published is refused.
     let (rogue, _) = key_pair(w, "rogue", "ecdsa-p256");
     let rogue_bundle = w.join("rogue.bundle.json");
     attest(&image, &rogue, &rogue_bundle, &["--insecure"]);
-    let mut args = vec![image.as_str(), "--insecure", "--bundle", s(&rogue_bundle)];
-    args.extend_from_slice(&tuf);
-    let o = verify(&args);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains("is not published through TUF"),
-        "{}",
-        text(&o)
+    refused(
+        verify_image(&["--bundle", s(&rogue_bundle)]),
+        "is not published through TUF",
     );
 
     // The key revoked (removed from the TUF target): the pushed attestation is refused.
@@ -374,15 +365,7 @@ fn attest_publish_push_verify_and_refuse_attacks() {
         "--revoke",
     ]));
     assert!(out.contains("revoked attestation-keys/"), "{out}");
-    let mut args = vec![image.as_str(), "--insecure"];
-    args.extend_from_slice(&tuf);
-    let o = verify(&args);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        text(&o).contains("revoked, or never published"),
-        "{}",
-        text(&o)
-    );
+    refused(verify_image(&[]), "revoked, or never published");
 
     // Published again, then the timestamp expires: a freeze attack, refused.
     ok(cairn(&[
@@ -393,9 +376,7 @@ fn attest_publish_push_verify_and_refuse_attacks() {
         "--keys",
         s(&keys),
     ]));
-    let mut args = vec![image.as_str(), "--insecure"];
-    args.extend_from_slice(&tuf);
-    ok(verify(&args));
+    ok(verify_image(&[]));
     ok(cairn(&[
         "tuf",
         "bump",
@@ -406,9 +387,7 @@ fn attest_publish_push_verify_and_refuse_attacks() {
         "timestamp=1s",
     ]));
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    let o = verify(&args);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("freeze attack refused"), "{}", text(&o));
+    refused(verify_image(&[]), "freeze attack refused");
 }
 
 /// Malformed and hostile bundles: each refused with a reason and exit 1, never a panic.
