@@ -56,12 +56,12 @@ pub(crate) fn collect(image: &Image, view: &FsView, opts: &crate::Options) -> Ve
         .map(|a| read(a.origin.clone(), None, None, &a.bytes))
         .collect();
     out.extend(attached.problems.into_iter().map(|p| Declared {
-        origin: p.split(": ").next().unwrap_or(&p).to_string(),
+        origin: p.origin,
         path: None,
         layer: None,
         sbom: None,
         notes: Vec::new(),
-        error: Some(p),
+        error: Some(p.why),
     }));
     let pats = patterns();
     let mut files: Vec<(&str, &cairn_image::Node)> = view

@@ -56,8 +56,24 @@ pub struct Attached {
 #[derive(Debug, Clone, Default)]
 pub struct AttachedDocs {
     pub docs: Vec<Attached>,
-    /// Documents that could not be fetched or checked, and why.
-    pub problems: Vec<String>,
+    /// Documents that could not be fetched or checked.
+    pub problems: Vec<Problem>,
+}
+
+/// A declared document that could not be fetched or checked: where, and why.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub origin: String,
+    pub why: String,
+}
+
+impl AttachedDocs {
+    fn problem(&mut self, origin: impl Into<String>, why: impl Into<String>) {
+        self.problems.push(Problem {
+            origin: origin.into(),
+            why: why.into(),
+        });
+    }
 }
 
 #[derive(Deserialize)]
@@ -111,18 +127,17 @@ fn buildkit(store: &dyn Store, m: &AttachedManifest, limits: &Limits, out: &mut 
     let bytes = match read_checked(store, &m.digest, m.size, limits.max_json, Doc::Manifest) {
         Ok(b) => b,
         Err(e) => {
-            out.problems
-                .push(format!("BuildKit attestation manifest {}: {e}", m.digest));
+            out.problem(format!("BuildKit attestation manifest {}", m.digest), e);
             return;
         }
     };
     let manifest: ManifestIn = match serde_json::from_slice(&bytes) {
         Ok(m) => m,
         Err(e) => {
-            out.problems.push(format!(
-                "BuildKit attestation manifest {}: not a manifest: {e}",
-                m.digest
-            ));
+            out.problem(
+                format!("BuildKit attestation manifest {}", m.digest),
+                format!("not a manifest: {e}"),
+            );
             return;
         }
     };
@@ -134,9 +149,10 @@ fn buildkit(store: &dyn Store, m: &AttachedManifest, limits: &Limits, out: &mut 
             continue;
         }
         if out.docs.len() >= MAX_DECLARED_DOCS {
-            out.problems.push(format!(
-                "more than {MAX_DECLARED_DOCS} declared documents: the rest are not read"
-            ));
+            out.problem(
+                format!("BuildKit attestation {}", m.digest),
+                format!("more than {MAX_DECLARED_DOCS} declared documents: the rest are not read"),
+            );
             return;
         }
         let origin = format!("BuildKit attestation {} (layer {})", m.digest, layer.digest);
@@ -148,7 +164,7 @@ fn buildkit(store: &dyn Store, m: &AttachedManifest, limits: &Limits, out: &mut 
             Doc::Blob,
         ) {
             Ok(bytes) => out.docs.push(Attached { origin, bytes }),
-            Err(e) => out.problems.push(format!("{origin}: {e}")),
+            Err(e) => out.problem(origin, e),
         }
     }
 }
@@ -160,7 +176,7 @@ fn referrers(image: &Image, registry: &RegistryOptions, out: &mut AttachedDocs) 
     let c = match client(&reference, registry) {
         Ok(c) => c,
         Err(e) => {
-            out.problems.push(format!("referrers: {e}"));
+            out.problem("referrers", e.to_string());
             return;
         }
     };
@@ -169,8 +185,7 @@ fn referrers(image: &Image, registry: &RegistryOptions, out: &mut AttachedDocs) 
         let list = match c.referrers(subject) {
             Ok(l) => l,
             Err(e) => {
-                out.problems
-                    .push(format!("the referrers of {subject}: {e}"));
+                out.problem(format!("the referrers of {subject}"), e.to_string());
                 continue;
             }
         };
@@ -180,9 +195,12 @@ fn referrers(image: &Image, registry: &RegistryOptions, out: &mut AttachedDocs) 
                 .is_some_and(|t| SBOM_ARTIFACT_TYPES.contains(&t))
         }) {
             if out.docs.len() >= MAX_DECLARED_DOCS {
-                out.problems.push(format!(
-                    "more than {MAX_DECLARED_DOCS} declared documents: the rest are not read"
-                ));
+                out.problem(
+                    format!("the referrers of {subject}"),
+                    format!(
+                        "more than {MAX_DECLARED_DOCS} declared documents: the rest are not read"
+                    ),
+                );
                 return;
             }
             let origin = format!(
@@ -192,10 +210,8 @@ fn referrers(image: &Image, registry: &RegistryOptions, out: &mut AttachedDocs) 
             );
             match referrer_document(&c, &d.digest, MAX_DECLARED_BYTES) {
                 Ok(Some(bytes)) => out.docs.push(Attached { origin, bytes }),
-                Ok(None) => out
-                    .problems
-                    .push(format!("{origin}: the referrer has no layer")),
-                Err(e) => out.problems.push(format!("{origin}: {e}")),
+                Ok(None) => out.problem(origin, "the referrer has no layer"),
+                Err(e) => out.problem(origin, e),
             }
         }
     }
