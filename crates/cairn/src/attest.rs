@@ -320,6 +320,14 @@ fn given_predicate(path: &Path) -> Result<(serde_json::Value, &'static str)> {
 pub fn attest(args: AttestArgs, v: Verbosity) -> Result<ExitCode> {
     let key = read_private_key(&args.key, args.passphrase_env.clone())?;
     let public = PublicKey::from_pem(key.public_key_pem().as_bytes())?;
+    // Refused before the scan, not after it.
+    if args.push && cairn_image::SourceSpec::parse(&args.target)?.kind != Some(SourceKind::Registry)
+    {
+        bail!(
+            "{} is not an image in a registry: referrers live in registries",
+            escape_control(&args.target)
+        );
+    }
     let (subject, predicate, predicate_type, image, registry) = match &args.sbom {
         Some(doc) => {
             let (predicate, predicate_type) = given_predicate(doc)?;

@@ -474,6 +474,27 @@ fn hostile_bundles_are_refused_with_a_reason() {
     let o = verify(&[&demo_oci(), "--bundle", s(&good), "--key", s(&key)]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("is not a public key"), "{}", text(&o));
+    // --push of a local image is refused before anything is scanned or written.
+    let out = work.path().join("pushed.json");
+    let o = cairn(&[
+        "attest",
+        &demo_oci(),
+        "--key",
+        s(&key),
+        "--push",
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("is not an image in a registry"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        !out.exists(),
+        "nothing is written when the push cannot happen"
+    );
 }
 
 /// A key in cosign's encrypted format (written by tests/attest/cosign_key.py with PyNaCl
