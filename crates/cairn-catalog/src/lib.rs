@@ -18,6 +18,7 @@ mod dpkg;
 mod fold;
 mod golang;
 mod history;
+mod java;
 mod lang;
 pub mod license;
 mod npm;
@@ -184,6 +185,7 @@ pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(rust::Rust),
         Box::new(npm::Npm),
         Box::new(python::Python),
+        Box::new(java::Java),
     ]
 }
 

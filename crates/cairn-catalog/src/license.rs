@@ -687,3 +687,159 @@ mod tests {
         );
     }
 }
+
+/// License names and URLs that Java, Ruby, PHP and .NET metadata write (pom `<license>`
+/// names and URLs, `Bundle-License`, nuspec `<licenseUrl>`), normalised as
+/// [`normal_statement`] does, with the SPDX id each means. Only unambiguous ones: "BSD
+/// License" or "GNU Lesser General Public License" without a version stay `LicenseRef-`s.
+const STATEMENTS: &[(&str, &str)] = &[
+    ("apache license version 2.0", "Apache-2.0"),
+    ("the apache software license version 2.0", "Apache-2.0"),
+    ("the apache license version 2.0", "Apache-2.0"),
+    ("apache software license version 2.0", "Apache-2.0"),
+    ("apache license 2.0", "Apache-2.0"),
+    ("apache 2.0", "Apache-2.0"),
+    ("apache 2", "Apache-2.0"),
+    ("asl 2.0", "Apache-2.0"),
+    ("apache.org/licenses/license-2.0", "Apache-2.0"),
+    ("mit license", "MIT"),
+    ("the mit license", "MIT"),
+    ("the mit license mit", "MIT"),
+    ("opensource.org/licenses/mit-license", "MIT"),
+    ("eclipse public license v 1.0", "EPL-1.0"),
+    ("eclipse public license 1.0", "EPL-1.0"),
+    ("eclipse public license v1.0", "EPL-1.0"),
+    ("eclipse.org/legal/epl-v10", "EPL-1.0"),
+    ("eclipse public license v 2.0", "EPL-2.0"),
+    ("eclipse public license v2.0", "EPL-2.0"),
+    ("eclipse public license 2.0", "EPL-2.0"),
+    ("eclipse.org/legal/epl-2.0", "EPL-2.0"),
+    ("eclipse.org/legal/epl-v20", "EPL-2.0"),
+    ("eclipse distribution license v 1.0", "BSD-3-Clause"),
+    ("new bsd license", "BSD-3-Clause"),
+    ("revised bsd license", "BSD-3-Clause"),
+    ("the bsd 3-clause license", "BSD-3-Clause"),
+    ("bsd 3-clause license", "BSD-3-Clause"),
+    ("bsd 2-clause license", "BSD-2-Clause"),
+    ("the bsd 2-clause license", "BSD-2-Clause"),
+    (
+        "gnu lesser general public license version 2.1",
+        "LGPL-2.1-only",
+    ),
+    ("gnu.org/licenses/old-licenses/lgpl-2.1", "LGPL-2.1-only"),
+    ("gnu.org/licenses/lgpl-2.1", "LGPL-2.1-only"),
+    ("gnu general public license version 2", "GPL-2.0-only"),
+    ("gnu.org/licenses/old-licenses/gpl-2.0", "GPL-2.0-only"),
+    ("gpl2 w/ cpe", "GPL-2.0-only WITH Classpath-exception-2.0"),
+    (
+        "gnu general public license version 2 with the gnu classpath exception",
+        "GPL-2.0-only WITH Classpath-exception-2.0",
+    ),
+    ("mozilla public license version 2.0", "MPL-2.0"),
+    ("mozilla public license 2.0", "MPL-2.0"),
+    ("mozilla.org/mpl/2.0", "MPL-2.0"),
+    ("cddl 1.0", "CDDL-1.0"),
+    (
+        "common development and distribution license cddl v1.0",
+        "CDDL-1.0",
+    ),
+    ("cc0 1.0 universal", "CC0-1.0"),
+    ("ruby license", "Ruby"),
+];
+
+/// A statement lower-cased, its URL scheme, `www.`, trailing `/` and `.txt`/`.html`/`.php`
+/// removed, punctuation other than `.`, `-`, `/` and `+` made spaces, spaces collapsed.
+fn normal_statement(s: &str) -> String {
+    let mut s = s.trim().to_ascii_lowercase();
+    for p in ["https://", "http://"] {
+        if let Some(r) = s.strip_prefix(p) {
+            s = r.to_owned();
+        }
+    }
+    if let Some(r) = s.strip_prefix("www.") {
+        s = r.to_owned();
+    }
+    let mut s = s.trim_end_matches('/').to_owned();
+    for ext in [".txt", ".html", ".php"] {
+        if let Some(r) = s.strip_suffix(ext) {
+            s = r.to_owned();
+        }
+    }
+    let cleaned: String = s
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '/' | '+') {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    cleaned
+        .split_whitespace()
+        .filter(|t| *t != "-")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One license statement from a language ecosystem's metadata as an SPDX expression: a
+/// known name or URL ([`STATEMENTS`], `opensource.org/licenses/ID`, `spdx.org/licenses/ID`),
+/// an SPDX expression as written, an SPDX id or full name, else the statement as a
+/// `LicenseRef-`. `None` for an empty statement.
+pub(crate) fn statement(s: &str) -> Option<Expr> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let n = normal_statement(s);
+    if let Some((_, id)) = STATEMENTS.iter().find(|(k, _)| *k == n) {
+        return Expr::parse(id);
+    }
+    for site in ["opensource.org/licenses/", "spdx.org/licenses/"] {
+        if let Some(id) = n
+            .strip_prefix(site)
+            .and_then(spdx_id_case_insensitive)
+        {
+            return Some(Expr::Term(id));
+        }
+    }
+    if let Some(e) = Expr::parse(s) {
+        return Some(e);
+    }
+    Some(Expr::Term(
+        license_item(s).unwrap_or_else(|| license_ref(s)),
+    ))
+}
+
+/// Several statements, each one license the package may be used under (a pom's
+/// `<licenses>`, a gemspec's `licenses`, composer's `license` array): their SPDX
+/// expressions joined by OR, and each as evidence at `at`.
+pub(crate) fn any_of(statements: &[String], at: &cairn_sbom::Location) -> cairn_sbom::Licenses {
+    let mut exprs = Vec::new();
+    let mut evidence = Vec::new();
+    for s in statements {
+        if let Some(e) = statement(s) {
+            evidence.push(cairn_sbom::LicenseEvidence {
+                value: s.clone(),
+                spdx: e.to_string(),
+                location: at.clone(),
+                text: None,
+            });
+            if !exprs.contains(&e) {
+                exprs.push(e);
+            }
+        }
+    }
+    cairn_sbom::Licenses {
+        declared: Expr::or(exprs).map(|e| e.to_string()),
+        evidence,
+    }
+}
+
+/// The SPDX id written `id` in any case (`mit` in a URL path is `MIT`).
+fn spdx_id_case_insensitive(id: &str) -> Option<String> {
+    spdx::identifiers::LICENSES
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(id))
+        .map(|l| l.name.to_owned())
+}

@@ -234,6 +234,30 @@ impl<'a> EntryReader<'a> {
     }
 }
 
+impl<'a> EntryReader<'a> {
+    /// The rest of the entry as a reader whose bytes are not charged to the scan's total of
+    /// contents kept for catalogers: for an extractor that must read a file whole to
+    /// search it (a Java archive, whose directory is at its end) and keeps only a small
+    /// fact. What it holds meanwhile is the extractor's own bound.
+    pub fn uncharged(&mut self) -> Uncharged<'_, 'a> {
+        Uncharged(self)
+    }
+}
+
+/// See [`EntryReader::uncharged`].
+pub struct Uncharged<'r, 'a>(&'r mut EntryReader<'a>);
+
+impl Read for Uncharged<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.0.size.saturating_sub(self.0.pos);
+        let n = (left.min(buf.len() as u64)) as usize;
+        if n == 0 {
+            return Ok(0);
+        }
+        self.0.raw(&mut buf[..n])
+    }
+}
+
 impl Read for EntryReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.raw(buf)?;

@@ -30,7 +30,7 @@ mod warning;
 
 pub use error::{Error, Result};
 pub use extract::{
-    EntryReader, ExtractStats, Extractor, Fact, FactError, FactRef, FactResult, Probe,
+    EntryReader, ExtractStats, Extractor, Fact, FactError, FactRef, FactResult, Probe, Uncharged,
 };
 pub use fs::{
     check_path, shorten, Change, ChangeKind, FileDigests, FsView, History, LayerStats, Node,
