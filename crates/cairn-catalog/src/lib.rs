@@ -14,6 +14,7 @@ mod binary;
 pub mod deb822;
 pub mod declared;
 pub mod distro;
+mod dotnet;
 mod dpkg;
 mod fold;
 mod golang;
@@ -22,6 +23,7 @@ mod java;
 mod lang;
 pub mod license;
 mod npm;
+mod php;
 mod purl;
 mod python;
 /// The rule for tests whose fixtures may be missing, shared with the other crates' tests.
@@ -29,6 +31,7 @@ mod python;
 #[path = "../../../fixtures/require.rs"]
 mod require;
 mod rpm;
+mod ruby;
 mod rust;
 mod version;
 
@@ -186,6 +189,9 @@ pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(npm::Npm),
         Box::new(python::Python),
         Box::new(java::Java),
+        Box::new(ruby::Ruby),
+        Box::new(php::Php),
+        Box::new(dotnet::Dotnet),
     ]
 }
 

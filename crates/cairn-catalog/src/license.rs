@@ -796,10 +796,7 @@ pub(crate) fn statement(s: &str) -> Option<Expr> {
         return Expr::parse(id);
     }
     for site in ["opensource.org/licenses/", "spdx.org/licenses/"] {
-        if let Some(id) = n
-            .strip_prefix(site)
-            .and_then(spdx_id_case_insensitive)
-        {
+        if let Some(id) = n.strip_prefix(site).and_then(spdx_id_case_insensitive) {
             return Some(Expr::Term(id));
         }
     }
