@@ -353,6 +353,11 @@ fn timeline(dbs: &[DbFile], out: &mut Findings) -> Timeline<Record> {
             let status_d = db.path != format!("/{STATUS}");
             let mut records = Vec::new();
             for para in paras {
+                // A package selected but not installed (`install ok not-installed`): dpkg
+                // keeps no version for it, and it has no files.
+                if para.get("Package").is_some() && !installed(&para) {
+                    continue;
+                }
                 if para.get("Package").is_none() || para.get("Version").is_none() {
                     if is_final {
                         warnings.push(
