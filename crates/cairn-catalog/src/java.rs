@@ -217,3 +217,6 @@ fn runtime(view: &FsView, f: &FactRef, r: &jvm::Release, introduced: usize) -> P
     p.maintainer = r.get("IMPLEMENTOR").map(str::to_owned);
     p
 }
+
+#[cfg(test)]
+mod tests;
