@@ -249,6 +249,8 @@ fn package_events(p: &Package, layers: &mut [LayerReport]) {
                 name: p.name.clone(),
                 version: c.from_version.clone().unwrap_or_else(|| p.version.clone()),
                 kind: p.kind.clone(),
+                // The package's purl names the version it has now, not the one removed.
+                purl: String::new(),
             }),
             PackageChangeKind::FilesModified | PackageChangeKind::FilesRemoved => {
                 l.packages_modified.push(FilesChange {

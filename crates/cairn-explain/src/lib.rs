@@ -75,6 +75,10 @@ pub struct PackageRef {
     pub version: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// Its package URL: what tells apart two packages of one name (Maven artifacts of two
+    /// groups, npm packages of two scopes).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub purl: String,
 }
 
 impl PackageRef {
@@ -84,6 +88,7 @@ impl PackageRef {
             name: p.name.clone(),
             version: p.version.clone(),
             kind: p.kind.clone(),
+            purl: p.purl.clone(),
         }
     }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const IMAGES: [&str; 4] = ["demo", "alpine-apk", "fedora-rpm", "lang"];
+const IMAGES: [&str; 5] = ["demo", "alpine-apk", "fedora-rpm", "lang", "lang2"];
 const DOCS: [&str; 6] = [
     "syft.spdx.json",
     "syft.spdx",
@@ -92,6 +92,18 @@ fn purl_type(purl: &str) -> String {
         .to_owned()
 }
 
+/// A package's name as the tools' identities compare it: a Maven artifact with its group
+/// (Syft writes a group it does not know as the artifact id again, `pkg:maven/demo/demo`;
+/// cairn leaves it out), every other name as written.
+fn ident_name(name: &str, purl: &str) -> String {
+    let path = purl.trim_start_matches("pkg:");
+    let path = path.split(['@', '?', '#']).next().unwrap_or("");
+    match path.split('/').collect::<Vec<_>>()[..] {
+        ["maven", ns, _] => format!("{ns}/{name}"),
+        _ => name.to_owned(),
+    }
+}
+
 /// A version as dpkg and rpm print it: with the epoch a purl's `epoch` qualifier names.
 fn with_epoch(version: &str, purl: &str) -> String {
     let epoch = purl
@@ -139,7 +151,7 @@ fn raw_ids(doc: &Value) -> Ids {
                 let v = p["versionInfo"].as_str().unwrap_or("");
                 out.insert((
                     purl_type(purl),
-                    p["name"].as_str().unwrap().to_owned(),
+                    ident_name(p["name"].as_str().unwrap(), purl),
                     with_epoch(v, purl),
                 ));
             }
@@ -151,7 +163,7 @@ fn raw_ids(doc: &Value) -> Ids {
             let v = c["version"].as_str().unwrap_or("");
             out.insert((
                 purl_type(purl),
-                c["name"].as_str().unwrap().to_owned(),
+                ident_name(c["name"].as_str().unwrap(), purl),
                 with_epoch(v, purl),
             ));
         }
@@ -168,7 +180,10 @@ fn cairn_ids(sbom: &Value) -> Ids {
         .map(|p| {
             (
                 p["type"].as_str().unwrap().to_owned(),
-                p["name"].as_str().unwrap().to_owned(),
+                ident_name(
+                    p["name"].as_str().unwrap(),
+                    p["purl"].as_str().unwrap_or(""),
+                ),
                 p["version"].as_str().unwrap().to_owned(),
             )
         })
@@ -196,7 +211,10 @@ fn diff_sides(a: &Path, b: &Path) -> (Ids, Ids) {
         let purl_kind = p["type"].as_str().unwrap().to_owned();
         (
             purl_kind,
-            p["name"].as_str().unwrap().to_owned(),
+            ident_name(
+                p["name"].as_str().unwrap(),
+                p["purl"].as_str().unwrap_or(""),
+            ),
             p["version"].as_str().unwrap().to_owned(),
         )
     };
@@ -225,6 +243,11 @@ fn image_path(name: &str) -> PathBuf {
 fn every_peer_document_is_read_without_error() {
     for image in IMAGES {
         for doc in DOCS {
+            // Trivy cannot scan jars offline (its Java analyzer needs the Java DB from
+            // ghcr.io), so the Java image has Syft's documents only.
+            if image == "lang2" && doc.starts_with("trivy") {
+                continue;
+            }
             let f = peers().join(format!("{image}.{doc}"));
             if !require(&f.display().to_string(), f.exists()) {
                 return;
@@ -277,6 +300,11 @@ fn cairn_diff_lists_exactly_where_each_peer_disagrees() {
             assert_eq!(ours, truth, "cairn's demo SBOM is dpkg's own list");
         }
         for doc in DOCS {
+            // Trivy cannot scan jars offline (its Java analyzer needs the Java DB from
+            // ghcr.io), so the Java image has Syft's documents only.
+            if image == "lang2" && doc.starts_with("trivy") {
+                continue;
+            }
             let f = peers().join(format!("{image}.{doc}"));
             let raw: Value =
                 serde_json::from_str(&std::fs::read_to_string(json_twin(image, doc)).unwrap())
