@@ -364,3 +364,131 @@ fn dotnet_packages_are_the_deps_json_runtime_target() {
         assert!(!s(&found[0]["version"]).is_empty());
     }
 }
+
+/// Syft 1.18's SPDX of the same image (fixtures/peers/lang2.syft.spdx.json, made by
+/// fixtures/build-peer-sboms.sh): every Java, Ruby, PHP and .NET package it finds, cairn
+/// finds too — as the same package, as a record folded into the OS package that owns its
+/// files, as copied Maven metadata it found not shipped, or as the package at the same file
+/// identified from better evidence — and cairn finds the deps.json packages Syft misses.
+#[test]
+fn every_package_syft_finds_cairn_finds_or_explains() {
+    let Some(sbom) = sbom() else { return };
+    let peer = root().join("fixtures/peers/lang2.syft.spdx.json");
+    if !require(&peer.display().to_string(), peer.exists()) {
+        return;
+    }
+    let syft: Value = serde_json::from_str(&std::fs::read_to_string(peer).unwrap()).unwrap();
+    let ours = sbom["packages"].as_array().unwrap();
+    let purl_type = |p: &str| {
+        p.trim_start_matches("pkg:")
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let path_of = |p: &Value| s(&p["evidence"]["locations"][0]["path"]);
+    let dir = |p: &str| {
+        p.rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_owned())
+    };
+    let mut same_file = BTreeSet::new();
+    let mut theirs_types = BTreeSet::new();
+    for p in syft["packages"].as_array().unwrap() {
+        let Some(purl) = p["externalRefs"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["referenceType"] == "purl"))
+            .map(|r| s(&r["referenceLocator"]))
+        else {
+            continue;
+        };
+        let ty = purl_type(&purl);
+        if !["maven", "gem", "composer", "nuget", "generic"].contains(&ty.as_str()) {
+            continue;
+        }
+        theirs_types.insert(ty.clone());
+        let (name, version) = (s(&p["name"]), s(&p["versionInfo"]));
+        let path = s(&p["sourceInfo"])
+            .rsplit(": ")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let ty = if ty == "generic" {
+            "generic".to_owned()
+        } else {
+            ty
+        };
+        if ours.iter().any(|q| {
+            q["type"] == ty.as_str()
+                && q["name"] == name.as_str()
+                && q["version"] == version.as_str()
+        }) {
+            continue;
+        }
+        if ours.iter().any(|q| {
+            q["evidence"]["merged"].as_array().is_some_and(|m| {
+                m.iter().any(|m| {
+                    m["type"] == ty.as_str()
+                        && m["name"] == name.as_str()
+                        && m["version"] == version.as_str()
+                })
+            })
+        }) {
+            continue; // folded into the deb that owns the file
+        }
+        if ours.iter().any(|q| {
+            path_of(q) == path
+                && q["metadata"].as_object().is_some_and(|m| {
+                    m.iter().any(|(k, v)| {
+                        k.starts_with("not-shipped-")
+                            && s(v).contains(&format!(":{name}:{version} "))
+                    })
+                })
+        }) {
+            continue; // Maven metadata without the library's classes
+        }
+        let here = ours.iter().any(|q| {
+            q["type"] == ty.as_str()
+                && (path_of(q) == path
+                    || (q["name"] == name.as_str() && dir(&path_of(q)) == dir(&path)))
+        });
+        assert!(
+            here,
+            "Syft's {purl} at {path} has no counterpart in cairn's SBOM"
+        );
+        same_file.insert(format!("{name} {version}"));
+    }
+    // The packages cairn identifies at the same file from better evidence, one by one:
+    // the runtime's JAVA_VERSION (Syft: the runtime version string), the war by its own
+    // pom.properties (Syft: its file name, no version), the tool jar by its
+    // version.properties (Syft: no version), assemblies by ProductVersion (Syft: the
+    // four-part FileVersion), and Python.Runtime.dll by the deps.json beside it.
+    let want: BTreeSet<String> = [
+        "openjdk 17.0.21.1+2-1-deb12u1-Debian",
+        "demo-web UNKNOWN",
+        "uber-tool UNKNOWN",
+        "ClrLoader 1.0.0.0",
+        "Python.Runtime 3.2.1.0",
+    ]
+    .map(String::from)
+    .into();
+    let same_file: BTreeSet<String> = same_file
+        .into_iter()
+        .map(|s| s.replace("  ", " "))
+        .collect();
+    assert_eq!(same_file, want);
+    assert!(
+        theirs_types.contains("maven")
+            && theirs_types.contains("gem")
+            && theirs_types.contains("composer")
+    );
+    // What Syft misses: the deps.json's NuGet packages.
+    let syft_names: BTreeSet<String> = syft["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| s(&p["name"]))
+        .collect();
+    assert!(packages(&sbom, "nuget")
+        .iter()
+        .any(|p| !syft_names.contains(&s(&p["name"]))));
+}
