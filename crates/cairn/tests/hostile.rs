@@ -411,3 +411,76 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown output format 'yaml'"));
 }
+
+/// Damaged and hostile language files (fixtures/hostile.py lang-hostile: a jar whose nested
+/// jar inflates past the 1 GiB budget, a jar nested 50 deep, a truncated jar, a malformed
+/// pom.xml, a broken gemspec, an installed.json and a deps.json that are not JSON): each a
+/// warning naming the file, the SBOM marked incomplete (exit 1), everything else reported.
+#[test]
+fn hostile_language_files_are_warnings_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("rootfs");
+    let size = ((1u64 << 30) + (64 << 20)).to_string();
+    let gen = std::process::Command::new("python3")
+        .arg(common::root().join("fixtures/hostile.py"))
+        .args(["lang-hostile", root.to_str().unwrap(), "--size", &size])
+        .status()
+        .unwrap();
+    assert!(gen.success());
+    let out_file = dir.path().join("out.json");
+    let out = cairn(&[
+        "sbom",
+        &format!("dir:{}", root.display()),
+        "-o",
+        &format!("json={}", out_file.display()),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let sbom: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert_eq!(sbom["complete"], false);
+    let warnings: Vec<String> = sbom["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            format!(
+                "{} {}",
+                w["path"].as_str().unwrap_or(""),
+                w["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for (path, says) in [
+        ("/app/bomb.jar!/BOOT-INF/lib/zeros.jar", "limit"),
+        ("/app/deep.jar!/", "nested more than 8"),
+        ("/app/cut.jar", "zip"),
+        (
+            "/app/bad-pom-2.0.jar!/META-INF/maven/org.example/bad-pom/pom.xml",
+            "well-formed",
+        ),
+        (
+            "/usr/local/bundle/specifications/broken-1.0.gemspec",
+            "no name or no version",
+        ),
+        ("/srv/app/vendor/composer/installed.json", "not JSON"),
+        ("/opt/net/app.deps.json", "not JSON"),
+    ] {
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains(path) && w.contains(says)),
+            "no warning at {path} saying {says:?}: {warnings:#?}"
+        );
+    }
+    let names: std::collections::BTreeSet<&str> = sbom["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for n in ["victim", "good", "bad-pom", "deep", "bomb"] {
+        assert!(names.contains(n), "{n} missing: {names:?}");
+    }
+}

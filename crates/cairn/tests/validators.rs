@@ -289,31 +289,46 @@ fn assert_matches_own_schema(sbom: &serde_json::Value) {
 }
 
 /// The language packages' shapes (folded identities as extra purl references with comments,
-/// binary components nested in the deb that ships them, dev scopes) pass the validators too.
+/// binary components nested in the deb that ships them, archives nested in archives, dev
+/// scopes, Maven, gem, Composer and NuGet purls) pass the validators too.
 #[test]
-fn the_language_image_passes_every_validator() {
-    let img = root().join("fixtures/images/lang/docker-archive.tar");
-    if !require(&img.display().to_string(), img.exists()) {
-        return;
+fn the_language_images_pass_every_validator() {
+    for name in ["lang", "lang2"] {
+        let img = root().join(format!("fixtures/images/{name}/docker-archive.tar"));
+        if !require(&img.display().to_string(), img.exists()) {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let img = img.to_str().unwrap();
+        pyspdxtools(&write(
+            dir.path(),
+            img,
+            "spdx-json",
+            &format!("{name}.spdx.json"),
+            &[],
+        ));
+        pyspdxtools(&write(
+            dir.path(),
+            img,
+            "spdx-tag-value",
+            &format!("{name}.spdx"),
+            &[],
+        ));
+        cyclonedx_validate(&write(
+            dir.path(),
+            img,
+            "cyclonedx-json",
+            &format!("{name}.cdx.json"),
+            &[],
+        ));
+        cyclonedx_validate(&write(
+            dir.path(),
+            img,
+            "cyclonedx-xml",
+            &format!("{name}.cdx.xml"),
+            &["--files"],
+        ));
     }
-    let dir = tempfile::tempdir().unwrap();
-    let img = img.to_str().unwrap();
-    pyspdxtools(&write(dir.path(), img, "spdx-json", "lang.spdx.json", &[]));
-    pyspdxtools(&write(dir.path(), img, "spdx-tag-value", "lang.spdx", &[]));
-    cyclonedx_validate(&write(
-        dir.path(),
-        img,
-        "cyclonedx-json",
-        "lang.cdx.json",
-        &[],
-    ));
-    cyclonedx_validate(&write(
-        dir.path(),
-        img,
-        "cyclonedx-xml",
-        "lang.cdx.xml",
-        &["--files"],
-    ));
 }
 
 /// CycloneDX XML (1.7, and 1.6) passes the official XSD, and says what the JSON says: both
