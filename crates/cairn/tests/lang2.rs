@@ -492,3 +492,89 @@ fn every_package_syft_finds_cairn_finds_or_explains() {
         .iter()
         .any(|p| !syft_names.contains(&s(&p["name"]))));
 }
+
+/// `dir:` scans of a Bundler and a Composer project (fixtures/lang/build-dir-lang2.sh):
+/// Gemfile.lock's gems are what `bundle list` lists, with their dependency edges;
+/// composer.lock's packages are what `composer show --locked` lists, dev ones marked.
+#[test]
+fn declared_gems_and_composer_packages_match_their_tools() {
+    let dir = root().join("fixtures/lang/dir");
+    if !require(
+        &dir.display().to_string(),
+        dir.join("ruby-bundler/Gemfile.lock").exists(),
+    ) {
+        return;
+    }
+    let scan = |sub: &str| -> Value {
+        let out = cairn(&[
+            "sbom",
+            &format!("dir:{}", dir.join(sub).display()),
+            "-q",
+            "-o",
+            "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let ruby = scan("ruby-bundler");
+    let gems = packages(&ruby, "gem");
+    let got: BTreeSet<(String, String)> = gems
+        .iter()
+        .map(|p| (s(&p["name"]), s(&p["version"])))
+        .collect();
+    let want: BTreeSet<(String, String)> =
+        std::fs::read_to_string(dir.join("ruby-bundler/truth.bundle-list.txt"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("* "))
+            .map(|l| {
+                let (n, v) = l.split_once(" (").unwrap();
+                (n.to_owned(), v.trim_end_matches(')').to_owned())
+            })
+            .collect();
+    assert_eq!(got, want);
+    assert!(gems.iter().all(|p| p["origin"] == "declared"));
+    let id = |n: &str| s(&gems.iter().find(|p| p["name"] == n).unwrap()["id"]);
+    let rels = ruby["relationships"].as_array().unwrap();
+    for (from, to) in [
+        ("rack-protection", "rack"),
+        ("mustermann", "ruby2_keywords"),
+    ] {
+        assert!(
+            rels.iter().any(|r| r["from"] == id(from).as_str()
+                && r["to"] == id(to).as_str()
+                && r["kind"] == "depends-on"),
+            "{from} -> {to}"
+        );
+    }
+    let php = scan("php-composer");
+    let pkgs = packages(&php, "composer");
+    let show = |f: &str| -> BTreeSet<(String, String)> {
+        let v: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("php-composer").join(f)).unwrap(),
+        )
+        .unwrap();
+        v["locked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (s(&p["name"]), s(&p["version"])))
+            .collect()
+    };
+    let got: BTreeSet<(String, String)> = pkgs
+        .iter()
+        .map(|p| (s(&p["name"]), s(&p["version"])))
+        .collect();
+    assert_eq!(got, show("truth.composer-show-locked.json"));
+    let prod: BTreeSet<(String, String)> = pkgs
+        .iter()
+        .filter(|p| p["dev"] != true)
+        .map(|p| (s(&p["name"]), s(&p["version"])))
+        .collect();
+    assert_eq!(prod, show("truth.composer-show-locked-no-dev.json"));
+    assert!(pkgs.iter().all(|p| p["origin"] == "declared"));
+}
