@@ -9,7 +9,6 @@ use crate::lang::{self, MAX_MANIFEST};
 use crate::purl::purl;
 use crate::{Cataloger, Context, Findings};
 use cairn_image::{EntryReader, Extractor, Fact, FactError, FsView, PathPattern, Probe};
-use cairn_sbom::{Relationship, RelationshipKind};
 use deps::Deps;
 use pe::{VersionInfo, MAX_ASSEMBLY};
 use std::collections::{BTreeMap, BTreeSet};
@@ -118,17 +117,12 @@ pub(crate) fn catalog_view(view: &FsView) -> Findings {
             ids.insert(&l.name, p.id.clone());
             out.packages.push(p);
         }
-        for l in &d.libraries {
-            for dep in &l.dependencies {
-                if let (Some(from), Some(to)) = (ids.get(l.name.as_str()), ids.get(dep.as_str())) {
-                    out.relationships.push(Relationship {
-                        from: from.clone(),
-                        kind: RelationshipKind::DependsOn,
-                        to: to.clone(),
-                    });
-                }
-            }
-        }
+        out.relationships.extend(lang::edges_by_name(
+            &ids,
+            d.libraries
+                .iter()
+                .map(|l| (l.name.as_str(), l.dependencies.as_slice())),
+        ));
     }
     for (f, v) in lang::visible::<VersionInfo>(view, ASSEMBLY, &mut out.warnings) {
         if with_deps.contains(dir_of(f.path)) {

@@ -155,6 +155,28 @@ pub(crate) fn package(
     }
 }
 
+/// DEPENDS_ON edges among the packages one file lists (a lock file, an `installed.json`, a
+/// `deps.json`), by name: `ids` maps each listed name to its package's id, `needs` gives
+/// each name's dependencies by name. A dependency the file does not list has no edge.
+pub(crate) fn edges_by_name<'a>(
+    ids: &std::collections::BTreeMap<&str, String>,
+    needs: impl IntoIterator<Item = (&'a str, &'a [String])>,
+) -> Vec<cairn_sbom::Relationship> {
+    let providers = ids
+        .iter()
+        .map(|(n, id)| (n.to_string(), vec![id.clone()]))
+        .collect();
+    let needs = needs
+        .into_iter()
+        .filter_map(|(name, deps)| {
+            let from = ids.get(name)?;
+            Some(deps.iter().map(move |d| (from.clone(), vec![d.clone()])))
+        })
+        .flatten()
+        .collect();
+    crate::depends_on(needs, &providers)
+}
+
 /// Deepest nesting of arrays and tables (or objects) accepted in a lock file: real ones nest
 /// a few levels; parsers that recurse must not be handed a file that nests thousands.
 pub(crate) const MAX_NESTING: usize = 64;

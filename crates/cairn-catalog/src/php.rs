@@ -9,7 +9,7 @@ use crate::{Cataloger, Context, Findings};
 use cairn_image::{
     EntryReader, Extractor, Fact, FactError, FactRef, FsView, PathPattern, Probe, SourceKind,
 };
-use cairn_sbom::{Origin, Relationship, RelationshipKind};
+use cairn_sbom::Origin;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -188,17 +188,12 @@ fn packages(f: &FactRef, c: &Composer, introduced: usize, origin: Origin, out: &
         ids.insert(&cp.name, p.id.clone());
         out.packages.push(p);
     }
-    for cp in &c.packages {
-        for r in &cp.requires {
-            if let (Some(from), Some(to)) = (ids.get(cp.name.as_str()), ids.get(r.as_str())) {
-                out.relationships.push(Relationship {
-                    from: from.clone(),
-                    kind: RelationshipKind::DependsOn,
-                    to: to.clone(),
-                });
-            }
-        }
-    }
+    out.relationships.extend(lang::edges_by_name(
+        &ids,
+        c.packages
+            .iter()
+            .map(|cp| (cp.name.as_str(), cp.requires.as_slice())),
+    ));
 }
 
 pub(crate) fn catalog_view(view: &FsView, kind: SourceKind) -> Findings {

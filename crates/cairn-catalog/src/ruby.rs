@@ -12,7 +12,7 @@ use crate::{Cataloger, Context, Findings};
 use cairn_image::{
     EntryReader, Extractor, Fact, FactError, FsView, PathPattern, Probe, SourceKind,
 };
-use cairn_sbom::{Origin, Relationship, RelationshipKind};
+use cairn_sbom::Origin;
 use gemfile_lock::GemfileLock;
 use gemspec::Gemspec;
 use std::collections::BTreeMap;
@@ -161,18 +161,12 @@ pub(crate) fn catalog_view(view: &FsView, kind: SourceKind) -> Findings {
                 ids.insert(&g.name, p.id.clone());
                 out.packages.push(p);
             }
-            for g in &lock.gems {
-                for d in &g.dependencies {
-                    if let (Some(from), Some(to)) = (ids.get(g.name.as_str()), ids.get(d.as_str()))
-                    {
-                        out.relationships.push(Relationship {
-                            from: from.clone(),
-                            kind: RelationshipKind::DependsOn,
-                            to: to.clone(),
-                        });
-                    }
-                }
-            }
+            out.relationships.extend(lang::edges_by_name(
+                &ids,
+                lock.gems
+                    .iter()
+                    .map(|g| (g.name.as_str(), g.dependencies.as_slice())),
+            ));
         }
     }
     out
