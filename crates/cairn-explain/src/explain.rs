@@ -122,6 +122,10 @@ pub struct Explanation {
     pub in_final_image: bool,
     /// Where it is listed: the database or manifest entry first (path, layer, lines).
     pub listed_in: Vec<Location>,
+    /// For a package inside an archive the first location names (a jar in a Spring Boot
+    /// jar, a war in an ear): where in it (`BOOT-INF/lib/guava-31.1-jre.jar`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_in_archive: Option<String>,
     /// The layer that introduced it.
     pub introduced_in: Option<LayerRef>,
     /// The layer that installed the version reported, when a later one than that.
@@ -237,6 +241,7 @@ fn one(
         cataloger: p.cataloger.clone(),
         in_final_image: live,
         listed_in: ev.locations.clone(),
+        path_in_archive: p.metadata.get("path-in-archive").cloned(),
         introduced_in: ev.introduced_in.map(layer),
         version_from: installed
             .filter(|i| Some(*i) != ev.introduced_in)

@@ -106,13 +106,17 @@ pub fn explanation(e: &Explanation) -> String {
         let _ = writeln!(o, "  license: {}", esc(d));
     }
     let _ = writeln!(o, "  listed in:");
-    for l in &e.listed_in {
+    for (i, l) in e.listed_in.iter().enumerate() {
         let lines = match l.lines {
             Some((a, b)) if a == b => format!(" line {a}"),
             Some((a, b)) => format!(" lines {a}-{b}"),
             None => String::new(),
         };
-        let _ = writeln!(o, "    {}{lines} (layer {})", esc(&l.path), l.layer);
+        let inside = match (&e.path_in_archive, i) {
+            (Some(p), 0) => format!("!/{}", esc(p)),
+            _ => String::new(),
+        };
+        let _ = writeln!(o, "    {}{inside}{lines} (layer {})", esc(&l.path), l.layer);
     }
     if let Some(l) = &e.introduced_in {
         let _ = writeln!(o, "  installed by {}, {}", layer(l), bytes(l.size));

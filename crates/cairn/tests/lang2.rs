@@ -578,3 +578,40 @@ fn declared_gems_and_composer_packages_match_their_tools() {
     assert_eq!(prod, show("truth.composer-show-locked-no-dev.json"));
     assert!(pkgs.iter().all(|p| p["origin"] == "declared"));
 }
+
+/// `cairn explain` of a jar nested in an archive names the archive, the path inside it, and
+/// the build step that put it there.
+#[test]
+fn explain_names_the_path_inside_the_archive() {
+    let tar = image().join("docker-archive.tar");
+    if !require(&tar.display().to_string(), tar.exists()) {
+        return;
+    }
+    let out = cairn(&["explain", tar.to_str().unwrap(), "commons-lang3", "-q"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(
+            "/opt/app/demo-app-1.4.2.jar!/BOOT-INF/lib/commons-lang3-3.12.0.jar (layer 2)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("mvn -o package"), "{text}");
+    let out = cairn(&[
+        "explain",
+        tar.to_str().unwrap(),
+        "commons-lang3",
+        "-q",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["path_in_archive"] == "BOOT-INF/lib/commons-lang3-3.12.0.jar"));
+}
