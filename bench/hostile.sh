@@ -42,4 +42,7 @@ PY
   if [ -n "$SYFT" ]; then
     SYFT_CHECK_FOR_APP_UPDATE=false measure "syft $c" timeout 600 "$SYFT" "$ref" -q -o json
   fi
+  # Hostile language files are found wherever they are: left on this machine they would
+  # make a scan of its root (rootfs.rs host_root_equals_dpkg_query) incomplete.
+  [ "$c" = lang-hostile ] && rm -rf "$src"
 done
