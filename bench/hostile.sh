@@ -44,5 +44,5 @@ PY
   fi
   # Hostile language files are found wherever they are: left on this machine they would
   # make a scan of its root (rootfs.rs host_root_equals_dpkg_query) incomplete.
-  [ "$c" = lang-hostile ] && rm -rf "$src"
+  if [ "$c" = lang-hostile ]; then rm -rf "$src"; fi
 done
