@@ -791,6 +791,15 @@ pub(crate) fn statement(s: &str) -> Option<Expr> {
     if s.is_empty() {
         return None;
     }
+    // Real statements are a few words; a long one is kept as a reference to its start, and
+    // never handed to the expression parser (whose trees are as deep as the parentheses).
+    if s.len() > MAX_STATEMENT {
+        let mut end = MAX_STATEMENT;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        return Some(Expr::Term(license_ref(&s[..end])));
+    }
     let n = normal_statement(s);
     if let Some((_, id)) = STATEMENTS.iter().find(|(k, _)| *k == n) {
         return Expr::parse(id);
@@ -808,21 +817,28 @@ pub(crate) fn statement(s: &str) -> Option<Expr> {
     ))
 }
 
+/// Longest license statement mapped (longer ones become a `LicenseRef-` of their start).
+pub(crate) const MAX_STATEMENT: usize = 512;
+/// Most statements kept from one package's metadata.
+pub(crate) const MAX_STATEMENTS: usize = 64;
+
 /// Several statements, each one license the package may be used under (a pom's
 /// `<licenses>`, a gemspec's `licenses`, composer's `license` array): their SPDX
 /// expressions joined by OR, and each as evidence at `at`.
 pub(crate) fn any_of(statements: &[String], at: &cairn_sbom::Location) -> cairn_sbom::Licenses {
     let mut exprs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut evidence = Vec::new();
-    for s in statements {
+    for s in statements.iter().take(MAX_STATEMENTS) {
         if let Some(e) = statement(s) {
+            let text = e.to_string();
             evidence.push(cairn_sbom::LicenseEvidence {
                 value: s.clone(),
-                spdx: e.to_string(),
+                spdx: text.clone(),
                 location: at.clone(),
                 text: None,
             });
-            if !exprs.contains(&e) {
+            if seen.insert(text) {
                 exprs.push(e);
             }
         }

@@ -76,33 +76,34 @@ impl Composer {
         // serde_json keeps its default recursion limit (128).
         let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
         let mut out = Composer::default();
-        let (main, dev, dev_names): (&[Value], &[Value], Vec<&str>) = match &v {
-            Value::Array(a) if !lock => {
-                out.v1 = true;
-                (a, &[], Vec::new())
-            }
-            Value::Object(o) => {
-                let list = |k: &str| {
-                    o.get(k)
+        let (main, dev, dev_names): (&[Value], &[Value], std::collections::BTreeSet<&str>) =
+            match &v {
+                Value::Array(a) if !lock => {
+                    out.v1 = true;
+                    (a, &[], Default::default())
+                }
+                Value::Object(o) => {
+                    let list = |k: &str| {
+                        o.get(k)
+                            .and_then(Value::as_array)
+                            .map_or(&[][..], |a| a.as_slice())
+                    };
+                    let Some(Value::Array(_)) = o.get("packages") else {
+                        return Err("has no \"packages\" array".into());
+                    };
+                    let names = o
+                        .get("dev-package-names")
                         .and_then(Value::as_array)
-                        .map_or(&[][..], |a| a.as_slice())
-                };
-                let Some(Value::Array(_)) = o.get("packages") else {
-                    return Err("has no \"packages\" array".into());
-                };
-                let names = o
-                    .get("dev-package-names")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                (
-                    list("packages"),
-                    if lock { list("packages-dev") } else { &[] },
-                    names,
-                )
-            }
-            _ => return Err("is neither a Composer 2 object nor a Composer 1 array".into()),
-        };
+                        .map(|a| a.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    (
+                        list("packages"),
+                        if lock { list("packages-dev") } else { &[] },
+                        names,
+                    )
+                }
+                _ => return Err("is neither a Composer 2 object nor a Composer 1 array".into()),
+            };
         for (p, is_dev) in main
             .iter()
             .map(|p| (p, false))

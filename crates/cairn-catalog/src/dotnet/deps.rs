@@ -49,7 +49,7 @@ impl Deps {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        // The runtime target's entries; without one named, the first target's.
+        // The runtime target's entries; without one named, the first target's by name.
         let target = targets.and_then(|t| {
             t.get(&runtime_target)
                 .or_else(|| t.values().next())

@@ -37,7 +37,6 @@ fn u32_at(b: &[u8], o: usize) -> Option<u32> {
 
 struct Section {
     va: u32,
-    size: u32,
     raw: u32,
     raw_size: u32,
 }
@@ -79,7 +78,6 @@ pub(crate) fn version_info(b: &[u8]) -> Result<Option<VersionInfo>, String> {
     for i in 0..sections.min(96) {
         let s = table + i * 40;
         secs.push(Section {
-            size: u32_at(b, s + 8).ok_or_else(bad)?,
             va: u32_at(b, s + 12).ok_or_else(bad)?,
             raw_size: u32_at(b, s + 16).ok_or_else(bad)?,
             raw: u32_at(b, s + 20).ok_or_else(bad)?,
@@ -88,7 +86,8 @@ pub(crate) fn version_info(b: &[u8]) -> Result<Option<VersionInfo>, String> {
     let offset = |rva: u32| -> Option<usize> {
         secs.iter().find_map(|s| {
             let within = rva.checked_sub(s.va)?;
-            (within < s.size.max(s.raw_size)).then(|| s.raw as usize + within as usize)
+            // Past the raw data the loader fills zeros: nothing of the file is there.
+            (within < s.raw_size).then(|| s.raw as usize + within as usize)
         })
     };
     let root = offset(res_rva).ok_or_else(bad)?;

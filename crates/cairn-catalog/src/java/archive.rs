@@ -19,7 +19,7 @@
 use super::manifest::Manifest;
 use super::pom::{self, Pom};
 use cairn_image::{EntryReader, FactError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{Cursor, Read, Seek};
 
 /// File name extensions of Java archives (Syft's list).
@@ -42,6 +42,9 @@ pub(crate) const MAX_METADATA: u64 = 1 << 20;
 pub(crate) const MAX_ENTRIES: usize = 500_000;
 /// Most archives nested, at every depth, in one outermost archive.
 pub(crate) const MAX_NESTED: usize = 20_000;
+/// Most packages (and most not-shipped notes) from one outermost archive.
+pub(crate) const MAX_PACKAGES: usize = 100_000;
+pub(crate) const MAX_NOT_SHIPPED: usize = 1_000;
 /// Most Maven metadata directories read in one archive.
 pub(crate) const MAX_POMS: usize = 10_000;
 
@@ -141,7 +144,15 @@ pub(crate) fn read(file_name: &str, r: &mut EntryReader) -> Result<Archive, Fact
     Ok(w.out)
 }
 
-fn open<R: Read + Seek>(r: R) -> Result<zip::ZipArchive<R>, String> {
+fn open<R: Read + Seek>(mut r: R) -> Result<zip::ZipArchive<R>, String> {
+    // The directory's entry count, from its end record, before the zip reader builds a
+    // record per entry: a small file may claim millions.
+    if let Some(n) = declared_entries(&mut r).filter(|n| *n > MAX_ENTRIES as u64) {
+        return Err(format!(
+            "has {n} entries, over the {MAX_ENTRIES}-entry limit; not read"
+        ));
+    }
+    r.rewind().map_err(|e| e.to_string())?;
     let zip = zip::ZipArchive::new(r).map_err(|e| format!("is not a readable zip archive: {e}"))?;
     if zip.len() > MAX_ENTRIES {
         return Err(format!(
@@ -152,6 +163,35 @@ fn open<R: Read + Seek>(r: R) -> Result<zip::ZipArchive<R>, String> {
     Ok(zip)
 }
 
+/// The entry count a zip's end of central directory record (or its zip64 record) states;
+/// `None` when there is none to read (the zip reader then says what is wrong).
+fn declared_entries<R: Read + Seek>(r: &mut R) -> Option<u64> {
+    use std::io::SeekFrom;
+    let len = r.seek(SeekFrom::End(0)).ok()?;
+    let tail_len = len.min(22 + 65_535);
+    r.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = vec![0u8; tail_len as usize];
+    r.read_exact(&mut tail).ok()?;
+    let eocd = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])?;
+    let total = u16::from_le_bytes([tail[eocd + 10], tail[eocd + 11]]);
+    if total != 0xffff {
+        return Some(u64::from(total));
+    }
+    // zip64: the locator just before the end record points at the zip64 end record.
+    let loc = eocd.checked_sub(20)?;
+    if tail[loc..loc + 4] != [0x50, 0x4b, 0x06, 0x07] {
+        return Some(u64::from(total));
+    }
+    let at = u64::from_le_bytes(tail[loc + 8..loc + 16].try_into().ok()?);
+    r.seek(SeekFrom::Start(at)).ok()?;
+    let mut rec = [0u8; 40];
+    r.read_exact(&mut rec).ok()?;
+    (rec[..4] == [0x50, 0x4b, 0x06, 0x06])
+        .then(|| u64::from_le_bytes(rec[32..40].try_into().unwrap_or_default()))
+}
+
 /// Whether `name` is a Java archive by its extension.
 pub(crate) fn is_archive_name(name: &str) -> bool {
     name.rsplit_once('.').is_some_and(|(stem, ext)| {
@@ -159,6 +199,20 @@ pub(crate) fn is_archive_name(name: &str) -> bool {
             && !stem.ends_with('/')
             && EXTENSIONS.iter().any(|e| ext.eq_ignore_ascii_case(e))
     })
+}
+
+/// A reader that counts what passes through it.
+struct Counting<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
 }
 
 /// An entry of an archive's directory.
@@ -320,9 +374,15 @@ impl Walk {
                 .map_err(|e| format!("cannot be read: {e}"))?;
             let mut tmp = tempfile::tempfile()
                 .map_err(|e| format!("cannot make a temporary file to read it: {e}"))?;
-            let n = std::io::copy(&mut (&mut f).take(bound + 1), &mut tmp)
-                .map_err(|e| format!("cannot be inflated: {e}"))?;
-            self.inflated += n.min(left);
+            // Charged as the bytes pass, so that an entry failing at its end (a bad CRC) is
+            // charged for all it inflated.
+            let mut counted = Counting {
+                inner: (&mut f).take(bound + 1),
+                n: 0,
+            };
+            let copied = std::io::copy(&mut counted, &mut tmp);
+            self.inflated += counted.n.min(left);
+            let n = copied.map_err(|e| format!("cannot be inflated: {e}"))?;
             if n > bound {
                 return Ok(None);
             }
@@ -466,12 +526,26 @@ impl Walk {
             None => from_manifest(name_artifact, name_version, manifest.as_ref(), version_file),
         };
         let main_group = main.group.clone();
+        if self.out.packages.len() >= MAX_PACKAGES {
+            if !self.spent {
+                self.problem(
+                    prefix.to_owned(),
+                    format!(
+                        "holds more than {MAX_PACKAGES} packages, the limit; the rest are not read"
+                    ),
+                    true,
+                );
+            }
+            self.spent = true;
+            return;
+        }
         let me = self.out.packages.len();
         self.out.packages.push(JavaPackage {
             inner: prefix.to_owned(),
             parent,
             ..main
         });
+        let mut windows = None;
         for (i, m) in maven.iter().enumerate() {
             if Some(i) == own {
                 continue;
@@ -484,8 +558,11 @@ impl Walk {
                 m.group().unwrap_or_default(),
                 m.version().unwrap_or_default()
             );
-            if !ships(&classes, m, main_group.as_deref()) {
-                self.out.not_shipped.push((at(&m.file()), coordinates));
+            let windows = windows.get_or_insert_with(|| class_dirs(&classes));
+            if !ships(windows, m, main_group.as_deref()) {
+                if self.out.not_shipped.len() < MAX_NOT_SHIPPED {
+                    self.out.not_shipped.push((at(&m.file()), coordinates));
+                }
                 continue;
             }
             let p = from_maven(m, None);
@@ -601,6 +678,31 @@ pub(crate) fn split_name(stem: &str) -> (&str, Option<&str>) {
     (stem, None)
 }
 
+/// Distinct class directories whose runs of segments are indexed for [`ships`].
+const MAX_CLASS_DIRS: usize = 50_000;
+/// Words of one artifact id looked for as directories.
+const MAX_WORDS: usize = 8;
+
+/// Every run of one to three consecutive directory segments of the archive's class files
+/// (`org/apache/commons`, `commons/lang3`, `lang3`, ...), built once per archive, from at
+/// most [`MAX_CLASS_DIRS`] distinct directories.
+fn class_dirs(classes: &[&str]) -> HashSet<String> {
+    let dirs: std::collections::BTreeSet<&str> = classes
+        .iter()
+        .filter_map(|c| c.rsplit_once('/').map(|(d, _)| d))
+        .collect();
+    let mut out = HashSet::new();
+    for d in dirs.into_iter().take(MAX_CLASS_DIRS) {
+        let segs: Vec<&str> = d.split('/').collect();
+        for i in 0..segs.len() {
+            for len in 1..=3.min(segs.len() - i) {
+                out.insert(segs[i..i + len].join("/"));
+            }
+        }
+    }
+    out
+}
+
 /// Words too common in artifact names to tell where a library's classes are.
 const GENERIC_WORDS: &[&str] = &[
     "api", "core", "common", "commons", "java", "util", "utils", "impl", "spec", "shaded", "all",
@@ -614,7 +716,7 @@ const GENERIC_WORDS: &[&str] = &[
 /// or under a directory named for a distinctive word of its artifact id. A build that
 /// copies a library's metadata without its classes (shading with class minimisation,
 /// syft #3529) does not ship the library.
-fn ships(classes: &[&str], m: &MavenDir, main_group: Option<&str>) -> bool {
+fn ships(windows: &HashSet<String>, m: &MavenDir, main_group: Option<&str>) -> bool {
     let group = m.group().unwrap_or_default();
     if main_group.is_some_and(|g| g == group) {
         return true;
@@ -636,20 +738,11 @@ fn ships(classes: &[&str], m: &MavenDir, main_group: Option<&str>) -> bool {
             a.split(['-', '.', '_'])
                 .filter(|w| w.len() >= 2 && !w.bytes().all(|b| b.is_ascii_digit()))
                 .filter(|w| !GENERIC_WORDS.contains(&w.to_ascii_lowercase().as_str()))
+                .take(MAX_WORDS)
                 .map(str::to_owned),
         );
     }
-    classes.iter().any(|c| {
-        dirs.iter().any(|d| {
-            c.strip_prefix(d.as_str())
-                .is_some_and(|r| r.starts_with('/'))
-                || c.match_indices(d.as_str()).any(|(i, _)| {
-                    i > 0
-                        && c.as_bytes()[i - 1] == b'/'
-                        && c.as_bytes().get(i + d.len()) == Some(&b'/')
-                })
-        })
-    })
+    dirs.iter().any(|d| windows.contains(d.as_str()))
 }
 
 fn from_maven(m: &MavenDir, manifest: Option<&Manifest>) -> JavaPackage {

@@ -181,16 +181,24 @@ impl Pom {
 
 /// `${name}` references replaced from the pom's properties (one pass, so a property that
 /// refers to itself cannot loop); unknown ones are left as written.
+/// Bytes a value may grow by through `${...}` references.
+const MAX_EXPANSION: usize = 4096;
+
 fn child<'a, 'i>(parent: roxmltree::Node<'a, 'i>, tag: &str) -> Option<roxmltree::Node<'a, 'i>> {
     parent
         .children()
         .find(|n| n.is_element() && n.tag_name().name() == tag)
 }
 
+/// (The result is at most [`MAX_EXPANSION`] bytes longer than `v`: past that, the rest is
+/// left as written.)
 fn substitute(v: &str, props: &BTreeMap<String, String>) -> String {
     let mut out = String::new();
     let mut rest = v;
     while let Some(i) = rest.find("${") {
+        if out.len() > v.len() + MAX_EXPANSION {
+            break;
+        }
         out.push_str(&rest[..i]);
         match rest[i + 2..].find('}') {
             Some(j) => {

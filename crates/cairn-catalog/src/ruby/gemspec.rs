@@ -21,6 +21,7 @@ impl Gemspec {
         let text = String::from_utf8_lossy(bytes);
         let mut var = None::<String>;
         let mut g = Gemspec::default();
+        let mut seen = std::collections::HashSet::new();
         for line in text.lines() {
             let line = line.trim();
             if var.is_none() {
@@ -41,7 +42,7 @@ impl Gemspec {
                 .or_else(|| rest.strip_prefix("add_dependency"))
             {
                 if let Some(name) = first_argument(args) {
-                    if !g.dependencies.contains(&name) {
+                    if seen.insert(name.clone()) {
                         g.dependencies.push(name);
                     }
                 }
@@ -91,21 +92,29 @@ fn first_argument(args: &str) -> Option<String> {
 
 /// A Ruby string literal at the start of `v` (`"x".freeze`, `'x'`, `%q<x>`).
 fn string(v: &str) -> Option<String> {
-    let v = v.trim_start();
-    if let Some(rest) = v.strip_prefix("%q<") {
-        return rest.split_once('>').map(|(s, _)| s.to_owned());
+    literal(v).map(|(s, _)| s)
+}
+
+/// A string literal after any leading whitespace, and the bytes of `v` it took (whitespace
+/// and closing quote included): the caller goes on at that byte, always a char boundary.
+fn literal(v: &str) -> Option<(String, usize)> {
+    let start = v.len() - v.trim_start().len();
+    let body = &v[start..];
+    if let Some(rest) = body.strip_prefix("%q<") {
+        let end = rest.find('>')?;
+        return Some((rest[..end].to_owned(), start + 3 + end + 1));
     }
-    let quote = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let quote = body.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let mut out = String::new();
-    let mut chars = v[1..].chars();
-    while let Some(c) = chars.next() {
+    let mut chars = body[1..].char_indices();
+    while let Some((i, c)) = chars.next() {
         match c {
-            '\\' => match chars.next()? {
+            '\\' => match chars.next()?.1 {
                 'n' if quote == '"' => out.push('\n'),
                 't' if quote == '"' => out.push('\t'),
                 c => out.push(c),
             },
-            c if c == quote => return Some(out),
+            c if c == quote => return Some((out, start + 1 + i + 1)),
             c => out.push(c),
         }
     }
@@ -120,41 +129,18 @@ fn strings(v: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = inner;
     loop {
-        rest = rest.trim_start_matches([' ', ',']);
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
         if rest.starts_with(']') || rest.is_empty() {
             break;
         }
-        let Some(s) = string(rest) else {
+        let Some((s, used)) = literal(rest) else {
             break;
         };
-        // Past the literal: its closing quote, then `.freeze` and the separator.
-        let skip = literal_len(rest);
-        rest = &rest[skip..];
+        rest = &rest[used..];
         rest = rest.strip_prefix(".freeze").unwrap_or(rest);
         out.push(s);
     }
     out
-}
-
-/// Bytes of the string literal at the start of `v`, quotes included.
-fn literal_len(v: &str) -> usize {
-    if v.starts_with("%q<") {
-        return v.find('>').map_or(v.len(), |i| i + 1);
-    }
-    let quote = v.as_bytes()[0];
-    let b = v.as_bytes();
-    let mut i = 1;
-    while i < b.len() {
-        if b[i] == b'\\' {
-            i += 2;
-            continue;
-        }
-        if b[i] == quote {
-            return i + 1;
-        }
-        i += 1;
-    }
-    v.len()
 }
 
 #[cfg(test)]
@@ -203,6 +189,12 @@ end
             Gemspec::parse(b"Gem::Specification.new do |s|\n  s.name = \"x\n")
                 .unwrap_err()
                 .contains("no name or no version")
+        );
+        // Whitespace that is not ASCII around a literal, and an unterminated array.
+        let nbsp = "Gem::Specification.new do |s|\n s.name = \"x\"\n s.version = \"1\"\n s.licenses = [\u{a0}\"MIT\"\u{a0}, \"é\"\n";
+        assert_eq!(
+            Gemspec::parse(nbsp.as_bytes()).unwrap().licenses,
+            ["MIT", "é"]
         );
         assert!(Gemspec::parse(b"Gem::Specification.new do |spec|\n spec.name = 'x'\n spec.version = Gem::Version.new(\"1\")\nend").is_ok());
     }
