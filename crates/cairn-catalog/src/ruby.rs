@@ -12,7 +12,7 @@ use crate::{Cataloger, Context, Findings};
 use cairn_image::{
     EntryReader, Extractor, Fact, FactError, FsView, PathPattern, Probe, SourceKind,
 };
-use cairn_sbom::Origin;
+use cairn_sbom::{Location, Origin, Package};
 use gemfile_lock::GemfileLock;
 use gemspec::Gemspec;
 use std::collections::BTreeMap;
@@ -83,6 +83,20 @@ fn gem_purl(name: &str, version: &str) -> String {
     purl("gem", None, name, v, &[("platform", platform)])
 }
 
+/// A gem found at `at`: `version` may carry a platform (`1.15.4-x86_64-linux`), which goes
+/// into the purl, not the version.
+fn gem_package(name: &str, version: &str, at: Location, introduced: usize) -> Package {
+    lang::package(
+        "gem",
+        "ruby",
+        name,
+        version_platform(version).0,
+        gem_purl(name, version),
+        at,
+        introduced,
+    )
+}
+
 pub(crate) fn catalog_view(view: &FsView, kind: SourceKind) -> Findings {
     let mut out = Findings::default();
     let mut providers: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -92,15 +106,7 @@ pub(crate) fn catalog_view(view: &FsView, kind: SourceKind) -> Findings {
             h.name == g.name && h.version == g.version
         });
         let at = lang::location(&f);
-        let mut p = lang::package(
-            "gem",
-            "ruby",
-            &g.name,
-            &g.version,
-            gem_purl(&g.name, &g.version),
-            at.clone(),
-            introduced,
-        );
+        let mut p = gem_package(&g.name, &g.version, at.clone(), introduced);
         p.licenses = license::any_of(&g.licenses, &at);
         if !g.authors.is_empty() {
             p.maintainer = Some(g.authors.join(", "));
@@ -126,15 +132,7 @@ pub(crate) fn catalog_view(view: &FsView, kind: SourceKind) -> Findings {
     out.relationships
         .extend(crate::depends_on(needs, &providers));
     for (f, g, layer) in lang::removed::<Gemspec>(view, GEMSPEC) {
-        let mut p = lang::package(
-            "gem",
-            "ruby",
-            &g.name,
-            &g.version,
-            gem_purl(&g.name, &g.version),
-            lang::location(&f),
-            f.layer,
-        );
+        let mut p = gem_package(&g.name, &g.version, lang::location(&f), f.layer);
         lang::mark_removed(&mut p, layer);
         out.removed.push(p);
     }
@@ -144,15 +142,7 @@ pub(crate) fn catalog_view(view: &FsView, kind: SourceKind) -> Findings {
             let at = lang::location(&f);
             let mut ids: BTreeMap<&str, String> = BTreeMap::new();
             for g in &lock.gems {
-                let mut p = lang::package(
-                    "gem",
-                    "ruby",
-                    &g.name,
-                    version_platform(&g.version).0,
-                    gem_purl(&g.name, &g.version),
-                    at.clone(),
-                    introduced,
-                );
+                let mut p = gem_package(&g.name, &g.version, at.clone(), introduced);
                 p.origin = Origin::Declared;
                 p.metadata.insert("source".into(), g.source.clone());
                 if let Some(r) = &g.remote {
