@@ -237,7 +237,7 @@ impl<R: Read> Read for Bounded<R> {
 #[allow(clippy::large_enum_variant)]
 enum Decoder<R: BufRead> {
     Plain(R),
-    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    Gzip(crate::inflate::GzipDecoder<R>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
 }
 
@@ -304,7 +304,7 @@ pub(crate) fn decompress_to(
     );
     let magic = buffered.fill_buf()?.to_vec();
     let decoder = match compression(&magic, None) {
-        Ok("gzip") => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        Ok("gzip") => Decoder::Gzip(crate::inflate::GzipDecoder::new(buffered)),
         Ok("zstd") => Decoder::Zstd(zstd::stream::read::Decoder::with_buffer(buffered)?),
         _ => Decoder::Plain(buffered),
     };
@@ -422,7 +422,7 @@ pub(crate) fn read_layer_from(
         .to_vec();
     let kind = compression(&magic, layer.media_type.as_deref()).map_err(err)?;
     let decoder = match kind {
-        "gzip" => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
+        "gzip" => Decoder::Gzip(crate::inflate::GzipDecoder::new(buffered)),
         "zstd" => Decoder::Zstd(
             zstd::stream::read::Decoder::with_buffer(buffered)
                 .map_err(|e| err(format!("zstd: {e}")))?,

@@ -7,7 +7,8 @@
 //! whiteouts and opaque directories. Every path keeps the full list of layers that wrote,
 //! changed or removed it. Nothing is ever extracted to disk: file contents are kept in memory
 //! only for the paths a caller asked for up front.
-#![forbid(unsafe_code)]
+// The one exception is the call into ISA-L's inflate (`inflate::isal`, the `isal` feature).
+#![deny(unsafe_code)]
 
 mod blob;
 mod cache;
@@ -18,6 +19,7 @@ mod fs;
 /// For fuzz targets only (feature `fuzzing`); compiled for this crate's tests too.
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+mod inflate;
 mod layer;
 mod limits;
 mod manifest;
@@ -36,6 +38,7 @@ pub use fs::{
     check_path, shorten, Change, ChangeKind, FileDigests, FsView, History, LayerStats, Node,
     NodeKind, Versions, MAX_LINK_HOPS, MAX_NAME_BYTES, MAX_PATH_BYTES,
 };
+pub use inflate::backend as gzip_backend;
 pub use limits::Limits;
 pub use pattern::{exclusions, PathPattern};
 pub use registry::{client as registry_client, CacheOptions, RegistryOptions};

@@ -221,11 +221,12 @@ pub fn scan_with(
             eprintln!("cairn: skipped {}", escape_control(s));
         }
         eprintln!(
-            "cairn: {} packages in {:.2}s (layers {:.2}s, catalogers {:.2}s)",
+            "cairn: {} packages in {:.2}s (layers {:.2}s, catalogers {:.2}s; gzip through {})",
             scan.sbom.packages.len(),
             start.elapsed().as_secs_f64(),
             timings.layers.as_secs_f64(),
-            timings.catalog.as_secs_f64()
+            timings.catalog.as_secs_f64(),
+            cairn_image::gzip_backend()
         );
         for x in &timings.extractors {
             let per = x.bytes.checked_div(x.entries).unwrap_or(0);
