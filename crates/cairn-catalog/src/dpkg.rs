@@ -13,7 +13,7 @@ use crate::history::{self, DbFile, Parsed, Timeline};
 use crate::license;
 use crate::purl::{cpe, distro_qualifier, purl};
 use crate::{Cataloger, Context, Findings};
-use cairn_image::{FsView, PathPattern};
+use cairn_image::{EntryReader, Extractor, Fact, FactError, FsView, PathPattern, Probe};
 use cairn_sbom::{
     Evidence, FileDigest, LicenseEvidence, Licenses, Location, OwnedFile, Package, SourceRef,
 };
@@ -23,9 +23,43 @@ use sha2::Digest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub(crate) struct Dpkg;
+#[derive(Default)]
+pub(crate) struct Dpkg {
+    /// Free-form copyright files' full-text matches, started in the layer pass.
+    texts: Arc<license::TextMatcher>,
+}
+
+/// The extractor that hands free-form copyright files to the text matcher as the layer pass
+/// meets them, so the costly matching overlaps the decoding of the other layers. It leaves
+/// no fact: the cataloger still reads the final file from the view and asks the matcher by
+/// the file's hash (a file a later layer replaced was matched for nothing, never wrongly).
+struct CopyrightTexts(Arc<license::TextMatcher>);
+
+/// Copyright files larger than this are matched when the cataloger asks, not in the layer
+/// pass.
+const MAX_PREFETCH: u64 = 4 << 20;
+
+impl Extractor for CopyrightTexts {
+    fn name(&self) -> &'static str {
+        "dpkg-copyright"
+    }
+    fn patterns(&self) -> Vec<PathPattern> {
+        vec![PathPattern::new(COPYRIGHT)]
+    }
+    fn extract(&self, _: &Probe, r: &mut EntryReader) -> Result<Option<Fact>, FactError> {
+        let Ok(bytes) = r.read_rest(MAX_PREFETCH) else {
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if !copyright::parse(&text).machine_readable {
+            self.0.start(sha2::Sha256::digest(&bytes).into(), text);
+        }
+        Ok(None)
+    }
+}
 
 const STATUS: &str = "var/lib/dpkg/status";
+const COPYRIGHT: &str = "/usr/share/doc/*/copyright";
 const STATUS_D: &str = "/var/lib/dpkg/status.d/*";
 const INFO: &str = "var/lib/dpkg/info";
 
@@ -56,11 +90,15 @@ impl Cataloger for Dpkg {
             STATUS_D,
             "/var/lib/dpkg/info/*.list",
             "/var/lib/dpkg/info/*.md5sums",
-            "/usr/share/doc/*/copyright",
+            COPYRIGHT,
         ]
         .iter()
         .map(|p| PathPattern::new(p))
         .collect()
+    }
+
+    fn extractors(&self) -> Vec<Arc<dyn Extractor>> {
+        vec![Arc::new(CopyrightTexts(self.texts.clone()))]
     }
 
     fn catalog(&self, cx: &Context) -> Findings {
@@ -221,7 +259,7 @@ impl Cataloger for Dpkg {
         }
         let matches: BTreeMap<[u8; 32], Vec<license::TextMatch>> = free_form
             .into_par_iter()
-            .map(|(hash, text)| (hash, license::full_texts(text)))
+            .map(|(hash, text)| (hash, self.texts.get(hash, text)))
             .collect();
         for (i, p) in out.packages.iter_mut().enumerate() {
             if let (Some(file), Some((_, hash)), Some(statements)) =

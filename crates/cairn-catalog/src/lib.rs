@@ -181,7 +181,7 @@ pub(crate) fn depends_on(
 /// Every cataloger cairn has, in a fixed order.
 pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
     vec![
-        Box::new(dpkg::Dpkg),
+        Box::new(dpkg::Dpkg::default()),
         Box::new(rpm::Rpm),
         Box::new(apk::Apk),
         Box::new(golang::Go),

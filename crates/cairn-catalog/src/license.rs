@@ -5,6 +5,9 @@
 //! lists map to their SPDX ids; any other name becomes a `LicenseRef-` that keeps the name
 //! (never a guess at what it might mean).
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
 /// Debian (and common) short names whose SPDX id differs from a case-insensitive match.
 const DEBIAN_NAMES: &[(&str, &str)] = &[
     ("Apache-1.0", "Apache-1.0"),
@@ -368,6 +371,65 @@ fn store() -> Option<&'static spdx::detection::Store> {
     STORE
         .get_or_init(|| spdx::detection::Store::load_inline().ok())
         .as_ref()
+}
+
+/// Full-text matches ([`full_texts`]) of one scan, each distinct text (by SHA-256) matched
+/// once. Texts the layer pass meets are matched at once on the rayon pool, beside the
+/// layers still being decoded ([`TextMatcher::start`]); a cataloger asking for a text that
+/// is still being matched waits for it, and one asking for a text never started matches it
+/// itself ([`TextMatcher::get`]). The answer is the same either way.
+/// One text's matches, once they are known.
+type Slot = Arc<OnceLock<Vec<TextMatch>>>;
+
+#[derive(Default)]
+pub struct TextMatcher {
+    memo: std::sync::Mutex<HashMap<[u8; 32], Slot>>,
+    started_bytes: std::sync::atomic::AtomicU64,
+}
+
+/// Bytes of text [`TextMatcher::start`] takes into matching per scan; past it, texts are
+/// matched when the cataloger asks (they are then kept contents, under `max_kept_bytes`).
+pub const MAX_STARTED_BYTES: u64 = 64 << 20;
+
+impl TextMatcher {
+    fn slot(&self, hash: [u8; 32]) -> (Slot, bool) {
+        let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+        let mut fresh = false;
+        let slot = memo
+            .entry(hash)
+            .or_insert_with(|| {
+                fresh = true;
+                Arc::default()
+            })
+            .clone();
+        (slot, fresh)
+    }
+
+    /// Start matching `text` (whose SHA-256 is `hash`) in the background, unless it has
+    /// been started already or the scan's allowance is spent.
+    pub fn start(&self, hash: [u8; 32], text: String) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let len = text.len() as u64;
+        if self
+            .started_bytes
+            .fetch_add(len, Relaxed)
+            .saturating_add(len)
+            > MAX_STARTED_BYTES
+        {
+            return;
+        }
+        let (slot, fresh) = self.slot(hash);
+        if fresh {
+            rayon::spawn(move || {
+                slot.get_or_init(|| full_texts(&text));
+            });
+        }
+    }
+
+    /// The matches in `text` (whose SHA-256 is `hash`).
+    pub fn get(&self, hash: [u8; 32], text: &str) -> Vec<TextMatch> {
+        self.slot(hash).0.get_or_init(|| full_texts(text)).clone()
+    }
 }
 
 /// Full license texts contained in `text`, matched against the SPDX list's canonical
