@@ -3,11 +3,17 @@
 //! use HTTPS ([`HttpFetcher`], with the roots and plain-HTTP policy of
 //! [`TlsOptions`]). Every fetch carries a byte limit: a fetcher must stop
 //! reading past it (endless data attack).
+//!
+//! Files that do not depend on each other (the bins a batch of targets falls
+//! in, the targets themselves) are handed over as one batch
+//! ([`Fetcher::fetch_batch`]); [`HttpFetcher`] fetches a batch on a bounded
+//! number of kept-alive connections at once. Fetching is all a fetcher does:
+//! the updater checks what arrives, one file after another, in a fixed order.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Why a fetch failed.
@@ -34,8 +40,32 @@ impl std::fmt::Display for FetchError {
     }
 }
 
+/// Where a fetched file of a batch goes.
+pub trait Body: Write + Send {
+    /// Called on the fetching thread once the whole file has arrived within
+    /// its limit: work that depends on the bytes alone (parsing) runs there,
+    /// beside the other fetches of the batch.
+    fn complete(&mut self) {}
+}
+
+impl Body for Vec<u8> {}
+
+/// One file of a batch: where from, at most how many bytes, and where to.
+pub struct Request<'a> {
+    pub url: String,
+    pub max_length: u64,
+    pub out: &'a mut dyn Body,
+}
+
+/// [`Fetcher::fetch_to`] of one request, then [`Body::complete`] if it succeeded.
+fn fetch_request<F: Fetcher + ?Sized>(f: &F, req: &mut Request<'_>) -> Result<u64, FetchError> {
+    let n = f.fetch_to(&req.url, req.max_length, req.out)?;
+    req.out.complete();
+    Ok(n)
+}
+
 /// A source of repository files.
-pub trait Fetcher {
+pub trait Fetcher: Sync {
     /// Fetches `url` into memory, failing with [`FetchError::TooLarge`] as
     /// soon as more than `max_length` bytes arrive.
     fn fetch(&self, url: &str, max_length: u64) -> Result<Vec<u8>, FetchError>;
@@ -47,7 +77,19 @@ pub trait Fetcher {
             .map_err(|e| FetchError::Other(e.to_string()))?;
         Ok(data.len() as u64)
     }
+
+    /// Fetches every request of `batch` (each as [`Fetcher::fetch_to`] would),
+    /// in any order or at once; returns one result per request, in order. The
+    /// default fetches them one after another.
+    fn fetch_batch(&self, batch: &mut [Request<'_>]) -> Vec<Result<u64, FetchError>> {
+        batch.iter_mut().map(|r| fetch_request(self, r)).collect()
+    }
 }
+
+/// How many requests [`HttpFetcher`] has in flight at once by default.
+pub const DEFAULT_CONNECTIONS: usize = 8;
+/// The most connections [`HttpFetcher::with_connections`] accepts.
+pub const MAX_CONNECTIONS: usize = 64;
 
 /// Time limits of [`HttpFetcher`]: the defence against slow retrieval, a
 /// server (or man in the middle) that trickles bytes to stall updates.
@@ -164,6 +206,7 @@ fn system_roots() -> ureq::tls::RootCerts {
 pub struct HttpFetcher {
     agent: ureq::Agent,
     allow_http: bool,
+    connections: usize,
 }
 
 impl HttpFetcher {
@@ -189,6 +232,14 @@ impl HttpFetcher {
         Ok(Self::build(roots, tls.allow_http, timeouts))
     }
 
+    /// The same fetcher with at most `n` requests of a batch in flight at
+    /// once (clamped to 1..=[`MAX_CONNECTIONS`]), each on its own kept-alive
+    /// connection; 1 fetches a batch one file after another.
+    pub fn with_connections(mut self, n: usize) -> Self {
+        self.connections = n.clamp(1, MAX_CONNECTIONS);
+        self
+    }
+
     fn build(roots: ureq::tls::RootCerts, allow_http: bool, timeouts: HttpTimeouts) -> Self {
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
@@ -205,12 +256,16 @@ impl HttpFetcher {
             .timeout_recv_response(Some(timeouts.response))
             .timeout_recv_body(Some(timeouts.body))
             .max_redirects(5)
+            // Keep every connection of a batch alive for the next one.
+            .max_idle_connections(MAX_CONNECTIONS)
+            .max_idle_connections_per_host(MAX_CONNECTIONS)
             .user_agent(concat!("cairn-tuf/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls)
             .build();
         HttpFetcher {
             agent: ureq::Agent::new_with_config(config),
             allow_http,
+            connections: DEFAULT_CONNECTIONS,
         }
     }
 
@@ -313,6 +368,31 @@ impl Fetcher for HttpFetcher {
         let reader = resp.body_mut().with_config().limit(u64::MAX).reader();
         copy_limited(reader, max_length, out)
     }
+
+    /// Up to `connections` worker threads take the next request of the batch
+    /// until none is left; each result lands at its request's index.
+    fn fetch_batch(&self, batch: &mut [Request<'_>]) -> Vec<Result<u64, FetchError>> {
+        let workers = self.connections.min(batch.len());
+        if workers <= 1 {
+            return batch.iter_mut().map(|r| fetch_request(self, r)).collect();
+        }
+        let mut results: Vec<Option<Result<u64, FetchError>>> =
+            std::iter::repeat_with(|| None).take(batch.len()).collect();
+        let queue = Mutex::new(batch.iter_mut().zip(results.iter_mut()));
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+                    let Some((req, slot)) = next else { break };
+                    *slot = Some(fetch_request(self, req));
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|r| r.expect("every request of the batch was taken by a worker"))
+            .collect()
+    }
 }
 
 /// A repository on the local file system, addressed by `file://` URLs
@@ -405,6 +485,19 @@ impl Fetcher for DefaultFetcher {
                 .fetch_to(url, max_length, out)
         } else {
             Err(FetchError::Other(format!("unsupported URL scheme: {url}")))
+        }
+    }
+
+    /// A batch of only HTTP(S) URLs goes to the HTTP fetcher's connections;
+    /// anything else is fetched one file after another.
+    fn fetch_batch(&self, batch: &mut [Request<'_>]) -> Vec<Result<u64, FetchError>> {
+        if batch
+            .iter()
+            .all(|r| is_plain_http(&r.url) || has_scheme(&r.url, "https://"))
+        {
+            self.http.get_or_init(HttpFetcher::new).fetch_batch(batch)
+        } else {
+            batch.iter_mut().map(|r| fetch_request(self, r)).collect()
         }
     }
 }

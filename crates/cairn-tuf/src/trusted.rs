@@ -21,6 +21,39 @@ use crate::metadata::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Targets metadata bytes parsed ahead of [`TrustedSet::update_parsed_targets`].
+/// Parsing depends on the bytes alone, so it can run on the threads that fetch
+/// them, while the checks that depend on what is trusted stay in order on one.
+/// Nothing in it is trusted yet.
+pub struct ParsedTargets {
+    role: String,
+    data: Vec<u8>,
+    envelope: Result<Envelope<Targets>>,
+}
+
+impl ParsedTargets {
+    /// Parses `data` as `role`'s targets metadata ([`Envelope::from_bytes`]);
+    /// an error is kept and reported by the update, after the length and
+    /// hash checks, as [`TrustedSet::update_delegated_targets`] would.
+    pub fn parse(role: &str, data: Vec<u8>) -> Self {
+        let envelope = Envelope::from_bytes(role, &data);
+        ParsedTargets {
+            role: role.to_string(),
+            data,
+            envelope,
+        }
+    }
+
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+
+    /// The bytes as fetched.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
+
 /// Verified metadata, in the order of the client workflow.
 pub struct TrustedSet {
     reference_time: i64,
@@ -273,16 +306,46 @@ impl TrustedSet {
         role: &str,
         delegator: &str,
     ) -> Result<&Targets> {
+        self.load_delegated_targets(data, None, role, delegator)
+    }
+
+    /// [`TrustedSet::update_delegated_targets`] for bytes parsed beforehand
+    /// ([`ParsedTargets::parse`], on any thread): the same checks in the same
+    /// order, with the same errors. The parsed envelope is used up; the bytes
+    /// stay in `parsed` for the caller to persist once they are accepted.
+    pub fn update_parsed_targets(
+        &mut self,
+        parsed: &mut ParsedTargets,
+        delegator: &str,
+    ) -> Result<&Targets> {
+        let env = std::mem::replace(
+            &mut parsed.envelope,
+            Err(Error::Order("parsed targets metadata loaded twice")),
+        );
+        self.load_delegated_targets(&parsed.data, Some(env), &parsed.role, delegator)
+    }
+
+    fn load_delegated_targets(
+        &mut self,
+        data: &[u8],
+        parsed: Option<Result<Envelope<Targets>>>,
+        role: &str,
+        delegator: &str,
+    ) -> Result<&Targets> {
         let snap = self.check_final_snapshot()?;
         // Extraneous dependencies: only roles the snapshot lists are loaded.
         let meta = snap
             .meta
             .get(&format!("{role}.json"))
             .ok_or_else(|| Error::NotInSnapshot { role: role.into() })?;
-        // 5.6.2: length and hashes as listed in snapshot.
+        // 5.6.2: length and hashes as listed in snapshot, checked before a
+        // parse error of the bytes is reported.
         meta.verify(role, data)?;
+        let env = match parsed {
+            Some(env) => env?,
+            None => Envelope::<Targets>::from_bytes(role, data)?,
+        };
         // 5.6.3: signed by a threshold of the keys the delegator lists.
-        let env = Envelope::<Targets>::from_bytes(role, data)?;
         let rule = self.delegation_rule(role, delegator)?;
         verify_threshold(role, delegator, rule, &env.signed_bytes, &env.signatures)?;
         // 5.6.4: the version snapshot lists (mix-and-match).

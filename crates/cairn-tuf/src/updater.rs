@@ -15,12 +15,105 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::fetcher::{FetchError, Fetcher};
+use crate::fetcher::{Body, FetchError, Fetcher, Request};
 use crate::metadata::{MultiHasher, Role, TargetFile};
-use crate::trusted::{next_version, TrustedSet};
+use crate::trusted::{next_version, ParsedTargets, TrustedSet};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The most files [`Updater::target_infos`] and [`Updater::download_targets`]
+/// hand to the fetcher in one batch (also the most target files open at once).
+pub const MAX_BATCH_FILES: usize = 64;
+/// The most bytes, by their limits, of the metadata files of one batch of
+/// [`Updater::target_infos`] (at least one file per batch whatever its limit).
+pub const MAX_BATCH_BYTES: u64 = 256 << 20;
+
+/// One target for [`Updater::download_targets`]: its path, its trusted
+/// description (from [`Updater::target_info`]) and the file to write.
+#[derive(Debug, Clone, Copy)]
+pub struct Download<'a> {
+    pub target_path: &'a str,
+    pub info: &'a TargetFile,
+    pub dest: &'a Path,
+}
+
+/// Where to fetch a role's metadata, and its byte limit.
+struct MetaFetch {
+    url: String,
+    limit: u64,
+}
+
+/// Fetches one batch of roles' metadata, each parsed where it was fetched.
+fn fetch_metadata<'b, F: Fetcher + ?Sized>(
+    fetcher: &F,
+    batch: &'b [(String, String, MetaFetch)],
+) -> Vec<(Result<u64, FetchError>, MetaBody<'b>)> {
+    let mut bodies: Vec<MetaBody<'b>> = batch
+        .iter()
+        .map(|(role, _, _)| MetaBody {
+            role,
+            data: Vec::new(),
+            parsed: None,
+        })
+        .collect();
+    let mut requests: Vec<Request<'_>> = batch
+        .iter()
+        .zip(bodies.iter_mut())
+        .map(|((_, _, f), body)| Request {
+            url: f.url.clone(),
+            max_length: f.limit,
+            out: body,
+        })
+        .collect();
+    let results = fetcher.fetch_batch(&mut requests);
+    drop(requests);
+    results.into_iter().zip(bodies).collect()
+}
+
+/// A role's metadata as it is fetched, parsed on the fetching thread
+/// ([`Body::complete`]).
+struct MetaBody<'r> {
+    role: &'r str,
+    data: Vec<u8>,
+    parsed: Option<ParsedTargets>,
+}
+
+impl Write for MetaBody<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.data.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Body for MetaBody<'_> {
+    fn complete(&mut self) {
+        let data = std::mem::take(&mut self.data);
+        self.parsed = Some(ParsedTargets::parse(self.role, data));
+    }
+}
+
+/// One target's delegation search (§5.6.7): roles still to visit (with
+/// their delegators), roles visited, and what was found.
+struct Search {
+    path: String,
+    stack: Vec<(String, String)>,
+    visited: BTreeSet<String>,
+    found: Option<TargetFile>,
+}
+
+impl Search {
+    fn new(path: &str) -> Self {
+        Search {
+            path: path.to_string(),
+            stack: vec![("targets".into(), "root".into())],
+            visited: BTreeSet::new(),
+            found: None,
+        }
+    }
+}
 
 /// A TUF client for one repository and one local metadata directory.
 pub struct Updater<F: Fetcher> {
@@ -190,8 +283,21 @@ impl<F: Fetcher> Updater<F> {
     /// trusted set if already loaded (re-verified for this delegator), else
     /// the local copy if it is the version snapshot lists, else fetched.
     fn load_targets(&mut self, role: &str, delegator: &str) -> Result<()> {
-        if self.trusted.cached_targets_for(role, delegator)?.is_some() {
+        let Some(fetch) = self.targets_to_fetch(role, delegator)? else {
             return Ok(());
+        };
+        let data = self
+            .fetcher
+            .fetch(&fetch.url, fetch.limit)
+            .map_err(|e| fetch_error(&fetch.url, role, e, fetch.limit))?;
+        self.accept_targets(role, delegator, &data)
+    }
+
+    /// The first half of [`Updater::load_targets`]: `None` when `role` is
+    /// loaded (from the trusted set or the local copy), else what to fetch.
+    fn targets_to_fetch(&mut self, role: &str, delegator: &str) -> Result<Option<MetaFetch>> {
+        if self.trusted.cached_targets_for(role, delegator)?.is_some() {
+            return Ok(None);
         }
         if let Some(data) = self.read_local(role) {
             if self
@@ -199,7 +305,7 @@ impl<F: Fetcher> Updater<F> {
                 .update_delegated_targets(&data, role, delegator)
                 .is_ok()
             {
-                return Ok(());
+                return Ok(None);
             }
         }
         let snap = self.trusted.snapshot().ok_or(Error::Order("no snapshot"))?;
@@ -219,13 +325,15 @@ impl<F: Fetcher> Updater<F> {
         } else {
             format!("{}{}.json", self.metadata_base_url, quote(role))
         };
-        let data = self
-            .fetcher
-            .fetch(&url, limit)
-            .map_err(|e| fetch_error(&url, role, e, limit))?;
+        Ok(Some(MetaFetch { url, limit }))
+    }
+
+    /// The second half: verify fetched `data` as `role` for `delegator`, and
+    /// keep it.
+    fn accept_targets(&mut self, role: &str, delegator: &str, data: &[u8]) -> Result<()> {
         self.trusted
-            .update_delegated_targets(&data, role, delegator)?;
-        self.persist(role, &data)
+            .update_delegated_targets(data, role, delegator)?;
+        self.persist(role, data)
     }
 
     /// §5.6.7: the target's description from the most trusted role that
@@ -233,38 +341,152 @@ impl<F: Fetcher> Updater<F> {
     /// visiting each role at most once and at most `max_delegations` roles.
     /// Refreshes first if top-level targets are not loaded yet.
     pub fn target_info(&mut self, target_path: &str) -> Result<Option<TargetFile>> {
+        Ok(self.target_infos(&[target_path])?.pop().flatten())
+    }
+
+    /// [`Updater::target_info`] for each of `target_paths`, in order, with the
+    /// metadata the searches need fetched together: the searches advance in
+    /// step, and each step's roles that none has loaded yet are fetched as one
+    /// batch ([`Fetcher::fetch_batch`]), then verified and trusted one after
+    /// another in the order the searches asked for them. Each search visits
+    /// the roles, in the order, that [`Updater::target_info`] alone would; a
+    /// role that cannot be fetched or verified fails the whole call.
+    ///
+    /// A step's batch holds at most [`MAX_BATCH_FILES`] files and at most
+    /// [`MAX_BATCH_BYTES`] of byte limits, so unverified metadata in memory
+    /// stays bounded whatever the repository lists.
+    pub fn target_infos<S: AsRef<str>>(
+        &mut self,
+        target_paths: &[S],
+    ) -> Result<Vec<Option<TargetFile>>> {
         if self.trusted.targets("targets").is_none() {
             self.refresh()?;
         }
-        let mut stack: Vec<(String, String)> = vec![("targets".into(), "root".into())];
-        let mut visited: BTreeSet<String> = BTreeSet::new();
-        while let Some((role, delegator)) = stack.pop() {
+        let mut searches: Vec<Search> = target_paths
+            .iter()
+            .map(|p| Search::new(p.as_ref()))
+            .collect();
+        loop {
+            // Advance every search until it needs a role nobody has loaded.
+            let mut needed: Vec<(String, String)> = Vec::new();
+            let mut queued: BTreeSet<String> = BTreeSet::new();
+            for search in &mut searches {
+                if let Some((role, delegator)) = self.advance(search)? {
+                    if queued.insert(role.clone()) {
+                        needed.push((role, delegator));
+                    }
+                }
+            }
+            if needed.is_empty() {
+                break;
+            }
+            // Local copies first; the rest is fetched in bounded batches.
+            let mut to_fetch: Vec<(String, String, MetaFetch)> = Vec::new();
+            for (role, delegator) in needed {
+                if let Some(fetch) = self.targets_to_fetch(&role, &delegator)? {
+                    to_fetch.push((role, delegator, fetch));
+                }
+            }
+            self.fetch_and_accept(&to_fetch)?;
+        }
+        Ok(searches.into_iter().map(|s| s.found).collect())
+    }
+
+    /// Fetches `to_fetch` in batches (at most [`MAX_BATCH_FILES`] files and
+    /// [`MAX_BATCH_BYTES`] of limits each) and accepts each role in order. With
+    /// more than one batch, a thread fetches (and parses) the next batch while
+    /// this one checks the last: the checks stay in order on this thread.
+    fn fetch_and_accept(&mut self, to_fetch: &[(String, String, MetaFetch)]) -> Result<()> {
+        let mut batches = Vec::new();
+        let mut rest = to_fetch;
+        while !rest.is_empty() {
+            let mut n = 0;
+            let mut bytes = 0u64;
+            while n < rest.len() && n < MAX_BATCH_FILES {
+                bytes = bytes.saturating_add(rest[n].2.limit);
+                if n > 0 && bytes > MAX_BATCH_BYTES {
+                    break;
+                }
+                n += 1;
+            }
+            let (batch, tail) = rest.split_at(n);
+            batches.push(batch);
+            rest = tail;
+        }
+        let fetcher = &self.fetcher;
+        let trusted = &mut self.trusted;
+        let dir = self.dir.as_path();
+        let accept = |trusted: &mut TrustedSet,
+                      batch: &[(String, String, MetaFetch)],
+                      fetched: Vec<(Result<u64, FetchError>, MetaBody<'_>)>|
+         -> Result<()> {
+            for ((role, delegator, f), (result, body)) in batch.iter().zip(fetched) {
+                result.map_err(|e| fetch_error(&f.url, role, e, f.limit))?;
+                let mut parsed = body
+                    .parsed
+                    .unwrap_or_else(|| ParsedTargets::parse(role, body.data));
+                trusted.update_parsed_targets(&mut parsed, delegator)?;
+                persist_in(dir, role, parsed.data())?;
+            }
+            Ok(())
+        };
+        if let [batch] = batches[..] {
+            return accept(trusted, batch, fetch_metadata(fetcher, batch));
+        }
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let producer = batches.clone();
+            s.spawn(move || {
+                for batch in producer {
+                    // The receiver is gone when a check failed: stop fetching.
+                    if tx.send(fetch_metadata(fetcher, batch)).is_err() {
+                        break;
+                    }
+                }
+            });
+            for (batch, fetched) in batches.iter().zip(rx) {
+                accept(trusted, batch, fetched)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `search` (§5.6.7) as far as the loaded roles take it; returns the
+    /// role (and its delegator) it needs next, or `None` when it is over.
+    fn advance(&mut self, search: &mut Search) -> Result<Option<(String, String)>> {
+        while let Some((role, delegator)) = search.stack.last() {
             // 5.6.7.1: at most max_delegations roles (bandwidth and time)...
-            if visited.len() >= self.config.max_delegations {
+            if search.visited.len() >= self.config.max_delegations {
+                search.stack.clear();
                 break;
             }
             // ...and a role already visited is skipped (cycles).
-            if visited.contains(&role) {
+            if search.visited.contains(role) {
+                search.stack.pop();
                 continue;
             }
-            // Metadata that cannot be fetched or verified ends the search.
-            self.load_targets(&role, &delegator)?;
-            let targets = self.trusted.targets(&role).expect("load_targets loaded it");
-            if let Some(t) = targets.targets.get(target_path) {
-                return Ok(Some(t.clone()));
+            // Metadata that cannot be verified for this delegator ends the search.
+            let Some(targets) = self.trusted.cached_targets_for(role, delegator)? else {
+                return Ok(Some((role.clone(), delegator.clone())));
+            };
+            if let Some(t) = targets.targets.get(&search.path) {
+                search.found = Some(t.clone());
+                search.stack.clear();
+                break;
             }
-            visited.insert(role.clone());
+            let (role, _) = search.stack.pop().expect("just looked at it");
             // 5.6.7.2: the delegations that cover this path, in order.
             let mut children = Vec::new();
-            for (child, terminating) in self.trusted.roles_for_target(&role, target_path) {
+            for (child, terminating) in self.trusted.roles_for_target(&role, &search.path) {
                 children.push((child, role.clone()));
                 if terminating {
                     // 5.6.7.2.1: a terminating delegation ends backtracking.
-                    stack.clear();
+                    search.stack.clear();
                     break;
                 }
             }
-            stack.extend(children.into_iter().rev());
+            search.visited.insert(role);
+            search.stack.extend(children.into_iter().rev());
         }
         Ok(None)
     }
@@ -280,48 +502,83 @@ impl<F: Fetcher> Updater<F> {
         target_base_url: &str,
         dest: &Path,
     ) -> Result<()> {
+        self.download_targets(
+            &[Download {
+                target_path,
+                info,
+                dest,
+            }],
+            target_base_url,
+        )
+    }
+
+    /// [`Updater::download_target`] for each of `downloads`, fetched as
+    /// batches of at most [`MAX_BATCH_FILES`] ([`Fetcher::fetch_batch`]). Each
+    /// file is written, checked (length and every hash) and renamed into place
+    /// on the thread that fetched it, on its own: one that fails leaves no file
+    /// at its `dest`. The first failure, in the order given, is returned once
+    /// its batch is over, and later batches are not fetched.
+    pub fn download_targets(
+        &self,
+        downloads: &[Download<'_>],
+        target_base_url: &str,
+    ) -> Result<()> {
         let base = with_slash(target_base_url);
-        let url_path =
-            if self.trusted.root().consistent_snapshot() && self.config.prefix_targets_with_hash {
-                let (_, hash) = info
-                    .hashes
-                    .iter()
-                    .next()
-                    .ok_or_else(|| Error::schema(target_path, "target has no hashes"))?;
-                match target_path.rsplit_once('/') {
-                    Some((dir, name)) => format!("{dir}/{hash}.{name}"),
-                    None => format!("{hash}.{target_path}"),
-                }
-            } else {
-                target_path.to_string()
-            };
-        let url = format!("{base}{}", quote_path(&url_path));
-        let parent = dest.parent().unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(|e| Error::io(parent, e))?;
-        let mut hasher = MultiHasher::new(target_path, &info.hashes)?;
-        let mut w = HashWriter {
-            hasher: &mut hasher,
-            inner: tmp.as_file_mut(),
-            written: 0,
-        };
-        self.fetcher
-            .fetch_to(&url, info.length, &mut w)
-            .map_err(|e| fetch_error(&url, target_path, e, info.length))?;
-        let written = w.written;
-        if written != info.length {
-            return Err(Error::LengthMismatch {
-                what: target_path.into(),
-                expected: info.length,
-                found: written,
-            });
+        for chunk in downloads.chunks(MAX_BATCH_FILES) {
+            let mut urls = Vec::with_capacity(chunk.len());
+            let mut bodies = Vec::with_capacity(chunk.len());
+            for d in chunk {
+                urls.push(format!("{base}{}", quote_path(&self.target_url_path(d)?)));
+                bodies.push(TargetBody {
+                    download: d,
+                    hasher: Some(MultiHasher::new(d.target_path, &d.info.hashes)?),
+                    tmp: None,
+                    written: 0,
+                    outcome: None,
+                });
+            }
+            let mut batch: Vec<Request<'_>> = urls
+                .iter()
+                .zip(chunk)
+                .zip(bodies.iter_mut())
+                .map(|((url, d), out)| Request {
+                    url: url.clone(),
+                    max_length: d.info.length,
+                    out,
+                })
+                .collect();
+            let results = self.fetcher.fetch_batch(&mut batch);
+            drop(batch);
+            for (((d, url), result), body) in chunk.iter().zip(&urls).zip(results).zip(bodies) {
+                result.map_err(|e| fetch_error(url, d.target_path, e, d.info.length))?;
+                body.outcome
+                    .unwrap_or(Err(Error::Order("target body not completed")))?;
+            }
         }
-        hasher.finish()?;
-        tmp.persist(dest).map_err(|e| Error::io(dest, e.error))?;
         Ok(())
     }
 
+    /// The path of `d`'s target under the targets URL: `DIR/HASH.NAME` with
+    /// consistent snapshots (§5.7.2), else the target path itself.
+    fn target_url_path(&self, d: &Download<'_>) -> Result<String> {
+        if self.trusted.root().consistent_snapshot() && self.config.prefix_targets_with_hash {
+            let (_, hash) = d
+                .info
+                .hashes
+                .iter()
+                .next()
+                .ok_or_else(|| Error::schema(d.target_path, "target has no hashes"))?;
+            Ok(match d.target_path.rsplit_once('/') {
+                Some((dir, name)) => format!("{dir}/{hash}.{name}"),
+                None => format!("{hash}.{}", d.target_path),
+            })
+        } else {
+            Ok(d.target_path.to_string())
+        }
+    }
+
     fn local_path(&self, role: &str) -> PathBuf {
-        self.dir.join(format!("{}.json", quote(role)))
+        local_path_in(&self.dir, role)
     }
 
     fn read_local(&self, role: &str) -> Option<Vec<u8>> {
@@ -337,17 +594,26 @@ impl<F: Fetcher> Updater<F> {
         }
     }
 
-    /// Writes accepted metadata atomically. Only root is also flushed to
-    /// disk before the rename: it is the trust anchor, and losing it would
-    /// need a new out-of-band root. Any other file lost or torn by a power
-    /// cut fails verification next time and is fetched again.
     fn persist(&self, role: &str, data: &[u8]) -> Result<()> {
-        let path = self.local_path(role);
-        if role == "root" {
-            write_atomic(&path, data)
-        } else {
-            write_replace(&path, data, false)
-        }
+        persist_in(&self.dir, role, data)
+    }
+}
+
+/// The local file of `role`'s metadata in `dir`.
+fn local_path_in(dir: &Path, role: &str) -> PathBuf {
+    dir.join(format!("{}.json", quote(role)))
+}
+
+/// Writes accepted metadata atomically. Only root is also flushed to disk
+/// before the rename: it is the trust anchor, and losing it would need a new
+/// out-of-band root. Any other file lost or torn by a power cut fails
+/// verification next time and is fetched again.
+fn persist_in(dir: &Path, role: &str, data: &[u8]) -> Result<()> {
+    let path = local_path_in(dir, role);
+    if role == "root" {
+        write_atomic(&path, data)
+    } else {
+        write_replace(&path, data, false)
     }
 }
 
@@ -395,6 +661,68 @@ fn write_replace(path: &Path, data: &[u8], sync: bool) -> Result<()> {
     }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// A target as it is fetched: into a temporary file beside its destination
+/// (made on first write, on the fetching thread), hashed on the way, and on
+/// completion checked and renamed into place ([`Body::complete`]).
+struct TargetBody<'d> {
+    download: &'d Download<'d>,
+    hasher: Option<MultiHasher<'d>>,
+    tmp: Option<tempfile::NamedTempFile>,
+    written: u64,
+    outcome: Option<Result<()>>,
+}
+
+impl TargetBody<'_> {
+    fn file(&mut self) -> std::io::Result<&mut std::fs::File> {
+        if self.tmp.is_none() {
+            let parent = self.download.dest.parent().unwrap_or(Path::new("."));
+            self.tmp = Some(tempfile::NamedTempFile::new_in(parent)?);
+        }
+        Ok(self.tmp.as_mut().expect("just made").as_file_mut())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let d = self.download;
+        let parent = d.dest.parent().unwrap_or(Path::new("."));
+        self.file().map_err(|e| Error::io(parent, e))?;
+        if self.written != d.info.length {
+            return Err(Error::LengthMismatch {
+                what: d.target_path.into(),
+                expected: d.info.length,
+                found: self.written,
+            });
+        }
+        self.hasher
+            .take()
+            .ok_or(Error::Order("target completed twice"))?
+            .finish()?;
+        let tmp = self.tmp.take().expect("made above");
+        tmp.persist(d.dest)
+            .map_err(|e| Error::io(d.dest, e.error))?;
+        Ok(())
+    }
+}
+
+impl Write for TargetBody<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file()?.write(buf)?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file()?.flush()
+    }
+}
+
+impl Body for TargetBody<'_> {
+    fn complete(&mut self) {
+        self.outcome = Some(self.finish());
+    }
 }
 
 struct HashWriter<'h, 'a, W: Write> {

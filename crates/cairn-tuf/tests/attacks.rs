@@ -610,3 +610,53 @@ fn a_role_cannot_vouch_for_paths_outside_its_delegation() {
         .unwrap_err();
     assert!(matches!(e, Error::TargetNotFound(_)), "{e}");
 }
+
+/// Delegated metadata is parsed on the thread that fetched it, ahead of the
+/// checks: bytes that do not match the hashes snapshot lists are still
+/// refused as a malicious mirror, not as the parse error they also are, and
+/// nothing is persisted. Looked up alone and in a batch.
+#[test]
+fn delegated_role_parsed_ahead_is_checked_against_snapshot_hashes_first() {
+    let (mut repo, client) = fresh();
+    repo.delegate(
+        "targets",
+        DelegatedRole {
+            name: "d".into(),
+            keyids: vec![],
+            threshold: nz(1),
+            terminating: false,
+            paths: Some(vec!["d/*".into()]),
+            path_hash_prefixes: None,
+            unknown: Unknown::new(),
+        },
+    );
+    repo.add_target("d", "d/x", b"x");
+    repo.publish(&["d", "targets"]);
+    let good = repo.published["d"].clone();
+    let mut m = MetaFile::new(repo.targets["d"].version);
+    m.length = Some(good.len() as u64);
+    m.hashes = Some(
+        [("sha256".to_string(), sha256_hex(&good))]
+            .into_iter()
+            .collect(),
+    );
+    repo.snapshot.meta.insert("d.json".into(), m);
+    repo.publish(&["snapshot", "timestamp"]);
+    let mut garbage = b"{not json".to_vec();
+    garbage.resize(good.len(), b' ');
+    repo.serve_raw("d", garbage);
+    for batch in [&["d/x"][..], &["d/x", "d/y", "other"][..]] {
+        let mut up = client.updater_at(&repo, NOW).unwrap();
+        let e = up.target_infos(batch).unwrap_err();
+        assert!(e.to_string().contains("malicious mirror"), "{e}");
+        assert!(!client.path().join("d.json").exists());
+    }
+    repo.serve_raw("d", good);
+    let mut up = client.updater_at(&repo, NOW).unwrap();
+    assert!(up.target_info("d/x").unwrap().is_some());
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}

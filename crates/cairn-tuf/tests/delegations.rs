@@ -240,6 +240,70 @@ fn hashed_bins_by_path_hash_prefixes() {
     repo.publish_with_snapshot(&refs);
     let client = Client::new(&repo.root_v1());
     let dir = tempfile::tempdir().unwrap();
+    // All 64 looked up and downloaded as one batch: each bin fetched once.
+    {
+        let batch_dir = tempfile::tempdir().unwrap();
+        let client = Client::new(&repo.root_v1());
+        let mut up = client.updater_at(&repo, NOW).unwrap();
+        up.refresh().unwrap();
+        repo.fetcher.clear_requests();
+        let paths: Vec<&str> = names.iter().map(|(p, _)| p.as_str()).collect();
+        let infos: Vec<TargetFile> = up
+            .target_infos(&paths)
+            .unwrap()
+            .into_iter()
+            .map(Option::unwrap)
+            .collect();
+        let bins_fetched = roles_requested(&repo.fetcher.requests());
+        let distinct: std::collections::BTreeSet<&String> = bins_fetched.iter().collect();
+        let needed: std::collections::BTreeSet<&String> = names.iter().map(|(_, b)| b).collect();
+        assert_eq!(bins_fetched.len(), distinct.len());
+        assert_eq!(distinct, needed);
+        let dests: Vec<std::path::PathBuf> = paths
+            .iter()
+            .map(|p| cairn_tuf::updater::target_file_path(batch_dir.path(), p))
+            .collect();
+        let downloads: Vec<cairn_tuf::updater::Download<'_>> = paths
+            .iter()
+            .zip(&infos)
+            .zip(&dests)
+            .map(|((p, info), dest)| cairn_tuf::updater::Download {
+                target_path: p,
+                info,
+                dest,
+            })
+            .collect();
+        up.download_targets(&downloads, TARGETS_URL).unwrap();
+        for (p, dest) in paths.iter().zip(&dests) {
+            assert_eq!(std::fs::read(dest).unwrap(), p.as_bytes());
+        }
+        // A target served with other bytes fails the batch and is not written.
+        let tampered = 37;
+        repo.serve_target(paths[tampered], &infos[tampered], b"files/37.tx!");
+        let again = tempfile::tempdir().unwrap();
+        let dests: Vec<std::path::PathBuf> = paths
+            .iter()
+            .map(|p| cairn_tuf::updater::target_file_path(again.path(), p))
+            .collect();
+        let downloads: Vec<cairn_tuf::updater::Download<'_>> = paths
+            .iter()
+            .zip(&infos)
+            .zip(&dests)
+            .map(|((p, info), dest)| cairn_tuf::updater::Download {
+                target_path: p,
+                info,
+                dest,
+            })
+            .collect();
+        let e = up.download_targets(&downloads, TARGETS_URL).unwrap_err();
+        assert!(e.to_string().contains("files/37.txt"), "{e}");
+        assert!(!dests[tampered].exists());
+        repo.serve_target(
+            paths[tampered],
+            &infos[tampered],
+            paths[tampered].as_bytes(),
+        );
+    }
     for (path, bin) in names.iter().take(10) {
         repo.fetcher.clear_requests();
         assert_eq!(
@@ -322,4 +386,97 @@ fn succinct_hash_bins() {
 fn sha256_hex(data: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(data))
+}
+
+/// The roles of metadata URLs among `requests`, in order.
+fn roles_requested(requests: &[String]) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|u| u.starts_with(METADATA_URL))
+        .map(|u| {
+            let file = u.rsplit('/').next().unwrap();
+            let (_, rest) = file.split_once('.').unwrap();
+            rest.trim_end_matches(".json").to_string()
+        })
+        .collect()
+}
+
+/// A batch of searches (`target_infos`) answers each path as a search of its
+/// own would, and fetches the union of the roles those searches fetch, each
+/// once: terminating delegations, cycles, diamonds and missing paths alike.
+#[test]
+fn batched_searches_match_searches_one_by_one() {
+    let mut repo = TestRepo::new();
+    repo.delegate("targets", role("A", &["a/*", "shared/*"], false));
+    repo.delegate("targets", role("T", &["t/*"], true));
+    repo.delegate("targets", role("B", &["*"], false));
+    repo.delegate("A", role("C", &["a/*"], false));
+    repo.delegate("B", role("C", &["*"], false));
+    repo.delegate("C", role("A", &["*"], false));
+    repo.delegate("T", role("U", &["t/*"], false));
+    repo.add_target("A", "a/1", b"a1");
+    repo.add_target("C", "a/2", b"a2");
+    repo.add_target("B", "shared/x", b"from B");
+    repo.add_target("A", "shared/x", b"from A");
+    repo.add_target("U", "t/1", b"t1");
+    repo.add_target("B", "t/2", b"never: T is terminating");
+    repo.add_target("C", "other", b"c");
+    repo.publish_with_snapshot(&["A", "B", "C", "T", "U", "targets"]);
+    let paths = [
+        "a/1", "a/2", "shared/x", "t/1", "t/2", "other", "missing", "a/1",
+    ];
+
+    let mut expected = Vec::new();
+    let mut union = std::collections::BTreeSet::new();
+    for path in paths {
+        let client = Client::new(&repo.root_v1());
+        let mut up = client.updater_at(&repo, NOW).unwrap();
+        up.refresh().unwrap();
+        repo.fetcher.clear_requests();
+        expected.push(up.target_info(path).unwrap());
+        union.extend(roles_requested(&repo.fetcher.requests()));
+    }
+    assert_eq!(
+        expected[2].as_ref().unwrap(),
+        &TargetFile::from_data(b"from A")
+    );
+    assert!(expected[4].is_none());
+
+    let client = Client::new(&repo.root_v1());
+    let mut up = client.updater_at(&repo, NOW).unwrap();
+    up.refresh().unwrap();
+    repo.fetcher.clear_requests();
+    assert_eq!(up.target_infos(&paths).unwrap(), expected);
+    let fetched = roles_requested(&repo.fetcher.requests());
+    let distinct: std::collections::BTreeSet<String> = fetched.iter().cloned().collect();
+    assert_eq!(
+        fetched.len(),
+        distinct.len(),
+        "a role fetched twice: {fetched:?}"
+    );
+    assert_eq!(distinct, union);
+}
+
+/// A role of the batch that fails verification fails the whole batch, and is
+/// not kept: the diamond of `diamond_role_is_verified_against_each_delegator`
+/// looked up together.
+#[test]
+fn a_batch_fails_on_any_role_that_does_not_verify() {
+    let mut repo = TestRepo::new();
+    repo.delegate("targets", role("parent-a", &["team-a/*"], false));
+    repo.delegate("targets", role("parent-b", &["team-b/*"], false));
+    repo.delegate("parent-a", role("release", &["team-a/*"], false));
+    repo.delegate("parent-b", role("release", &["team-b/*"], false));
+    repo.signers.get_mut("release").unwrap().truncate(1);
+    repo.add_target("release", "team-a/ok", b"trusted A");
+    repo.add_target("release", "team-b/evil", b"malicious B");
+    repo.publish_with_snapshot(&["release", "parent-a", "parent-b", "targets"]);
+    let client = Client::new(&repo.root_v1());
+    let mut up = client.updater_at(&repo, NOW).unwrap();
+    let e = up.target_infos(&["team-a/ok", "team-b/evil"]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("release: threshold not met: 0 of 1 signatures (by parent-b)"),
+        "{e}"
+    );
 }
