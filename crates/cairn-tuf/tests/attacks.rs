@@ -498,18 +498,7 @@ fn failed_update_leaves_trusted_files_byte_for_byte() {
 #[test]
 fn delegated_role_not_in_snapshot_is_never_fetched() {
     let (mut repo, client) = fresh();
-    repo.delegate(
-        "targets",
-        DelegatedRole {
-            name: "d".into(),
-            keyids: vec![],
-            threshold: nz(1),
-            terminating: false,
-            paths: Some(vec!["d/*".into()]),
-            path_hash_prefixes: None,
-            unknown: Unknown::new(),
-        },
-    );
+    repo.delegate("targets", role_d());
     repo.publish(&["d", "targets"]);
     repo.snapshot.meta.remove("d.json");
     repo.publish(&["snapshot", "timestamp"]);
@@ -618,18 +607,7 @@ fn a_role_cannot_vouch_for_paths_outside_its_delegation() {
 #[test]
 fn delegated_role_parsed_ahead_is_checked_against_snapshot_hashes_first() {
     let (mut repo, client) = fresh();
-    repo.delegate(
-        "targets",
-        DelegatedRole {
-            name: "d".into(),
-            keyids: vec![],
-            threshold: nz(1),
-            terminating: false,
-            paths: Some(vec!["d/*".into()]),
-            path_hash_prefixes: None,
-            unknown: Unknown::new(),
-        },
-    );
+    repo.delegate("targets", role_d());
     repo.add_target("d", "d/x", b"x");
     repo.publish(&["d", "targets"]);
     let good = repo.published["d"].clone();
@@ -654,6 +632,19 @@ fn delegated_role_parsed_ahead_is_checked_against_snapshot_hashes_first() {
     repo.serve_raw("d", good);
     let mut up = client.updater_at(&repo, NOW).unwrap();
     assert!(up.target_info("d/x").unwrap().is_some());
+}
+
+/// Role "d", delegated the paths `d/*` (its key is added by `TestRepo::delegate`).
+fn role_d() -> DelegatedRole {
+    DelegatedRole {
+        name: "d".into(),
+        keyids: vec![],
+        threshold: nz(1),
+        terminating: false,
+        paths: Some(vec!["d/*".into()]),
+        path_hash_prefixes: None,
+        unknown: Unknown::new(),
+    }
 }
 
 fn sha256_hex(data: &[u8]) -> String {

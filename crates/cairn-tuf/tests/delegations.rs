@@ -259,21 +259,8 @@ fn hashed_bins_by_path_hash_prefixes() {
         let needed: std::collections::BTreeSet<&String> = names.iter().map(|(_, b)| b).collect();
         assert_eq!(bins_fetched.len(), distinct.len());
         assert_eq!(distinct, needed);
-        let dests: Vec<std::path::PathBuf> = paths
-            .iter()
-            .map(|p| cairn_tuf::updater::target_file_path(batch_dir.path(), p))
-            .collect();
-        let downloads: Vec<cairn_tuf::updater::Download<'_>> = paths
-            .iter()
-            .zip(&infos)
-            .zip(&dests)
-            .map(|((p, info), dest)| cairn_tuf::updater::Download {
-                target_path: p,
-                info,
-                dest,
-            })
-            .collect();
-        up.download_targets(&downloads, TARGETS_URL).unwrap();
+        let (dests, done) = download_all(&up, batch_dir.path(), &paths, &infos);
+        done.unwrap();
         for (p, dest) in paths.iter().zip(&dests) {
             assert_eq!(std::fs::read(dest).unwrap(), p.as_bytes());
         }
@@ -281,21 +268,8 @@ fn hashed_bins_by_path_hash_prefixes() {
         let tampered = 37;
         repo.serve_target(paths[tampered], &infos[tampered], b"files/37.tx!");
         let again = tempfile::tempdir().unwrap();
-        let dests: Vec<std::path::PathBuf> = paths
-            .iter()
-            .map(|p| cairn_tuf::updater::target_file_path(again.path(), p))
-            .collect();
-        let downloads: Vec<cairn_tuf::updater::Download<'_>> = paths
-            .iter()
-            .zip(&infos)
-            .zip(&dests)
-            .map(|((p, info), dest)| cairn_tuf::updater::Download {
-                target_path: p,
-                info,
-                dest,
-            })
-            .collect();
-        let e = up.download_targets(&downloads, TARGETS_URL).unwrap_err();
+        let (dests, done) = download_all(&up, again.path(), &paths, &infos);
+        let e = done.unwrap_err();
         assert!(e.to_string().contains("files/37.txt"), "{e}");
         assert!(!dests[tampered].exists());
         repo.serve_target(
@@ -386,6 +360,32 @@ fn succinct_hash_bins() {
 fn sha256_hex(data: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(data))
+}
+
+/// Downloads `paths` (described by `infos`) into `dir` as one batch; returns
+/// their files and the outcome.
+fn download_all(
+    up: &cairn_tuf::Updater<cairn_tuf::fetcher::MemoryFetcher>,
+    dir: &std::path::Path,
+    paths: &[&str],
+    infos: &[TargetFile],
+) -> (Vec<std::path::PathBuf>, cairn_tuf::Result<()>) {
+    let dests: Vec<std::path::PathBuf> = paths
+        .iter()
+        .map(|p| cairn_tuf::updater::target_file_path(dir, p))
+        .collect();
+    let downloads: Vec<cairn_tuf::updater::Download<'_>> = paths
+        .iter()
+        .zip(infos)
+        .zip(&dests)
+        .map(|((p, info), dest)| cairn_tuf::updater::Download {
+            target_path: p,
+            info,
+            dest,
+        })
+        .collect();
+    let done = up.download_targets(&downloads, TARGETS_URL);
+    (dests, done)
 }
 
 /// The roles of metadata URLs among `requests`, in order.

@@ -75,13 +75,9 @@ fn fetcher() -> HttpFetcher {
     HttpFetcher::with_options(&tls, HttpTimeouts::default()).unwrap()
 }
 
-#[test]
-fn a_batch_runs_on_bounded_kept_alive_connections() {
-    let stats = Arc::new(Stats::default());
-    let base = server(stats.clone());
-    let fetcher = fetcher().with_connections(4);
-    let mut bodies: Vec<Vec<u8>> = vec![Vec::new(); 40];
-    let mut batch: Vec<Request<'_>> = bodies
+/// Requests for `/0`, `/1`, … into `bodies`.
+fn numbered<'a>(base: &str, bodies: &'a mut [Vec<u8>]) -> Vec<Request<'a>> {
+    bodies
         .iter_mut()
         .enumerate()
         .map(|(i, out)| Request {
@@ -89,7 +85,16 @@ fn a_batch_runs_on_bounded_kept_alive_connections() {
             max_length: 100,
             out,
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_batch_runs_on_bounded_kept_alive_connections() {
+    let stats = Arc::new(Stats::default());
+    let base = server(stats.clone());
+    let fetcher = fetcher().with_connections(4);
+    let mut bodies: Vec<Vec<u8>> = vec![Vec::new(); 40];
+    let mut batch = numbered(&base, &mut bodies);
     let results = fetcher.fetch_batch(&mut batch);
     drop(batch);
     for (i, (r, body)) in results.iter().zip(&bodies).enumerate() {
@@ -103,15 +108,7 @@ fn a_batch_runs_on_bounded_kept_alive_connections() {
     assert!(stats.accepted.load(Ordering::SeqCst) <= 4);
     // The next batch reuses them.
     let mut again: Vec<Vec<u8>> = vec![Vec::new(); 8];
-    let mut batch: Vec<Request<'_>> = again
-        .iter_mut()
-        .enumerate()
-        .map(|(i, out)| Request {
-            url: format!("{base}{i}"),
-            max_length: 100,
-            out,
-        })
-        .collect();
+    let mut batch = numbered(&base, &mut again);
     assert!(fetcher.fetch_batch(&mut batch).iter().all(Result::is_ok));
     assert!(stats.accepted.load(Ordering::SeqCst) <= 4);
 }
