@@ -430,8 +430,10 @@ impl<F: Fetcher> Updater<F> {
             }
             Ok(())
         };
-        if let [batch] = batches[..] {
-            return accept(trusted, batch, fetch_metadata(fetcher, batch));
+        match batches[..] {
+            [] => return Ok(()),
+            [batch] => return accept(trusted, batch, fetch_metadata(fetcher, batch)),
+            _ => {}
         }
         std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
