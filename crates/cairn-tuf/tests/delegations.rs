@@ -144,8 +144,7 @@ fn max_delegations_bounds_the_search() {
 /// Diamond: "release" is delegated by parent-a (for team-a/*) and parent-b
 /// (for team-b/*), with a different key in each delegation. The metadata is
 /// signed only with parent-a's key: valid through A, invalid through B.
-#[test]
-fn diamond_role_is_verified_against_each_delegator() {
+fn diamond_repo() -> TestRepo {
     let mut repo = TestRepo::new();
     repo.delegate("targets", role("parent-a", &["team-a/*"], false));
     repo.delegate("targets", role("parent-b", &["team-b/*"], false));
@@ -156,6 +155,12 @@ fn diamond_role_is_verified_against_each_delegator() {
     repo.add_target("release", "team-a/ok", b"trusted A");
     repo.add_target("release", "team-b/evil", b"malicious B");
     repo.publish_with_snapshot(&["release", "parent-a", "parent-b", "targets"]);
+    repo
+}
+
+#[test]
+fn diamond_role_is_verified_against_each_delegator() {
+    let repo = diamond_repo();
     let client = Client::new(&repo.root_v1());
     let mut up = client.updater_at(&repo, NOW).unwrap();
     up.refresh().unwrap();
@@ -457,20 +462,11 @@ fn batched_searches_match_searches_one_by_one() {
     assert_eq!(distinct, union);
 }
 
-/// A role of the batch that fails verification fails the whole batch, and is
-/// not kept: the diamond of `diamond_role_is_verified_against_each_delegator`
-/// looked up together.
+/// A role of the batch that fails verification fails the whole batch: the
+/// diamond's two paths looked up together.
 #[test]
 fn a_batch_fails_on_any_role_that_does_not_verify() {
-    let mut repo = TestRepo::new();
-    repo.delegate("targets", role("parent-a", &["team-a/*"], false));
-    repo.delegate("targets", role("parent-b", &["team-b/*"], false));
-    repo.delegate("parent-a", role("release", &["team-a/*"], false));
-    repo.delegate("parent-b", role("release", &["team-b/*"], false));
-    repo.signers.get_mut("release").unwrap().truncate(1);
-    repo.add_target("release", "team-a/ok", b"trusted A");
-    repo.add_target("release", "team-b/evil", b"malicious B");
-    repo.publish_with_snapshot(&["release", "parent-a", "parent-b", "targets"]);
+    let repo = diamond_repo();
     let client = Client::new(&repo.root_v1());
     let mut up = client.updater_at(&repo, NOW).unwrap();
     let e = up.target_infos(&["team-a/ok", "team-b/evil"]).unwrap_err();
