@@ -50,6 +50,7 @@ use std::sync::Arc;
 pub use apk::installed as apk_installed;
 pub use cairn_image::Error as ImageError;
 pub use version::compare as compare_versions;
+pub use version::sort_key as version_sort_key;
 
 /// What a cataloger gets to look at.
 pub struct Context<'a> {

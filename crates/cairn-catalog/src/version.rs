@@ -1,16 +1,22 @@
 //! Version ordering per ecosystem, the way each ecosystem's own tool orders versions.
 //!
 //! [`compare`] takes the package URL type cairn writes (`deb`, `rpm`, `apk`, `pypi`, `npm`,
-//! `cargo`, `golang`) and two version strings. The deb, rpm and apk orders are total over any
-//! string (their tools compare whatever they are given), so they only refuse input longer than
-//! [`MAX_LEN`]. PEP 440 and SemVer have a grammar: a version outside it gives `None`.
+//! `cargo`, `golang`, `maven`) and two version strings; [`sort_key`] turns one version into
+//! bytes whose byte order is that order, for database indexes (`key.rs`). The deb, rpm and apk orders are total over any
+//! string (their tools compare whatever they are given), and so is Maven's, so they only refuse
+//! input longer than [`MAX_LEN`]. PEP 440 and SemVer have a grammar: a version outside it gives `None`.
 //!
 //! The ground truth is in `crates/cairn-catalog/tests/data/versions/`, produced by
 //! `fixtures/versions/generate.sh` from dpkg, rpm, apk-tools, Python's `packaging` and
-//! node's `semver`. Every comparison is a single pass over both strings: no allocation beyond
+//! node's `semver`, and Maven's `ComparableVersion`. Every comparison is a single pass over both strings: no allocation beyond
 //! the parsed parts, no backtracking.
 
 use std::cmp::Ordering;
+
+mod key;
+mod maven;
+
+pub use key::sort_key;
 
 /// Longer versions are refused (`None`): no real version is this long, and it bounds the work.
 pub const MAX_LEN: usize = 256;
@@ -29,6 +35,7 @@ pub fn compare(purl_type: &str, a: &str, b: &str) -> Option<Ordering> {
         "pypi" => Some(Pep440::parse(a)?.cmp(&Pep440::parse(b)?)),
         "npm" | "cargo" => Some(SemVer::parse(a, false)?.cmp(&SemVer::parse(b, false)?)),
         "golang" => Some(SemVer::parse(a, true)?.cmp(&SemVer::parse(b, true)?)),
+        "maven" => Some(maven::parse(a).cmp_item(&maven::parse(b))),
         _ => None,
     }
 }
@@ -680,9 +687,11 @@ mod tests {
 
     #[test]
     fn unknown_ecosystems_and_huge_inputs_are_refused() {
-        assert_eq!(compare("maven", "1", "2"), None);
+        assert_eq!(compare("gem", "1", "2"), None);
         let long = "1".repeat(257);
-        for ty in ["deb", "rpm", "apk", "pypi", "npm", "cargo", "golang"] {
+        for ty in [
+            "deb", "rpm", "apk", "pypi", "npm", "cargo", "golang", "maven",
+        ] {
             assert_eq!(compare(ty, &long, "1"), None, "{ty}");
         }
         // Long numbers compare by value where the ecosystem allows them; SemVer's numeric

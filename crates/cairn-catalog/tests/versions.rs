@@ -1,8 +1,9 @@
 //! Version ordering against the ecosystems' own tools: every line of
 //! tests/data/versions/*.tsv (made by fixtures/versions/generate.sh from dpkg, rpm, apk-tools,
-//! Python's packaging and node's semver) must come out the same, both ways round.
+//! Python's packaging, node's semver and Maven's ComparableVersion) must come out the same,
+//! both ways round, and so must the versions' sort keys.
 
-use cairn_catalog::compare_versions;
+use cairn_catalog::{compare_versions, version_sort_key};
 use std::cmp::Ordering;
 use std::path::Path;
 
@@ -15,6 +16,12 @@ fn data(name: &str) -> String {
 
 /// Checks every pair of `file` under each purl type in `types`; returns how many it checked.
 fn check(file: &str, types: &[&str]) -> usize {
+    check_except(file, types, &[])
+}
+
+/// As `check`, but the sort keys of the pairs in `key_exceptions` (where the ecosystem's
+/// order is not transitive) may disagree.
+fn check_except(file: &str, types: &[&str], key_exceptions: &[(&str, &str)]) -> usize {
     let text = data(file);
     let mut failures = Vec::new();
     let mut n = 0;
@@ -40,6 +47,17 @@ fn check(file: &str, types: &[&str]) -> usize {
                     f[0],
                     f[1]
                 ));
+            }
+            let (ka, kb) = (version_sort_key(ty, f[0]), version_sort_key(ty, f[1]));
+            match (ka, kb) {
+                (Some(ka), Some(kb)) if ka.cmp(&kb) == want => {}
+                (Some(_), Some(_)) if key_exceptions.contains(&(f[0], f[1])) => {}
+                (ka, kb) => failures.push(format!(
+                    "{file}:{} {ty}: sort keys of {:?} and {:?}: want {want:?}, got {ka:?} {kb:?}",
+                    i + 1,
+                    f[0],
+                    f[1]
+                )),
             }
             // Every version equals itself.
             for v in &f[..2] {
@@ -99,6 +117,12 @@ fn npm_and_cargo_match_node_semver() {
 }
 
 #[test]
+fn maven_matches_comparable_version() {
+    // [1, [[alpha]]] against [1, [sp, [2]]]: see maven_is_not_transitive.
+    check_except("maven.tsv", &["maven"], &[("1-0.alpha", "1.0.0.sp2")]);
+}
+
+#[test]
 fn golang_matches_node_semver_under_go_rules() {
     check("golang.tsv", &["golang"]);
     check_invalid("golang-invalid.txt", &["golang"], "v1.0.0");
@@ -134,18 +158,78 @@ fn orders_are_consistent_over_all_versions() {
     }
 }
 
+/// The sort keys order every pair of versions in the files as the comparison does (Maven
+/// aside: its order is not transitive, see `maven_is_not_transitive`).
+#[test]
+fn sort_keys_agree_with_the_comparison_on_all_pairs() {
+    for (file, ty) in [
+        ("deb.tsv", "deb"),
+        ("rpm.tsv", "rpm"),
+        ("apk.tsv", "apk"),
+        ("pypi.tsv", "pypi"),
+        ("semver.tsv", "npm"),
+        ("golang.tsv", "golang"),
+    ] {
+        let text = data(file);
+        let mut vs: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .flat_map(|l| l.split('\t').take(2))
+            .collect();
+        vs.sort_unstable();
+        vs.dedup();
+        let keys: Vec<Vec<u8>> = vs
+            .iter()
+            .map(|v| version_sort_key(ty, v).unwrap())
+            .collect();
+        let mut bad = Vec::new();
+        for (i, a) in vs.iter().enumerate() {
+            for (j, b) in vs.iter().enumerate() {
+                if compare_versions(ty, a, b) != Some(keys[i].cmp(&keys[j])) {
+                    bad.push(format!("{ty}: {a:?} vs {b:?}"));
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} pairs, e.g. {:?}",
+            bad.len(),
+            &bad[..bad.len().min(10)]
+        );
+    }
+}
+
+/// Maven's order is not a total order: a list is newer than a word, but against "nothing"
+/// each is compared by what it starts with, so `1.sp.1` ([1, sp, 1]) < `1-0.alpha`
+/// ([1, [[alpha]]]) < `1` < `1.sp.1` (ComparableVersion itself says so: maven-artifact
+/// 3.8.7). No sort key can agree with all three; it follows the list's first item.
+#[test]
+fn maven_is_not_transitive() {
+    use Ordering::*;
+    assert_eq!(compare_versions("maven", "1.sp.1", "1-0.alpha"), Some(Less));
+    assert_eq!(compare_versions("maven", "1-0.alpha", "1"), Some(Less));
+    assert_eq!(compare_versions("maven", "1", "1.sp.1"), Some(Less));
+    let k = |v| version_sort_key("maven", v).unwrap();
+    assert!(k("1-0.alpha") < k("1") && k("1") < k("1.sp.1"));
+}
+
 #[test]
 fn hostile_inputs_are_bounded() {
     let long = "1.".repeat(128); // 256 bytes: compared
     let longer = format!("{long}1"); // 257: refused
-    for ty in ["deb", "rpm", "apk", "pypi", "npm", "cargo", "golang"] {
+    for ty in [
+        "deb", "rpm", "apk", "pypi", "npm", "cargo", "golang", "maven",
+    ] {
         assert_eq!(compare_versions(ty, &longer, "1"), None, "{ty}");
+        assert_eq!(version_sort_key(ty, &longer), None, "{ty}");
+        let _ = version_sort_key(ty, &long);
         let _ = compare_versions(ty, &long, &long);
         for junk in [
             "", "~", "^", "-", ":", "\u{2028}", "é.é", "1:", "-r", "_p", "+",
         ] {
             let _ = compare_versions(ty, junk, "1.0");
             let _ = compare_versions(ty, junk, junk);
+            let _ = version_sort_key(ty, junk);
         }
     }
 }
