@@ -119,7 +119,17 @@ impl ImageRecord {
             .first()
             .map(String::as_str)
             .or((!src.name.is_empty()).then_some(src.name.as_str()));
-        let (ref_repo, ref_tag, ref_digest) = named.map(split_reference).unwrap_or_default();
+        let (mut ref_repo, mut ref_tag, ref_digest) =
+            named.map(split_reference).unwrap_or_default();
+        // An OCI layout names its image by a tag alone (`org.opencontainers.image.ref.name`
+        // "1"): the image is the path, the name its tag.
+        let local = matches!(
+            src.kind.as_str(),
+            "oci-dir" | "oci-archive" | "docker-archive"
+        );
+        if local && ref_tag.is_none() && !ref_repo.contains('/') && !src.path.is_empty() {
+            ref_tag = Some(std::mem::replace(&mut ref_repo, src.path.clone()));
+        }
         let repository = id
             .repository
             .clone()

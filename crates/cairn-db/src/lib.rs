@@ -18,6 +18,7 @@
 
 mod backend;
 mod ingest;
+pub mod plan;
 mod query;
 pub mod schema;
 mod vers;

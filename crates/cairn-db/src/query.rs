@@ -327,6 +327,19 @@ impl Db {
             .collect())
     }
 
+    /// Every repository stored, in order.
+    pub fn repositories(&mut self) -> Result<Vec<String>, Error> {
+        Ok(self
+            .conn
+            .query(
+                "SELECT DISTINCT repository FROM images ORDER BY repository",
+                &[],
+            )?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next()?.into_text())
+            .collect())
+    }
+
     /// The one image version a reference means: the latest scanned of those it names.
     pub fn image(&mut self, reference: &str) -> Result<ImageRow, Error> {
         self.images(reference)?

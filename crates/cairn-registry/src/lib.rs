@@ -30,6 +30,7 @@ mod client;
 mod credentials;
 pub mod digest;
 mod error;
+mod list;
 mod push;
 mod reference;
 mod resume;
@@ -37,6 +38,7 @@ mod resume;
 pub use client::{BlobReader, Client, Manifest, Options, Requests, MANIFEST_MEDIA_TYPES};
 pub use credentials::Credentials;
 pub use error::{Error, Result};
+pub use list::MAX_LIST_PAGE;
 pub use push::{
     fallback_tag, referrers_index, Descriptor, Pushed, Referrers, ReferrersVia, INDEX_MEDIA_TYPE,
     MANIFEST_MEDIA_TYPE, MAX_REFERRERS, MAX_REFERRERS_BYTES,

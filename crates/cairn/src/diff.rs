@@ -27,7 +27,7 @@ pub struct DiffArgs {
 
 /// Whether `arg` names an SBOM document rather than an image: a regular file that starts
 /// like JSON, XML or SPDX tag-value (image archives are tars).
-fn is_document(arg: &str) -> bool {
+pub(crate) fn is_document(arg: &str) -> bool {
     use std::io::Read;
     let path = Path::new(arg);
     if !path.is_file() {

@@ -5,8 +5,10 @@
 //! could not be read; the document says so); 2 usage error.
 
 mod attest;
+mod db;
 mod diff;
 mod explain;
+mod fleet;
 mod layers;
 mod lock;
 mod output;
@@ -82,6 +84,13 @@ enum Command {
     PublishKey(attest::PublishKeyArgs),
     /// Make a key pair for `cairn attest` (ECDSA P-256 as cosign's, or ed25519).
     GenerateKeyPair(attest::GenerateKeyArgs),
+    /// The fleet database (SQLite or PostgreSQL): ingest SBOMs or images, and query
+    /// packages by version range, images by layer, an image's SBOM, history and drift.
+    Db(db::DbArgs),
+    /// Fan scans out on a scheduler: plan shards of a fleet's images (from a registry's
+    /// catalog, a list, or a cluster's pods), then scan one shard per array task into the
+    /// database.
+    Fleet(fleet::FleetArgs),
 }
 
 /// How much to print on stderr.
@@ -133,6 +142,8 @@ fn main() -> ExitCode {
         Command::Referrers(args) => attest::referrers(args, v),
         Command::PublishKey(args) => attest::publish_key(args, v),
         Command::GenerateKeyPair(args) => attest::generate_key_pair(args, v),
+        Command::Db(args) => db::run(args, v),
+        Command::Fleet(args) => fleet::run(args, v),
         Command::Schema => {
             print!("{}", cairn_sbom::json_schema());
             Ok(ExitCode::SUCCESS)

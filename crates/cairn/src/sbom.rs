@@ -37,12 +37,12 @@ pub struct SbomArgs {
     source: SourceArgs,
 }
 
-struct Output {
+pub(crate) struct Output {
     format: Format,
     file: Option<PathBuf>,
 }
 
-fn parse_outputs(specs: &[String]) -> Result<Vec<Output>> {
+pub(crate) fn parse_outputs(specs: &[String]) -> Result<Vec<Output>> {
     let mut out = Vec::new();
     for s in specs {
         let (name, file) = match s.split_once('=') {
@@ -139,7 +139,7 @@ pub fn convert(args: ConvertArgs, v: Verbosity) -> Result<ExitCode> {
     emit(&sbom, &outputs, v)
 }
 
-fn emit(sbom: &cairn_sbom::Sbom, outputs: &[Output], v: Verbosity) -> Result<ExitCode> {
+pub(crate) fn emit(sbom: &cairn_sbom::Sbom, outputs: &[Output], v: Verbosity) -> Result<ExitCode> {
     for o in outputs {
         let text = cairn_sbom::render(sbom, o.format);
         match &o.file {

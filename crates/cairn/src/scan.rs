@@ -243,8 +243,15 @@ pub fn scan_with(
     })
 }
 
+impl SourceArgs {
+    /// Whether opening an image reads a password from stdin (which only one image can).
+    pub fn reads_stdin(&self) -> bool {
+        self.registry.password_stdin
+    }
+}
+
 /// The scan options `args` give.
-fn options(args: &SourceArgs, files: bool) -> Result<Options> {
+pub fn options(args: &SourceArgs, files: bool) -> Result<Options> {
     let platform = args
         .platform
         .as_deref()

@@ -28,6 +28,13 @@ pub enum Fault {
         after_bytes: u64,
         times: usize,
     },
+    /// Hold the first `times` requests whose path contains `path_contains` for `millis`
+    /// before forwarding them (a slow registry: a test can act while a client waits).
+    Delay {
+        path_contains: String,
+        millis: u64,
+        times: usize,
+    },
 }
 
 /// A running proxy; stops accepting on drop.
@@ -161,6 +168,17 @@ impl Shared {
                     && self.cuts.fetch_add(1, Ordering::SeqCst) < *times
                 {
                     cut = Some(*after_bytes);
+                }
+            }
+            Fault::Delay {
+                path_contains,
+                millis,
+                times,
+            } => {
+                if target.contains(path_contains.as_str())
+                    && self.cuts.fetch_add(1, Ordering::SeqCst) < *times
+                {
+                    std::thread::sleep(Duration::from_millis(*millis));
                 }
             }
         }
