@@ -326,3 +326,111 @@ fn a_shard_killed_mid_way_and_run_again_loses_nothing_and_doubles_nothing() {
     // And it equals one uninterrupted single-process ingest of the same images.
     assert_same(&after, &single_process(dir.path(), &proxy.host));
 }
+
+/// The Kubernetes Indexed Job manifest is valid against the API schema (PyPI
+/// kubernetes-validate, strict: no unknown field), is an Indexed Job, and runs `cairn fleet
+/// scan` on the plan its ConfigMap mounts, the database URL from a Secret. A misspelt field is
+/// refused, so the validator is not a formality.
+#[test]
+fn the_kubernetes_indexed_job_manifest_validates() {
+    let manifest = root().join("deploy/kubernetes/fleet-scan.yaml");
+    let validate = python().parent().unwrap().join("kubernetes-validate");
+    assert!(
+        validate.exists(),
+        "{} (scripts/setup installs it)",
+        validate.display()
+    );
+    for version in ["1.29.0", "1.37.0"] {
+        let out = Command::new(&validate)
+            .args(["--strict", "-k", version])
+            .arg(&manifest)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{version}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&bad, text.replace("  parallelism:", "  paralelism:")).unwrap();
+    let out = Command::new(&validate)
+        .arg("--strict")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let check = r#"
+import sys, yaml
+job = yaml.safe_load(open(sys.argv[1]))
+spec = job["spec"]
+assert job["kind"] == "Job" and spec["completionMode"] == "Indexed", spec
+pod = spec["template"]["spec"]
+c = pod["containers"][0]
+args = c["args"]
+assert args[:2] == ["fleet", "scan"], args
+mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+assert args[2] == mounts["plan"] + "/plan.json", (args, mounts)
+vols = {v["name"]: v for v in pod["volumes"]}
+assert "configMap" in vols["plan"], vols
+env = {e["name"]: e for e in c["env"]}
+assert "secretKeyRef" in env["CAIRN_DB"]["valueFrom"], env
+assert args[args.index("--cache-dir") + 1] == mounts["cache"]
+"#;
+    let out = Command::new(python())
+        .args(["-c", check])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The shard comes from the scheduler's variable, and a wrong one is a usage error naming it.
+#[test]
+fn fleet_scan_takes_its_shard_from_the_scheduler() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        r#"{"version":1,"shards":2,"images":[],"bytes_per_image":0,"bytes_distinct":0,"bytes_planned":0}"#,
+    )
+    .unwrap();
+    let db = format!("sqlite:{}", dir.path().join("f.db").display());
+    let run = |var: &str, val: &str| {
+        Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["fleet", "scan"])
+            .arg(&plan)
+            .args(["--db", &db])
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+            .env(var, val)
+            .output()
+            .unwrap()
+    };
+    for var in [
+        "JOB_COMPLETION_INDEX",
+        "SLURM_ARRAY_TASK_ID",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+    ] {
+        let out = run(var, "1");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(
+            err.contains(&format!("shard 1 of 2 ({var}): 0 images")),
+            "{err}"
+        );
+        let out = run(var, "2");
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr)
+            .contains(&format!("shard 2 (from {var}) of a plan with 2 shards")));
+    }
+    let out = run("X", "1");
+    assert_eq!(out.status.code(), Some(2));
+}
