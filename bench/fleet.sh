@@ -32,7 +32,8 @@ SHM=/dev/shm
 [ -w "$SHM" ] || SHM="$WORK"
 DOCS="$SHM/cairn-fleet-sboms-$IMAGES"
 
-cargo build --release -q -p cairn -p cairn-db --example fleet
+cargo build --release -q -p cairn
+cargo build --release -q -p cairn-db --example fleet
 CAIRN="$PWD/target/release/cairn"
 FLEET="$PWD/target/release/examples/fleet"
 

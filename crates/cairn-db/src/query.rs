@@ -3,7 +3,7 @@
 //! drift between two versions of an image.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::ingest::split_reference;
 use crate::vers::{short_range, Range, Vers};
@@ -225,71 +225,159 @@ impl Db {
             params.push(e.as_str().into());
             conds.push(format!("p.ecosystem = ${}", params.len()));
         }
-        if latest {
-            conds.push(LATEST.to_owned());
-        }
+        // Three small questions rather than one wide join: the matching package rows (few),
+        // the images that have them (an index-only scan of image_packages joined to images),
+        // and the diff ids of the few layers that introduced them. Sorted here, by bytes.
         let sql = format!(
-            "SELECT {IMAGE_COLS}, p.ecosystem, p.name, p.version, p.purl, p.license, ip.layer, l.diff_id
-             FROM packages p
-             JOIN image_packages ip ON ip.package_id = p.id
-             JOIN images i ON i.id = ip.image_id
-             LEFT JOIN image_layers il ON il.image_id = i.id AND il.position = ip.layer
-             LEFT JOIN layers l ON l.id = il.layer_id
-             WHERE {}
-             ORDER BY i.repository, i.tag, i.scanned_at, i.digest, p.purl
-             LIMIT {}",
+            "SELECT p.id, p.ecosystem, p.name, p.version, p.purl, p.license FROM packages p
+             WHERE {} LIMIT {}",
             conds.join(" AND "),
             limits::MAX_ROWS
         );
-        Ok(self
+        let packages: HashMap<i64, Vec<Value>> = self
             .conn
             .query(&sql, &params)?
             .into_iter()
-            .map(|r| PackageHit {
-                image: image_row(&r),
-                ecosystem: r[5].text().unwrap_or_default().to_owned(),
-                name: r[6].text().unwrap_or_default().to_owned(),
-                version: r[7].text().unwrap_or_default().to_owned(),
-                purl: r[8].text().unwrap_or_default().to_owned(),
-                license: r[9].text().map(str::to_owned),
-                layer: r[10].int().map(|l| l as usize),
-                layer_diff_id: r[11].text().map(str::to_owned),
+            .filter_map(|r| Some((r[0].int()?, r)))
+            .collect();
+        let mut ids: Vec<i64> = packages.keys().copied().collect();
+        ids.sort_unstable();
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(500) {
+            let marks = crate::ingest::placeholders(1, chunk.len(), 0);
+            let sql = format!(
+                "SELECT ip.package_id, ip.layer, ip.layer_id, {IMAGE_COLS}
+                 FROM image_packages ip JOIN images i ON i.id = ip.image_id
+                 WHERE ip.package_id IN {marks}{}",
+                if latest {
+                    format!(" AND {LATEST}")
+                } else {
+                    String::new()
+                }
+            );
+            let params: Vec<Value> = chunk.iter().map(|&i| i.into()).collect();
+            rows.extend(self.conn.query(&sql, &params)?);
+            if rows.len() > limits::MAX_ROWS {
+                return Err(Error::Invalid(format!(
+                    "more than {} answers: narrow the query",
+                    limits::MAX_ROWS
+                )));
+            }
+        }
+        let mut layer_ids: Vec<i64> = rows.iter().filter_map(|r| r[2].int()).collect();
+        layer_ids.sort_unstable();
+        layer_ids.dedup();
+        let mut diff_ids: HashMap<i64, String> = HashMap::new();
+        for chunk in layer_ids.chunks(500) {
+            let marks = crate::ingest::placeholders(1, chunk.len(), 0);
+            let params: Vec<Value> = chunk.iter().map(|&i| i.into()).collect();
+            for r in self.conn.query(
+                &format!("SELECT id, diff_id FROM layers WHERE id IN {marks}"),
+                &params,
+            )? {
+                if let (Some(id), Some(d)) = (r[0].int(), r[1].text()) {
+                    diff_ids.insert(id, d.to_owned());
+                }
+            }
+        }
+        let mut hits: Vec<PackageHit> = rows
+            .into_iter()
+            .filter_map(|r| {
+                let p = packages.get(&r[0].int()?)?;
+                let t = |v: &Value| v.text().unwrap_or_default().to_owned();
+                let (layer, layer_id) = (r[1].int(), r[2].int());
+                let mut r = r.into_iter().skip(3);
+                let mut next = || r.next().and_then(Value::into_text).unwrap_or_default();
+                let image = ImageRow {
+                    repository: next(),
+                    tag: next(),
+                    digest: next(),
+                    scanned_at: next(),
+                    complete: false,
+                };
+                let complete = r.next().and_then(|v| v.int()) == Some(1);
+                Some(PackageHit {
+                    image: ImageRow { complete, ..image },
+                    ecosystem: t(&p[1]),
+                    name: t(&p[2]),
+                    version: t(&p[3]),
+                    purl: t(&p[4]),
+                    license: p[5].text().map(str::to_owned),
+                    layer: layer.map(|l| l as usize),
+                    layer_diff_id: layer_id.and_then(|id| diff_ids.get(&id).cloned()),
+                })
             })
-            .collect())
+            .collect();
+        hits.sort_by(|a, b| {
+            (
+                &a.image.repository,
+                &a.image.tag,
+                &a.image.scanned_at,
+                &a.image.digest,
+                &a.purl,
+            )
+                .cmp(&(
+                    &b.image.repository,
+                    &b.image.tag,
+                    &b.image.scanned_at,
+                    &b.image.digest,
+                    &b.purl,
+                ))
+        });
+        Ok(hits)
     }
 
     /// Every image (or every repository's latest) that has the layer named by `digest`:
     /// its diff id or the digest of its stored blob.
     pub fn layer(&mut self, digest: &str, latest: bool) -> Result<Vec<LayerHit>, Error> {
-        let sql = format!(
-            "SELECT {IMAGE_COLS}, il.position, l.diff_id, il.digest, il.created_by
-             FROM image_layers il
-             JOIN layers l ON l.id = il.layer_id
-             JOIN images i ON i.id = il.image_id
-             WHERE il.layer_id IN (SELECT id FROM layers WHERE diff_id = $1
-                                   UNION SELECT layer_id FROM image_layers WHERE digest = $1)
-             {}
-             ORDER BY i.repository, i.tag, i.scanned_at, i.digest
-             LIMIT {}",
-            if latest {
-                format!("AND {LATEST}")
-            } else {
-                String::new()
-            },
-            limits::MAX_ROWS
-        );
-        Ok(self
+        let mut ids: Vec<i64> = self
             .conn
-            .query(&sql, &[digest.into()])?
-            .into_iter()
-            .map(|r| LayerHit {
-                image: image_row(&r),
-                position: r[5].int().unwrap_or(0) as usize,
-                diff_id: r[6].text().unwrap_or_default().to_owned(),
-                digest: r[7].text().map(str::to_owned),
-                created_by: r[8].text().map(str::to_owned),
-            })
-            .collect())
+            .query("SELECT id FROM layers WHERE diff_id = $1", &[digest.into()])?
+            .iter()
+            .filter_map(|r| r[0].int())
+            .collect();
+        if ids.is_empty() {
+            ids = self
+                .conn
+                .query(
+                    "SELECT DISTINCT layer_id FROM image_layers WHERE digest = $1",
+                    &[digest.into()],
+                )?
+                .iter()
+                .filter_map(|r| r[0].int())
+                .collect();
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            let sql = format!(
+                "SELECT {IMAGE_COLS}, il.position, l.diff_id, il.digest, il.created_by
+                 FROM image_layers il
+                 JOIN layers l ON l.id = il.layer_id
+                 JOIN images i ON i.id = il.image_id
+                 WHERE il.layer_id = $1 {}
+                 ORDER BY i.repository, i.tag, i.scanned_at, i.digest
+                 LIMIT {}",
+                if latest {
+                    format!("AND {LATEST}")
+                } else {
+                    String::new()
+                },
+                limits::MAX_ROWS
+            );
+            out.extend(
+                self.conn
+                    .query(&sql, &[id.into()])?
+                    .into_iter()
+                    .map(|r| LayerHit {
+                        image: image_row(&r),
+                        position: r[5].int().unwrap_or(0) as usize,
+                        diff_id: r[6].text().unwrap_or_default().to_owned(),
+                        digest: r[7].text().map(str::to_owned),
+                        created_by: r[8].text().map(str::to_owned),
+                    }),
+            );
+        }
+        Ok(out)
     }
 
     /// The image versions a reference names: `REPO:TAG` (every digest it has had),

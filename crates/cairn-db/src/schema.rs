@@ -11,7 +11,8 @@
 //!   whether its SBOM was complete, its document. The latest of a repository is the one
 //!   scanned last (`images_latest` answers it from the index).
 //! - `image_layers`, `image_packages`: the joins, with the layer that introduced each
-//!   package in that image.
+//!   package in that image (its position and its row). `image_packages_package` holds every
+//!   column a package query reads, so "which images have it" is an index-only scan.
 //! - `documents`: each ingested SBOM as cairn JSON, zstd-compressed, stored once by hash,
 //!   so an image's SBOM can be given back in any format.
 
@@ -76,9 +77,10 @@ const MIGRATIONS: &[&str] = &[
         image_id BIGINT NOT NULL REFERENCES images (id),
         package_id BIGINT NOT NULL REFERENCES packages (id),
         layer BIGINT,
+        layer_id BIGINT REFERENCES layers (id),
         PRIMARY KEY (image_id, package_id)
     );
-    CREATE INDEX image_packages_package ON image_packages (package_id, image_id);",
+    CREATE INDEX image_packages_package ON image_packages (package_id, image_id, layer, layer_id);",
 ];
 
 /// The schema version this build writes.

@@ -208,6 +208,11 @@ fn ingest(args: IngestArgs, v: Verbosity) -> Result<ExitCode> {
         total.replaced += rep.replaced;
         total.unchanged += rep.unchanged;
         total.new_packages += rep.new_packages;
+        total.rows += rep.rows;
+    }
+    if total.added + total.replaced > 0 {
+        db.optimize()
+            .context("updating the database's statistics")?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&total)?);

@@ -280,6 +280,10 @@ fn scan(args: ScanArgs, v: Verbosity) -> Result<ExitCode> {
             eprintln!("cairn: stored {}", escape_control(&im.reference));
         }
     }
+    if scanned > 0 {
+        db.optimize()
+            .context("updating the database's statistics")?;
+    }
     if !v.quiet {
         eprintln!(
             "cairn: shard {shard} of {} ({from}): {} images, {scanned} scanned, {skipped} already in {}",
