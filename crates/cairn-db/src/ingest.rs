@@ -51,7 +51,11 @@ pub struct ImageRecord {
     pub layers: Vec<LayerRecord>,
     pub packages: Vec<PackageRecord>,
     /// The SBOM as cairn JSON.
-    pub document: Vec<u8>,
+    document: Vec<u8>,
+    /// Its SHA-256 (hex) and its stored form (zstd), made with the record: records are
+    /// made on every core, and stored one after another.
+    sha256: String,
+    packed: Vec<u8>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -214,8 +218,24 @@ impl ImageRecord {
             complete: sbom.complete,
             layers,
             packages,
-            document,
-        })
+            sha256: String::new(),
+            packed: Vec::new(),
+            document: Vec::new(),
+        }
+        .with_document(document))
+    }
+
+    /// The SBOM as stored: cairn JSON.
+    pub fn document(&self) -> &[u8] {
+        &self.document
+    }
+
+    /// The record with another document (a rescan of the same image version, say).
+    pub fn with_document(mut self, document: Vec<u8>) -> ImageRecord {
+        self.sha256 = hex::encode(Sha256::digest(&document));
+        self.packed = compress(&document);
+        self.document = document;
+        self
     }
 }
 
@@ -259,6 +279,22 @@ pub(crate) fn decompress(body: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// Join rows of a batch, written with one bulk insert per table when the batch ends.
+#[derive(Default)]
+struct Pending {
+    layers: Vec<Vec<Value>>,
+    packages: Vec<Vec<Value>>,
+}
+
+impl Pending {
+    /// Forgets the rows of an image version about to be replaced in the same batch.
+    fn drop_image(&mut self, id: i64) {
+        let other = |r: &Vec<Value>| r[0].int() != Some(id);
+        self.layers.retain(other);
+        self.packages.retain(other);
+    }
+}
+
 /// Rows per multi-row statement (under SQLite's and PostgreSQL's parameter limits).
 const CHUNK: usize = 400;
 
@@ -289,9 +325,42 @@ impl Db {
         let mut fresh_layers = Vec::new();
         let r = (|| {
             let mut report = IngestReport::default();
-            for rec in batch {
-                self.ingest_one(rec, &mut report, &mut fresh_packages, &mut fresh_layers)?;
+            let mut pending = Pending::default();
+            // In repository order, so that concurrent batches meet rows in one order.
+            let mut order: Vec<&ImageRecord> = batch.iter().collect();
+            order.sort_by(|a, b| {
+                (&a.repository, &a.tag, &a.digest).cmp(&(&b.repository, &b.tag, &b.digest))
+            });
+            for rec in order {
+                self.ingest_one(
+                    rec,
+                    &mut report,
+                    &mut pending,
+                    &mut fresh_packages,
+                    &mut fresh_layers,
+                )?;
             }
+            self.conn.bulk_insert(
+                "image_layers",
+                &[
+                    ("image_id", Col::Int),
+                    ("position", Col::Int),
+                    ("layer_id", Col::Int),
+                    ("digest", Col::Text),
+                    ("created_by", Col::Text),
+                ],
+                &pending.layers,
+            )?;
+            self.conn.bulk_insert(
+                "image_packages",
+                &[
+                    ("image_id", Col::Int),
+                    ("package_id", Col::Int),
+                    ("layer", Col::Int),
+                    ("layer_id", Col::Int),
+                ],
+                &pending.packages,
+            )?;
             Ok(report)
         })();
         match r.and_then(|rep| self.conn.batch("COMMIT").map(|()| rep)) {
@@ -314,10 +383,11 @@ impl Db {
         &mut self,
         rec: &ImageRecord,
         report: &mut IngestReport,
+        pending: &mut Pending,
         fresh_packages: &mut Vec<[u8; 16]>,
         fresh_layers: &mut Vec<String>,
     ) -> Result<(), Error> {
-        let sha = hex::encode(Sha256::digest(&rec.document));
+        let sha = rec.sha256.clone();
         let existing = self.conn.query(
             "SELECT i.id, d.sha256 FROM images i JOIN documents d ON d.id = i.document_id
              WHERE i.repository = $1 AND i.tag = $2 AND i.digest = $3",
@@ -335,7 +405,7 @@ impl Db {
         }
         self.conn.execute(
             "INSERT INTO documents (sha256, body) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING",
-            &[sha.as_str().into(), compress(&rec.document).into()],
+            &[sha.as_str().into(), rec.packed.clone().into()],
         )?;
         let doc_id = self
             .conn
@@ -349,6 +419,7 @@ impl Db {
         let now = crate::now();
         let image_id = match existing.first().and_then(|r| r[0].int()) {
             Some(id) => {
+                pending.drop_image(id);
                 self.conn.execute(
                     "DELETE FROM image_packages WHERE image_id = $1",
                     &[id.into()],
@@ -399,32 +470,21 @@ impl Db {
 
         // Layers, shared by diff id.
         let layer_ids = self.layer_ids(&rec.layers, fresh_layers)?;
-        let rows: Vec<Vec<Value>> = rec
-            .layers
-            .iter()
-            .zip(&layer_ids)
-            .enumerate()
-            .map(|(i, (l, id))| {
-                vec![
-                    image_id.into(),
-                    (i as i64).into(),
-                    (*id).into(),
-                    l.digest.clone().into(),
-                    l.created_by.clone().into(),
-                ]
-            })
-            .collect();
-        self.conn.bulk_insert(
-            "image_layers",
-            &[
-                ("image_id", Col::Int),
-                ("position", Col::Int),
-                ("layer_id", Col::Int),
-                ("digest", Col::Text),
-                ("created_by", Col::Text),
-            ],
-            &rows,
-        )?;
+        pending.layers.extend(
+            rec.layers
+                .iter()
+                .zip(&layer_ids)
+                .enumerate()
+                .map(|(i, (l, id))| {
+                    vec![
+                        image_id.into(),
+                        (i as i64).into(),
+                        (*id).into(),
+                        l.digest.clone().into(),
+                        l.created_by.clone().into(),
+                    ]
+                }),
+        );
 
         // Packages, shared by their record.
         let ids = self.package_ids(&rec.packages, fresh_packages, report)?;
@@ -436,9 +496,9 @@ impl Db {
                 (a, b) => a.or(b),
             };
         }
-        let rows: Vec<Vec<Value>> = per_image
-            .into_iter()
-            .map(|(id, layer)| {
+        pending
+            .packages
+            .extend(per_image.into_iter().map(|(id, layer)| {
                 let layer_id = layer.and_then(|l| layer_ids.get(l).copied());
                 vec![
                     image_id.into(),
@@ -446,18 +506,7 @@ impl Db {
                     layer.map(|l| l as i64).into(),
                     layer_id.into(),
                 ]
-            })
-            .collect();
-        self.conn.bulk_insert(
-            "image_packages",
-            &[
-                ("image_id", Col::Int),
-                ("package_id", Col::Int),
-                ("layer", Col::Int),
-                ("layer_id", Col::Int),
-            ],
-            &rows,
-        )?;
+            }));
         Ok(())
     }
 

@@ -210,7 +210,7 @@ fn check(db: &mut Db) {
         let row = db.image(&format!("{repo}:{tag}")).unwrap();
         assert_eq!(row.digest, rec.digest);
         let doc = db.document(&row).unwrap();
-        assert_eq!(serde_json::to_vec(&doc).unwrap(), rec.document);
+        assert_eq!(serde_json::to_vec(&doc).unwrap(), rec.document());
     }
     // History of a repository, oldest first.
     let hist: Vec<String> = db
@@ -266,7 +266,8 @@ fn check(db: &mut Db) {
     // A rescan of one image version (a new document) replaces it: nothing doubled.
     let mut re = recs[2].clone();
     re.scanned_at = "2026-12-09T00:00:00Z".into();
-    re.document = [re.document, b" ".to_vec()].concat();
+    let doc = [re.document(), b" "].concat();
+    let re = re.with_document(doc);
     let r = db.ingest(&[re]).unwrap();
     assert_eq!((r.added, r.replaced, r.unchanged), (0, 1, 0));
     let after = db.stats().unwrap().rows;
