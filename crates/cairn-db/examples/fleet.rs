@@ -351,6 +351,14 @@ fn queries(url: &str, runs: usize) {
     if let Some(b) = stats.bytes {
         println!("size: {:.1} MB", b as f64 / 1e6);
     }
+    if !stats.table_bytes.is_empty() {
+        let t: Vec<String> = stats
+            .table_bytes
+            .iter()
+            .map(|(t, b)| format!("{t} {:.1} MB", *b as f64 / 1e6))
+            .collect();
+        println!("tables with their indexes: {}", t.join(", "));
+    }
     // A version-range query across all images: a package every base has, below the
     // version its second build takes (so half the images match).
     let q: cairn_db::PackageQuery = "libssl3<3.0.20-1~deb12u2".parse().unwrap();

@@ -139,6 +139,15 @@ impl Db {
             let r = self.conn.query(&format!("SELECT COUNT(*) FROM {t}"), &[])?;
             counts.push((t.to_owned(), r[0][0].int().unwrap_or(0)));
         }
+        let mut table_bytes = Vec::new();
+        if self.conn.is_postgres() {
+            for (t, _) in &counts {
+                let r = self
+                    .conn
+                    .query(&format!("SELECT pg_total_relation_size('{t}')"), &[])?;
+                table_bytes.push((t.clone(), r[0][0].int().unwrap_or(0)));
+            }
+        }
         let size = if self.conn.is_postgres() {
             self.conn
                 .query("SELECT pg_database_size(current_database())", &[])?
@@ -152,6 +161,7 @@ impl Db {
         Ok(Stats {
             rows: counts,
             bytes: size,
+            table_bytes,
         })
     }
 }
@@ -163,6 +173,8 @@ pub struct Stats {
     pub rows: Vec<(String, i64)>,
     /// The database's size on disk (PostgreSQL's `pg_database_size`, SQLite's pages).
     pub bytes: Option<i64>,
+    /// PostgreSQL: each table's size with its indexes (`pg_total_relation_size`).
+    pub table_bytes: Vec<(String, i64)>,
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
