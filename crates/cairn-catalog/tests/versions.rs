@@ -128,26 +128,35 @@ fn golang_matches_node_semver_under_go_rules() {
     check_invalid("golang-invalid.txt", &["golang"], "v1.0.0");
 }
 
+/// The files whose ecosystem's order is a total order (Maven's is not), and the purl type.
+const TOTAL_ORDERS: [(&str, &str); 6] = [
+    ("deb.tsv", "deb"),
+    ("rpm.tsv", "rpm"),
+    ("apk.tsv", "apk"),
+    ("pypi.tsv", "pypi"),
+    ("semver.tsv", "npm"),
+    ("golang.tsv", "golang"),
+];
+
+/// Every version a ground-truth file names, once each.
+fn versions_in(text: &str) -> Vec<&str> {
+    let mut vs: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(|l| l.split('\t').take(2))
+        .collect();
+    vs.sort_unstable();
+    vs.dedup();
+    vs
+}
+
 /// Orders are transitive over everything in the files: sorting every version seen with the
 /// comparison and checking each adjacent pair and the ends catches a cycle.
 #[test]
 fn orders_are_consistent_over_all_versions() {
-    for (file, ty) in [
-        ("deb.tsv", "deb"),
-        ("rpm.tsv", "rpm"),
-        ("apk.tsv", "apk"),
-        ("pypi.tsv", "pypi"),
-        ("semver.tsv", "npm"),
-        ("golang.tsv", "golang"),
-    ] {
+    for (file, ty) in TOTAL_ORDERS {
         let text = data(file);
-        let mut vs: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .flat_map(|l| l.split('\t').take(2))
-            .collect();
-        vs.sort_unstable();
-        vs.dedup();
+        let mut vs = versions_in(&text);
         vs.sort_by(|a, b| compare_versions(ty, a, b).unwrap());
         for (i, a) in vs.iter().enumerate() {
             for b in &vs[i..] {
@@ -162,22 +171,9 @@ fn orders_are_consistent_over_all_versions() {
 /// aside: its order is not transitive, see `maven_is_not_transitive`).
 #[test]
 fn sort_keys_agree_with_the_comparison_on_all_pairs() {
-    for (file, ty) in [
-        ("deb.tsv", "deb"),
-        ("rpm.tsv", "rpm"),
-        ("apk.tsv", "apk"),
-        ("pypi.tsv", "pypi"),
-        ("semver.tsv", "npm"),
-        ("golang.tsv", "golang"),
-    ] {
+    for (file, ty) in TOTAL_ORDERS {
         let text = data(file);
-        let mut vs: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .flat_map(|l| l.split('\t').take(2))
-            .collect();
-        vs.sort_unstable();
-        vs.dedup();
+        let vs = versions_in(&text);
         let keys: Vec<Vec<u8>> = vs
             .iter()
             .map(|v| version_sort_key(ty, v).unwrap())

@@ -391,11 +391,7 @@ impl Db {
         let existing = self.conn.query(
             "SELECT i.id, d.sha256 FROM images i JOIN documents d ON d.id = i.document_id
              WHERE i.repository = $1 AND i.tag = $2 AND i.digest = $3",
-            &[
-                rec.repository.as_str().into(),
-                rec.tag.as_str().into(),
-                rec.digest.as_str().into(),
-            ],
+            &crate::image_params(&rec.repository, &rec.tag, &rec.digest),
         )?;
         if let Some(row) = existing.first() {
             if row[1].text() == Some(sha.as_str()) {

@@ -177,8 +177,9 @@ pub struct Stats {
     pub table_bytes: Vec<(String, i64)>,
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-fn redact(url: &str) -> String {
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`: a database URL fit to
+/// print.
+pub fn redact(url: &str) -> String {
     if let Some(rest) = url.split_once("://") {
         if let Some((auth, host)) = rest.1.split_once('@') {
             if let Some((user, _)) = auth.split_once(':') {
@@ -187,6 +188,11 @@ fn redact(url: &str) -> String {
         }
     }
     url.to_owned()
+}
+
+/// The parameters that name one image version: repository, tag and digest.
+pub(crate) fn image_params(repository: &str, tag: &str, digest: &str) -> [Value; 3] {
+    [repository.into(), tag.into(), digest.into()]
 }
 
 /// The current time, RFC 3339 in UTC to the second.

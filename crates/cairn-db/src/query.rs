@@ -440,11 +440,7 @@ impl Db {
         let rows = self.conn.query(
             "SELECT d.body, d.sha256 FROM images i JOIN documents d ON d.id = i.document_id
              WHERE i.repository = $1 AND i.tag = $2 AND i.digest = $3",
-            &[
-                image.repository.as_str().into(),
-                image.tag.as_str().into(),
-                image.digest.as_str().into(),
-            ],
+            &crate::image_params(&image.repository, &image.tag, &image.digest),
         )?;
         let row = rows
             .first()
@@ -461,11 +457,7 @@ impl Db {
              FROM images i JOIN image_packages ip ON ip.image_id = i.id
              JOIN packages p ON p.id = ip.package_id
              WHERE i.repository = $1 AND i.tag = $2 AND i.digest = $3",
-            &[
-                image.repository.as_str().into(),
-                image.tag.as_str().into(),
-                image.digest.as_str().into(),
-            ],
+            &crate::image_params(&image.repository, &image.tag, &image.digest),
         )?;
         let mut m = PackageSet::new();
         for r in rows {

@@ -41,22 +41,7 @@ impl DbUrl {
 
     pub fn open(&self) -> Result<Db> {
         let url = self.resolve()?;
-        Db::open(&url).with_context(|| format!("opening the database {}", redact(&url)))
-    }
-}
-
-fn redact(url: &str) -> String {
-    match url
-        .split_once("://")
-        .and_then(|(s, r)| Some((s, r.split_once('@')?)))
-    {
-        Some((scheme, (auth, host))) if auth.contains(':') => {
-            format!(
-                "{scheme}://{}:***@{host}",
-                auth.split(':').next().unwrap_or("")
-            )
-        }
-        _ => url.to_owned(),
+        Db::open(&url).with_context(|| format!("opening the database {}", cairn_db::redact(&url)))
     }
 }
 
@@ -288,6 +273,20 @@ fn short(d: &str) -> String {
     }
 }
 
+/// `value` as JSON, or the table `table` makes of it.
+fn show<T: serde::Serialize>(
+    json: bool,
+    value: &T,
+    table: impl FnOnce(&T) -> String,
+) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", table(value));
+    }
+    Ok(())
+}
+
 fn query(args: QueryArgs, v: Verbosity) -> Result<ExitCode> {
     let mut db = args.db.open()?;
     let bad = |e: cairn_db::Error| anyhow::Error::new(UsageError(e.to_string()));
@@ -309,9 +308,7 @@ fn query(args: QueryArgs, v: Verbosity) -> Result<ExitCode> {
                 q = q.with_vers(r).map_err(bad)?;
             }
             let hits = db.packages(&q, args.latest)?;
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&hits)?);
-            } else {
+            show(args.json, &hits, |hits| {
                 let rows = hits
                     .iter()
                     .map(|h| {
@@ -329,31 +326,25 @@ fn query(args: QueryArgs, v: Verbosity) -> Result<ExitCode> {
                         ]
                     })
                     .collect();
-                print!(
-                    "{}",
-                    table(
-                        &["IMAGE", "DIGEST", "NAME", "VERSION", "TYPE", "LAYER"],
-                        rows
-                    )
+                table(
+                    &["IMAGE", "DIGEST", "NAME", "VERSION", "TYPE", "LAYER"],
+                    rows,
+                )
+            })?;
+            if !args.json && !v.quiet {
+                let images: std::collections::BTreeSet<_> = hits
+                    .iter()
+                    .map(|h| (&h.image.repository, &h.image.tag, &h.image.digest))
+                    .collect();
+                eprintln!(
+                    "cairn: {} packages in {} image versions",
+                    hits.len(),
+                    images.len()
                 );
-                if !v.quiet {
-                    let images: std::collections::BTreeSet<_> = hits
-                        .iter()
-                        .map(|h| (&h.image.repository, &h.image.tag, &h.image.digest))
-                        .collect();
-                    eprintln!(
-                        "cairn: {} packages in {} image versions",
-                        hits.len(),
-                        images.len()
-                    );
-                }
             }
         }
         Query::Layer { digest } => {
-            let hits = db.layer(&digest, args.latest)?;
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&hits)?);
-            } else {
+            show(args.json, &db.layer(&digest, args.latest)?, |hits| {
                 let rows = hits
                     .iter()
                     .map(|h| {
@@ -365,11 +356,8 @@ fn query(args: QueryArgs, v: Verbosity) -> Result<ExitCode> {
                         ]
                     })
                     .collect();
-                print!(
-                    "{}",
-                    table(&["IMAGE", "DIGEST", "LAYER", "CREATED BY"], rows)
-                );
-            }
+                table(&["IMAGE", "DIGEST", "LAYER", "CREATED BY"], rows)
+            })?;
         }
         Query::Image { reference, outputs } => {
             let row = db.image(&reference).map_err(bad)?;
@@ -381,10 +369,7 @@ fn query(args: QueryArgs, v: Verbosity) -> Result<ExitCode> {
             return crate::sbom::emit(&sbom, &crate::sbom::parse_outputs(&outputs)?, v);
         }
         Query::History { reference } => {
-            let rows = db.images(&reference)?;
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
-            } else {
+            show(args.json, &db.images(&reference)?, |rows| {
                 let t = rows
                     .iter()
                     .map(|r| {
@@ -396,16 +381,13 @@ fn query(args: QueryArgs, v: Verbosity) -> Result<ExitCode> {
                         ]
                     })
                     .collect();
-                print!("{}", table(&["IMAGE", "DIGEST", "SCANNED", "COMPLETE"], t));
-            }
+                table(&["IMAGE", "DIGEST", "SCANNED", "COMPLETE"], t)
+            })?;
         }
         Query::Drift { from, to } => {
             let a = db.image(&from).map_err(bad)?;
             let b = db.image(&to).map_err(bad)?;
-            let d = db.drift(&a, &b)?;
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&d)?);
-            } else {
+            show(args.json, &db.drift(&a, &b)?, |d| {
                 use cairn_db::DriftChange::*;
                 let rows = d
                     .changes
@@ -427,21 +409,18 @@ fn query(args: QueryArgs, v: Verbosity) -> Result<ExitCode> {
                         ]
                     })
                     .collect();
-                println!(
-                    "{} ({}) → {} ({})",
-                    image_name(&a),
-                    short(&a.digest),
-                    image_name(&b),
-                    short(&b.digest)
-                );
-                print!("{}", table(&["CHANGE", "NAME", "TYPE", "FROM", "TO"], rows));
-            }
+                format!(
+                    "{} ({}) → {} ({})\n{}",
+                    escape_control(&image_name(&d.from)),
+                    short(&d.from.digest),
+                    escape_control(&image_name(&d.to)),
+                    short(&d.to.digest),
+                    table(&["CHANGE", "NAME", "TYPE", "FROM", "TO"], rows)
+                )
+            })?;
         }
         Query::Stats => {
-            let s = db.stats()?;
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
-            } else {
+            show(args.json, &db.stats()?, |s| {
                 let mut rows: Vec<Vec<String>> = s
                     .rows
                     .iter()
@@ -450,8 +429,8 @@ fn query(args: QueryArgs, v: Verbosity) -> Result<ExitCode> {
                 if let Some(b) = s.bytes {
                     rows.push(vec!["(bytes on disk)".into(), b.to_string()]);
                 }
-                print!("{}", table(&["TABLE", "ROWS"], rows));
-            }
+                table(&["TABLE", "ROWS"], rows)
+            })?;
         }
     }
     Ok(ExitCode::SUCCESS)
