@@ -11,7 +11,9 @@ use crate::{limits, Db, Error, Value};
 
 /// A package query: `NAME`, `NAME@VERSION`, `NAME<3.0.13` (`<`, `<=`, `>`, `>=`, `=`, `!=`,
 /// comma-separated for all of them), or a package URL (`pkg:deb/debian/openssl`, with
-/// `@VERSION` for one version), optionally narrowed by a `vers:` range and an ecosystem.
+/// `@VERSION` for one version), optionally narrowed by a `vers:` range and an ecosystem. A
+/// NAME with a `/` is a namespace and a name, as npm (`@types/node`) and Go
+/// (`github.com/spf13/cobra`) write them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackageQuery {
     pub name: String,
@@ -38,15 +40,22 @@ impl std::str::FromStr for PackageQuery {
                 range: Range::Any,
             });
         }
+        // A name with a namespace as its ecosystem writes it (`@types/node`,
+        // `github.com/spf13/cobra`) is the purl's namespace and name.
+        let split = |name: &str| match name.rsplit_once('/') {
+            Some((ns, n)) if !ns.is_empty() && !n.is_empty() => (Some(ns.to_owned()), n.to_owned()),
+            _ => (None, name.to_owned()),
+        };
         if let Some(i) = s.find(['<', '>', '=', '!']) {
             let name = s[..i].trim();
             if name.is_empty() {
                 return Err(Error::Invalid(format!("{s:?}: no package name")));
             }
+            let (namespace, name) = split(name);
             return Ok(PackageQuery {
-                name: name.to_owned(),
+                name,
                 ecosystem: None,
-                namespace: None,
+                namespace,
                 version: None,
                 range: short_range(&s[i..])?,
             });
@@ -58,10 +67,11 @@ impl std::str::FromStr for PackageQuery {
         if name.is_empty() {
             return Err(Error::Invalid("an empty package query".into()));
         }
+        let (namespace, name) = split(name);
         Ok(PackageQuery {
-            name: name.to_owned(),
+            name,
             ecosystem: None,
-            namespace: None,
+            namespace,
             version,
             range: Range::Any,
         })

@@ -281,6 +281,30 @@ fn check(db: &mut Db) {
         "{latest:?}"
     );
 
+    // Namespaced names as their ecosystems write them, from Syft's SBOM of the lang image.
+    let p = require::workspace_root().join("fixtures/peers/lang.syft.cdx.json");
+    let read = cairn_sbom::read(&std::fs::read(&p).unwrap()).unwrap();
+    let id = Identity {
+        repository: Some("peers/lang".into()),
+        tag: Some("syft".into()),
+    };
+    db.ingest(&[ImageRecord::from_sbom(&read.sbom, &id).unwrap()])
+        .unwrap();
+    for (q, purl) in [
+        ("@types/debug", "pkg:npm/%40types/debug@"),
+        (
+            "example.com/cairn/hello-go",
+            "pkg:golang/example.com/cairn/hello-go@",
+        ),
+    ] {
+        let hits = db.packages(&q.parse().unwrap(), false).unwrap();
+        assert!(!hits.is_empty(), "{q}");
+        assert!(
+            hits.iter().all(|h| h.purl.starts_with(purl)),
+            "{q}: {hits:?}"
+        );
+    }
+
     // Other tools' documents go in through the readers.
     for peer in ["demo.syft.spdx.json", "demo.trivy.cdx.json"] {
         let p = require::workspace_root().join("fixtures/peers").join(peer);
