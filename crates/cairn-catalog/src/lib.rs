@@ -220,6 +220,9 @@ pub struct Options {
     /// Also read the SBOMs the image's makers declared (attestation manifests, registry
     /// referrers, SBOM files in the image) into [`Scan::declared`].
     pub declared: bool,
+    /// Decoded layers shared by the scans of this process (`cairn fleet scan`): see
+    /// [`cairn_image::LayerCache`].
+    pub layer_cache: Option<Arc<cairn_image::LayerCache>>,
 }
 
 /// Open a source without reading its layers (to size a progress bar, say).
@@ -299,6 +302,7 @@ pub fn scan_full(image: &Image, opts: &Options) -> Result<Scan, ImageError> {
             exclude: opts.exclude.clone(),
             one_file_system: opts.one_file_system,
             extractors,
+            layer_cache: opts.layer_cache.clone(),
         },
     )?;
     let layers_done = std::time::Instant::now();

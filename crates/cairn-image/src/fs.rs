@@ -343,6 +343,7 @@ fn read_layers(
         cores
     };
     let workers = opts.jobs.unwrap_or(default).clamp(1, layers.len().max(1));
+    let names = sel.names();
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -350,7 +351,24 @@ fn read_layers(
                     let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
-                    let r = layer::read_layer(store, &layers[i], opts, sel, kept);
+                    let key = opts
+                        .layer_cache
+                        .as_ref()
+                        .and_then(|_| crate::reuse::key(&layers[i], opts, &names));
+                    let cached = match (&opts.layer_cache, &key) {
+                        (Some(c), Some(k)) => c.get(k, layers[i].index, opts, kept),
+                        _ => None,
+                    };
+                    let r = match cached {
+                        Some(index) => Ok(index),
+                        None => {
+                            let r = layer::read_layer(store, &layers[i], opts, sel, kept);
+                            if let (Some(c), Some(k), Ok(index)) = (&opts.layer_cache, &key, &r) {
+                                c.put(k.clone(), index);
+                            }
+                            r
+                        }
+                    };
                     match &r {
                         Ok(_) => {
                             if let Some(p) = &opts.progress {

@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Op {
     /// `.wh.NAME`: the path and everything under it is removed from lower layers.
     Whiteout,
@@ -24,7 +24,7 @@ pub(crate) enum Op {
 
 /// One added path. Kept small (a layer may add millions): what few entries carry is in
 /// `extra`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Added {
     pub kind: NodeKind,
     pub size: u64,
@@ -32,7 +32,7 @@ pub(crate) struct Added {
     pub extra: Option<Box<Extra>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Extra {
     /// Target of a tar hard link (an image path), to be resolved against the view.
     pub hardlink: Option<Box<str>>,
@@ -83,7 +83,7 @@ impl Added {
 /// A layer's entries in fixed-size chunks: applying them to the view frees each chunk as it
 /// is done, instead of holding the whole list (and its growth slack) until the last entry,
 /// so a layer of millions of entries never costs its list and its view at once.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Entries {
     chunks: Vec<Vec<Entry>>,
 }
@@ -121,13 +121,13 @@ impl From<Vec<Entry>> for Entries {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Entry {
     pub path: Box<str>,
     pub op: Op,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct LayerIndex {
     pub entries: Entries,
     /// Problems met: those marked `incomplete` may cost packages (a file a cataloger asked

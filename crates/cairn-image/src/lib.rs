@@ -25,6 +25,7 @@ mod limits;
 mod manifest;
 mod pattern;
 mod registry;
+mod reuse;
 mod rootfs;
 mod source;
 mod store;
@@ -42,6 +43,7 @@ pub use inflate::backend as gzip_backend;
 pub use limits::Limits;
 pub use pattern::{exclusions, PathPattern};
 pub use registry::{client as registry_client, CacheOptions, RegistryOptions};
+pub use reuse::LayerCache;
 pub use source::{
     open, open_with, AttachedManifest, Image, LayerInfo, OpenOptions, Platform, SourceKind,
     SourceSpec, Step,
@@ -85,6 +87,9 @@ pub struct ScanOptions {
     /// Catalogers' code run on the entries each chooses, inside the one pass over each
     /// layer ([`Extractor`]); what they find is asked of the view with [`FsView::facts`].
     pub extractors: Vec<Arc<dyn Extractor>>,
+    /// Decoded layers shared with the other scans of this process: a layer found there (by
+    /// both its digests, for the same questions) is not decoded again ([`LayerCache`]).
+    pub layer_cache: Option<Arc<LayerCache>>,
 }
 
 impl ScanOptions {

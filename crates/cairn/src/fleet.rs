@@ -64,6 +64,10 @@ pub struct ScanArgs {
     /// Scan the shard's images again even if the database has them.
     #[arg(long)]
     rescan: bool,
+    /// Memory for decoded layers kept between the shard's images, so that a layer several
+    /// of them share is decoded once (0: decode every layer of every image).
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    layer_memory_mib: u64,
     #[command(flatten)]
     db: DbUrl,
     #[command(flatten)]
@@ -238,6 +242,11 @@ fn scan(args: ScanArgs, v: Verbosity) -> Result<ExitCode> {
     }
     let mut db = args.db.open()?;
     let mine: Vec<&plan::PlanImage> = p.shard(shard).collect();
+    let cache = (args.layer_memory_mib > 0).then(|| {
+        std::sync::Arc::new(cairn_image::LayerCache::new(
+            args.layer_memory_mib.saturating_mul(1 << 20),
+        ))
+    });
     let (mut scanned, mut skipped, mut incomplete) = (0, 0, 0);
     for im in &mine {
         if !args.rescan
@@ -250,7 +259,7 @@ fn scan(args: ScanArgs, v: Verbosity) -> Result<ExitCode> {
             continue;
         }
         let pinned = im.pinned();
-        let s = crate::scan::scan(&pinned, &args.source, false, v)?;
+        let s = crate::scan::scan_reusing(&pinned, &args.source, false, false, cache.clone(), v)?;
         let sbom = s.scan.sbom;
         if sbom.source.manifest_digest.as_deref() != Some(im.digest.as_str()) {
             anyhow::bail!(
@@ -285,8 +294,9 @@ fn scan(args: ScanArgs, v: Verbosity) -> Result<ExitCode> {
             .context("updating the database's statistics")?;
     }
     if !v.quiet {
+        let (reused, decoded) = cache.as_ref().map_or((0, 0), |c| c.stats());
         eprintln!(
-            "cairn: shard {shard} of {} ({from}): {} images, {scanned} scanned, {skipped} already in {}",
+            "cairn: shard {shard} of {} ({from}): {} images, {scanned} scanned, {skipped} already in {}; layers decoded {decoded}, reused {reused}",
             p.shards,
             mine.len(),
             db.url()

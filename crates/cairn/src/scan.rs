@@ -146,9 +146,22 @@ pub fn scan_with(
     declared: bool,
     v: Verbosity,
 ) -> Result<Scanned> {
+    scan_reusing(image, args, files, declared, None, v)
+}
+
+/// [`scan_with`], reusing (and keeping) decoded layers in `cache`.
+pub fn scan_reusing(
+    image: &str,
+    args: &SourceArgs,
+    files: bool,
+    declared: bool,
+    cache: Option<Arc<cairn_image::LayerCache>>,
+    v: Verbosity,
+) -> Result<Scanned> {
     let spec = SourceSpec::parse(image)?;
     let mut opts = options(args, files)?;
     opts.declared = declared;
+    opts.layer_cache = cache;
     let progress = opts.progress.clone().expect("options() sets progress");
     if let Some(b) = &args.base {
         let spec = SourceSpec::parse(b)?;

@@ -232,6 +232,14 @@ fn a_slurm_job_array_scans_the_fleet_into_postgres() {
             "{logs}"
         );
     }
+    // app-N is built FROM base-N: in each shard the base's layers were decoded once and
+    // reused for the application image (and the result is still the single-process one).
+    let reused: u64 = logs
+        .lines()
+        .filter_map(|l| l.split("reused ").nth(1))
+        .map(|n| n.trim().parse::<u64>().unwrap())
+        .sum();
+    assert!(reused >= 2, "{logs}");
     let fleet = holdings(&url);
     assert_eq!(fleet.0.len(), 4, "{:?}", fleet.0.keys());
     assert_same(&fleet, &single_process(dir.path(), &reg.host));
