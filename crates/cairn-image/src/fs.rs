@@ -356,7 +356,7 @@ fn read_layers(
                         .as_ref()
                         .and_then(|_| crate::reuse::key(&layers[i], opts, &names));
                     let cached = match (&opts.layer_cache, &key) {
-                        (Some(c), Some(k)) => c.get(k, layers[i].index, opts, kept),
+                        (Some(c), Some(k)) => c.get(k, opts, kept),
                         _ => None,
                     };
                     let r = match cached {

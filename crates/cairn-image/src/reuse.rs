@@ -5,8 +5,8 @@
 //! as it streamed (so the key names exactly the bytes decoded), under a key that also
 //! names what the scan asked of the layer pass (the extractors, the content patterns, the
 //! exclusions, file digests), so a scan that asks something else decodes again. Reused
-//! contents are charged to the new scan's budget like decoded ones; warnings are re-stamped
-//! with the layer's position in the new image. The cache holds at most its byte bound
+//! contents are charged to the new scan's budget like decoded ones; a layer that met any
+//! warning is not kept. The cache holds at most its byte bound
 //! (entries and kept contents, estimated), dropping the oldest layer first.
 
 use std::collections::{HashMap, VecDeque};
@@ -83,12 +83,11 @@ fn size(index: &LayerIndex) -> (u64, u64) {
 }
 
 impl LayerCache {
-    /// The layer decoded earlier, for position `position` of this scan, its contents charged
-    /// to `kept`; `None` when it is not here or the scan's budget cannot take its contents.
+    /// The layer decoded earlier, its contents charged to this scan's `kept`; `None` when it
+    /// is not here or the scan's budget cannot take its contents.
     pub(crate) fn get(
         &self,
         key: &str,
-        position: usize,
         opts: &ScanOptions,
         kept: &AtomicU64,
     ) -> Option<LayerIndex> {
@@ -97,22 +96,17 @@ impl LayerCache {
         if !crate::layer::may_keep(kept, contents, &opts.limits) {
             return None;
         }
-        let mut index = (*index).clone();
-        for w in &mut index.warnings {
-            if w.layer.is_some() {
-                w.layer = Some(position);
-            }
-        }
         self.lock().hits += 1;
-        Some(index)
+        Some((*index).clone())
     }
 
-    /// Keeps a layer just decoded, if it fits.
+    /// Keeps a layer just decoded, if it fits. A layer with warnings is not kept: what it
+    /// met may have depended on that scan (its budget for contents), not on the layer.
     pub(crate) fn put(&self, key: String, index: &LayerIndex) {
         let (bytes, _) = size(index);
         let mut i = self.lock();
         i.misses += 1;
-        if bytes > self.max_bytes || i.map.contains_key(&key) {
+        if bytes > self.max_bytes || i.map.contains_key(&key) || !index.warnings.is_empty() {
             return;
         }
         while i.bytes + bytes > self.max_bytes {
