@@ -442,3 +442,73 @@ fn fleet_scan_takes_its_shard_from_the_scheduler() {
     let out = run("X", "1");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A plan from the registry's catalog (every tag of every repository, or those under a
+/// prefix) and from a cluster's pods as `kubectl get pods -o json` prints them.
+#[test]
+fn plans_from_a_catalog_and_from_kubectl_output() {
+    let Some(reg) = registry() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let refs = |src: &str| {
+        let out = dir.path().join("plan.json");
+        ok(
+            cairn(&[
+                "fleet",
+                "plan",
+                src,
+                "--insecure",
+                "-o",
+                out.to_str().unwrap(),
+            ]),
+            src,
+        );
+        let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        let mut r: Vec<String> = p["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["reference"].as_str().unwrap().to_owned())
+            .collect();
+        r.sort();
+        r
+    };
+    let host = &reg.host;
+    let all: Vec<String> = ["app:1", "app:2", "base:1", "base:2"]
+        .iter()
+        .map(|r| format!("{host}/{r}"))
+        .collect();
+    assert_eq!(refs(&format!("catalog:{host}")), all);
+    assert_eq!(refs(&format!("catalog:{host}/app")), all[..2]);
+    // A pod whose app container the kubelet reports by digest, with a base init container.
+    let p = probe_digest(&reg, "app:2");
+    let pods = serde_json::json!({"kind": "List", "items": [{"kind": "Pod",
+        "spec": {"containers": [{"name": "app", "image": format!("{host}/app:2")}],
+                 "initContainers": [{"name": "init", "image": format!("{host}/base:1")}]},
+        "status": {"containerStatuses": [{"name": "app",
+                   "imageID": format!("{host}/app@{p}")}]}}]});
+    let file = dir.path().join("pods.json");
+    std::fs::write(&file, pods.to_string()).unwrap();
+    assert_eq!(
+        refs(&format!("kubectl:{}", file.display())),
+        [format!("{host}/app:2"), format!("{host}/base:1")]
+    );
+}
+
+/// The manifest digest of `reference` in `reg`, as a plan of it records.
+fn probe_digest(reg: &Registry, reference: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.json");
+    ok(
+        cairn(&[
+            "fleet",
+            "plan",
+            &format!("{}/{reference}", reg.host),
+            "--insecure",
+            "-o",
+            out.to_str().unwrap(),
+        ]),
+        "probe",
+    );
+    let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    p["images"][0]["digest"].as_str().unwrap().to_owned()
+}
