@@ -50,7 +50,7 @@ pub mod limits {
 pub enum Error {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("postgres: {0}")]
+    #[error("postgres: {}", chain(.0))]
     Postgres(#[from] postgres::Error),
     #[error("the database has schema version {found}; this cairn knows up to {supported}: upgrade cairn")]
     SchemaTooNew { found: i64, supported: i64 },
@@ -77,11 +77,24 @@ pub struct Db {
 
 impl Db {
     /// Opens (creating if need be) the database named by `url`: `postgres://…` or
-    /// `postgresql://…` (libpq's URL and key=value forms; no TLS: loopback or a trusted
-    /// network only), `sqlite:PATH`, or a plain file path (SQLite).
+    /// `postgresql://…` (libpq's URL form; with `sslmode=require` over TLS, the server's
+    /// certificate checked against the system's roots and any `ca_file` of
+    /// [`Db::open_with`], its name against the host; without it in plain text, for loopback
+    /// or a trusted network), `sqlite:PATH`, or a plain file path (SQLite).
     pub fn open(url: &str) -> Result<Db, Error> {
+        Db::open_with(url, None)
+    }
+
+    /// [`Db::open`], trusting the CA certificates of the PEM file `ca_file` (as well as the
+    /// system's) for PostgreSQL over TLS.
+    pub fn open_with(url: &str, ca_file: Option<&std::path::Path>) -> Result<Db, Error> {
         let conn = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let client = postgres::Client::connect(url, postgres::NoTls)?;
+            let client = if wants_tls(url) {
+                let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(ca_file)?);
+                postgres::Client::connect(url, tls)?
+            } else {
+                postgres::Client::connect(url, postgres::NoTls)?
+            };
             Conn::Postgres {
                 client: Box::new(client),
                 statements: HashMap::new(),
@@ -164,6 +177,58 @@ impl Db {
             table_bytes,
         })
     }
+}
+
+/// An error with its causes, `a: b: c` (a TLS failure says why the certificate was refused).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// Whether a PostgreSQL URL asks for TLS (`sslmode=require` or `prefer`; libpq's default,
+/// `prefer`, is not assumed: without `sslmode` cairn speaks plain text, as before).
+fn wants_tls(url: &str) -> bool {
+    url.split(['?', '&'])
+        .any(|kv| matches!(kv, "sslmode=require" | "sslmode=prefer"))
+}
+
+/// rustls with aws-lc: the system's root certificates and those of `ca_file`.
+fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, Error> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(path) = ca_file {
+        let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
+            .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(Error::Invalid(format!(
+                "{}: holds no PEM certificate",
+                path.display()
+            )));
+        }
+        for c in certs {
+            roots
+                .add(c)
+                .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        }
+    }
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Error::Invalid(e.to_string()))
+    .map(|b| b.with_root_certificates(roots).with_no_client_auth())
 }
 
 /// What [`Db::stats`] tells.

@@ -375,3 +375,27 @@ fn bad_urls_and_queries_are_refused() {
     );
     assert!(many.parse::<Vers>().is_err());
 }
+
+/// PostgreSQL over TLS: a server that refuses plain TCP, its certificate signed by a CA of
+/// the test's own. With `sslmode=require` and that CA, the same fleet queries pass; without
+/// the CA the certificate is refused; without `sslmode` the server refuses the connection.
+#[test]
+fn postgres_over_tls_answers_the_same_fleet_queries() {
+    let Some(pg) = test_services::Postgres::start_tls() else {
+        return;
+    };
+    let url = format!("{}?sslmode=require", pg.url());
+    let ca = pg.ca_file();
+    let mut db = Db::open_with(&url, Some(&ca)).unwrap();
+    check(&mut db);
+    let e = Db::open(&url)
+        .err()
+        .expect("an unknown CA is refused")
+        .to_string();
+    assert!(e.to_lowercase().contains("certificate"), "{e}");
+    assert!(Db::open(&pg.url()).is_err(), "plain TCP was accepted");
+    let bad = std::env::temp_dir().join(format!("cairn-not-pem-{}", std::process::id()));
+    std::fs::write(&bad, b"not a certificate").unwrap();
+    assert!(Db::open_with(&url, Some(&bad)).is_err());
+    let _ = std::fs::remove_file(&bad);
+}

@@ -13,11 +13,15 @@ use std::process::ExitCode;
 /// Which database.
 #[derive(Args, Clone)]
 pub struct DbUrl {
-    /// The database: postgres://USER@HOST:PORT/DB (or postgresql://), sqlite:PATH, or a
-    /// file path (SQLite). Default: $CAIRN_DB, else cairn.db in the user's data directory
+    /// The database: postgres://USER@HOST:PORT/DB (or postgresql://; add ?sslmode=require
+    /// for TLS), sqlite:PATH, or a file path (SQLite). Default: $CAIRN_DB, else cairn.db in the user's data directory
     /// ($XDG_DATA_HOME/cairn, else ~/.local/share/cairn).
     #[arg(long = "db", value_name = "URL", env = "CAIRN_DB")]
     pub url: Option<String>,
+    /// For PostgreSQL over TLS (`?sslmode=require`): also trust the CA certificates in this
+    /// PEM file (the system's are trusted too).
+    #[arg(long = "db-ca-file", value_name = "FILE", env = "CAIRN_DB_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl DbUrl {
@@ -41,7 +45,8 @@ impl DbUrl {
 
     pub fn open(&self) -> Result<Db> {
         let url = self.resolve()?;
-        Db::open(&url).with_context(|| format!("opening the database {}", cairn_db::redact(&url)))
+        Db::open_with(&url, self.ca_file.as_deref())
+            .with_context(|| format!("opening the database {}", cairn_db::redact(&url)))
     }
 }
 

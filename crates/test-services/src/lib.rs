@@ -76,8 +76,24 @@ impl Postgres {
         Self::start_with(&[])
     }
 
+    /// Starts a server that takes TCP connections over TLS only (`hostssl` in pg_hba.conf,
+    /// plain TCP rejected), with a certificate for 127.0.0.1 signed by a fresh CA: the
+    /// CA's PEM file is [`Postgres::ca_file`].
+    pub fn start_tls() -> Option<Postgres> {
+        Self::start_inner(&[], true)
+    }
+
+    /// The CA that signed a TLS server's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self._dir.path().join("ca.crt")
+    }
+
     /// Starts a server with extra `-c NAME=VALUE` settings.
     pub fn start_with(settings: &[&str]) -> Option<Postgres> {
+        Self::start_inner(settings, false)
+    }
+
+    fn start_inner(settings: &[&str], tls: bool) -> Option<Postgres> {
         let Some(bin) = Self::bindir() else {
             missing("PostgreSQL 15 is not installed (/usr/lib/postgresql/15/bin/initdb)")?;
             unreachable!()
@@ -113,6 +129,18 @@ impl Postgres {
             "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={}",
             dir.path().display()
         );
+        if tls {
+            make_certificates(dir.path());
+            let hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 reject\n";
+            std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
+            for f in ["server.key", "server.crt", "ca.crt"] {
+                chown_postgres(&dir.path().join(f));
+            }
+            opts.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+                dir.path().display()
+            ));
+        }
         for s in settings {
             opts.push_str(" -c ");
             opts.push_str(s);
@@ -130,16 +158,11 @@ impl Postgres {
             port,
             _dir: dir,
         };
+        // Through the Unix socket, which a TLS-only server still takes in plain text.
         let mut c = pg_command(&pg.bin.join("createdb"));
-        c.args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-U",
-            "cairn",
-            "cairn",
-        ]);
+        c.arg("-h")
+            .arg(pg._dir.path())
+            .args(["-p", &port.to_string(), "-U", "cairn", "cairn"]);
         run(c, "createdb");
         Some(pg)
     }
@@ -180,6 +203,88 @@ impl Drop for Postgres {
             .args(["-m", "immediate", "-w", "stop"]);
         let _ = c.output();
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 (and localhost), P-256, made with openssl.
+fn make_certificates(dir: &Path) {
+    std::fs::write(
+        dir.join("ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    for args in [
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.crt", "-days", "2"],
+            &[
+                "-subj",
+                "/CN=cairn-test-ca",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+            ],
+            &["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ]
+        .concat(),
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+        ][..]
+            .to_vec(),
+    ] {
+        let mut c = Command::new("openssl");
+        c.current_dir(dir).args(args);
+        run(c, "openssl (test certificates)");
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+}
+
+/// Hands a file to the `postgres` user when we are root (the server runs as it).
+fn chown_postgres(path: &Path) {
+    if !is_root() {
+        return;
+    }
+    let mut c = Command::new("chown");
+    c.arg("postgres:").arg(path);
+    run(c, "chown");
 }
 
 /// A one-node Slurm cluster of its own.
