@@ -175,6 +175,28 @@ impl Conn {
         Ok(s)
     }
 
+    /// Starts a write transaction: SQLite takes its write lock now (`BEGIN IMMEDIATE`), so
+    /// two writers wait for each other at the start instead of failing at the first write.
+    pub fn begin_write(&mut self) -> Result<(), Error> {
+        self.batch(if self.is_postgres() {
+            "BEGIN"
+        } else {
+            "BEGIN IMMEDIATE"
+        })
+    }
+
+    /// Ends the transaction [`Conn::begin_write`] started: commits on `Ok`, rolls back on
+    /// `Err` (whose error is the one returned).
+    pub fn finish<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        match r {
+            Ok(v) => self.batch("COMMIT").map(|()| v),
+            Err(e) => {
+                let _ = self.batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     /// Several statements with no parameters (DDL, `BEGIN`, `COMMIT`).
     pub fn batch(&mut self, sql: &str) -> Result<(), Error> {
         match self {

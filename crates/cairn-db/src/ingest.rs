@@ -316,11 +316,7 @@ impl Db {
     /// none. Rows shared with images already stored (packages, layers, documents) are
     /// reused.
     pub fn ingest(&mut self, batch: &[ImageRecord]) -> Result<IngestReport, Error> {
-        if self.conn.is_postgres() {
-            self.conn.batch("BEGIN")?;
-        } else {
-            self.conn.batch("BEGIN IMMEDIATE")?;
-        }
+        self.conn.begin_write()?;
         let mut fresh_packages = Vec::new();
         let mut fresh_layers = Vec::new();
         let r = (|| {
@@ -363,10 +359,9 @@ impl Db {
             )?;
             Ok(report)
         })();
-        match r.and_then(|rep| self.conn.batch("COMMIT").map(|()| rep)) {
+        match self.conn.finish(r) {
             Ok(rep) => Ok(rep),
             Err(e) => {
-                let _ = self.conn.batch("ROLLBACK");
                 // Ids handed out inside the rolled-back transaction are gone.
                 for k in fresh_packages {
                     self.packages.remove(&k);
@@ -643,6 +638,14 @@ impl Db {
             })
             .collect()
     }
+}
+
+/// `($1, $2, …)` and its parameters: an `IN` list of `items`.
+pub(crate) fn in_list<T: Clone + Into<Value>>(items: &[T]) -> (String, Vec<Value>) {
+    (
+        placeholders(1, items.len(), 0),
+        items.iter().cloned().map(Into::into).collect(),
+    )
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `cols` columns, numbered after `offset`.

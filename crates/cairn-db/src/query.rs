@@ -254,7 +254,7 @@ impl Db {
         ids.sort_unstable();
         let mut rows = Vec::new();
         for chunk in ids.chunks(500) {
-            let marks = crate::ingest::placeholders(1, chunk.len(), 0);
+            let (marks, params) = crate::ingest::in_list(chunk);
             let sql = format!(
                 "SELECT ip.package_id, ip.layer, ip.layer_id, {IMAGE_COLS}
                  FROM image_packages ip JOIN images i ON i.id = ip.image_id
@@ -265,7 +265,6 @@ impl Db {
                     String::new()
                 }
             );
-            let params: Vec<Value> = chunk.iter().map(|&i| i.into()).collect();
             rows.extend(self.conn.query(&sql, &params)?);
             if rows.len() > limits::MAX_ROWS {
                 return Err(Error::Invalid(format!(
@@ -279,8 +278,7 @@ impl Db {
         layer_ids.dedup();
         let mut diff_ids: HashMap<i64, String> = HashMap::new();
         for chunk in layer_ids.chunks(500) {
-            let marks = crate::ingest::placeholders(1, chunk.len(), 0);
-            let params: Vec<Value> = chunk.iter().map(|&i| i.into()).collect();
+            let (marks, params) = crate::ingest::in_list(chunk);
             for r in self.conn.query(
                 &format!("SELECT id, diff_id FROM layers WHERE id IN {marks}"),
                 &params,

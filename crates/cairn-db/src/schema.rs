@@ -100,16 +100,15 @@ fn dialect(conn: &Conn, sql: &str) -> String {
     sql.replace("{id}", id).replace("{blob}", blob)
 }
 
-/// Brings the database to [`VERSION`], each migration in its own transaction. A database
-/// newer than this build is refused rather than written to.
+/// Brings the database to [`VERSION`], all migrations in one transaction. A database newer
+/// than this build is refused rather than written to.
 pub fn migrate(conn: &mut Conn) -> Result<(), Error> {
-    if conn.is_postgres() {
-        // Fleet workers starting at once: one migrates, the others wait for it.
-        conn.batch("BEGIN; SELECT pg_advisory_xact_lock(7350412)")?;
-    } else {
-        conn.batch("BEGIN IMMEDIATE")?;
-    }
+    conn.begin_write()?;
     let r = (|| {
+        if conn.is_postgres() {
+            // Fleet workers starting at once: one migrates, the others wait for it.
+            conn.batch("SELECT pg_advisory_xact_lock(7350412)")?;
+        }
         conn.batch(
             "CREATE TABLE IF NOT EXISTS cairn_schema (version BIGINT NOT NULL, applied_at TEXT NOT NULL)",
         )?;
@@ -131,11 +130,5 @@ pub fn migrate(conn: &mut Conn) -> Result<(), Error> {
         }
         Ok(())
     })();
-    match r {
-        Ok(()) => conn.batch("COMMIT"),
-        Err(e) => {
-            let _ = conn.batch("ROLLBACK");
-            Err(e)
-        }
-    }
+    conn.finish(r)
 }

@@ -25,7 +25,8 @@ pub struct LayerCache {
 
 #[derive(Default)]
 struct Inner {
-    map: HashMap<String, (Arc<LayerIndex>, u64)>,
+    /// Each layer with its estimated size and the bytes of contents it keeps.
+    map: HashMap<String, (Arc<LayerIndex>, u64, u64)>,
     order: VecDeque<String>,
     bytes: u64,
     hits: u64,
@@ -91,8 +92,7 @@ impl LayerCache {
         opts: &ScanOptions,
         kept: &AtomicU64,
     ) -> Option<LayerIndex> {
-        let (index, _) = self.lock().map.get(key).cloned()?;
-        let (_, contents) = size(&index);
+        let (index, _, contents) = self.lock().map.get(key).cloned()?;
         if !crate::layer::may_keep(kept, contents, &opts.limits) {
             return None;
         }
@@ -103,7 +103,7 @@ impl LayerCache {
     /// Keeps a layer just decoded, if it fits. A layer with warnings is not kept: what it
     /// met may have depended on that scan (its budget for contents), not on the layer.
     pub(crate) fn put(&self, key: String, index: &LayerIndex) {
-        let (bytes, _) = size(index);
+        let (bytes, contents) = size(index);
         let mut i = self.lock();
         i.misses += 1;
         if bytes > self.max_bytes || i.map.contains_key(&key) || !index.warnings.is_empty() {
@@ -113,12 +113,13 @@ impl LayerCache {
             let Some(old) = i.order.pop_front() else {
                 break;
             };
-            if let Some((_, b)) = i.map.remove(&old) {
+            if let Some((_, b, _)) = i.map.remove(&old) {
                 i.bytes -= b;
             }
         }
         i.bytes += bytes;
         i.order.push_back(key.clone());
-        i.map.insert(key, (Arc::new(index.clone()), bytes));
+        i.map
+            .insert(key, (Arc::new(index.clone()), bytes, contents));
     }
 }

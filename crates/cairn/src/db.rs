@@ -145,14 +145,6 @@ pub fn run(args: DbArgs, v: Verbosity) -> Result<ExitCode> {
     }
 }
 
-/// The SBOM of one input: read, or scanned.
-pub(crate) fn sbom_of(input: &str, source: &SourceArgs, v: Verbosity) -> Result<cairn_sbom::Sbom> {
-    if crate::diff::is_document(input) {
-        return crate::sbom::read_document(input, v);
-    }
-    Ok(crate::scan::scan(input, source, false, v)?.scan.sbom)
-}
-
 fn ingest(args: IngestArgs, v: Verbosity) -> Result<ExitCode> {
     if args.source.reads_stdin() && args.inputs.len() > 1 {
         return Err(UsageError(
@@ -172,7 +164,7 @@ fn ingest(args: IngestArgs, v: Verbosity) -> Result<ExitCode> {
         // (each scan uses every core itself).
         let docs = chunk.iter().all(|i| crate::diff::is_document(i));
         let read = |input: &String| -> Result<ImageRecord> {
-            let sbom = sbom_of(input, &args.source, v)?;
+            let (sbom, _) = crate::diff::sbom_of(input, &args.source, v)?;
             let mut id = id.clone();
             // A registry image is stored under the tag it was asked for.
             if id.tag.is_none() && sbom.source.kind == "registry" {

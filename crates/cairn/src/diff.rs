@@ -40,18 +40,23 @@ pub(crate) fn is_document(arg: &str) -> bool {
     cairn_sbom::looks_like_document(&head[..n])
 }
 
-fn load(arg: &str, source: &SourceArgs, v: Verbosity) -> Result<Sbom> {
+/// The SBOM `arg` names: a document read, or an image scanned (then `true`).
+pub(crate) fn sbom_of(arg: &str, source: &SourceArgs, v: Verbosity) -> Result<(Sbom, bool)> {
     if is_document(arg) {
-        return crate::sbom::read_document(arg, v);
+        return Ok((crate::sbom::read_document(arg, v)?, false));
     }
-    let s = crate::scan::scan(arg, source, false, v)?;
-    if !s.scan.sbom.complete && !v.quiet {
+    Ok((crate::scan::scan(arg, source, false, v)?.scan.sbom, true))
+}
+
+fn load(arg: &str, source: &SourceArgs, v: Verbosity) -> Result<Sbom> {
+    let (sbom, scanned) = sbom_of(arg, source, v)?;
+    if scanned && !sbom.complete && !v.quiet {
         eprintln!(
             "cairn: warning: the scan of {} is INCOMPLETE; differences may be missing",
             escape_control(arg)
         );
     }
-    Ok(s.scan.sbom)
+    Ok(sbom)
 }
 
 pub fn run(args: DiffArgs, v: Verbosity) -> Result<ExitCode> {
